@@ -1,0 +1,80 @@
+package org.lifetimecircle.secrets.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/** Every {@code ltc-secrets.*} setting, validated when the application starts. */
+@ConfigMapping(prefix = "ltc-secrets")
+public interface LtcSecretsConfig {
+
+    /** {@code ltc-secrets.data-dir}: SQLite database, master key (outside prod), bootstrap token. */
+    Path dataDir();
+
+    /** {@code ltc-secrets.policies-dir}: holds {@code environments/<env>.yaml}. */
+    @WithDefault("./policies")
+    Path policiesDir();
+
+    /** {@code ltc-secrets.master-key-file}: defaults to {@code <data-dir>/master.key}. */
+    Optional<Path> masterKeyFile();
+
+    /** {@code ltc-secrets.previous-master-key-file}: the old key during a master-key rotation. */
+    Optional<Path> previousMasterKeyFile();
+
+    /**
+     * {@code ltc-secrets.create-master-key}: create a missing master key on start. Off in the prod
+     * profile, where the key must come from systemd's credentials.
+     */
+    @WithDefault("true")
+    boolean createMasterKey();
+
+    /** {@code ltc-secrets.file-root}: every absolute path in a policy is resolved under it. */
+    @WithDefault("/")
+    Path fileRoot();
+
+    /** {@code ltc-secrets.max-body-size}: request bodies above this many bytes get 413. */
+    @WithDefault("65536")
+    int maxBodySize();
+
+    Scheduler scheduler();
+
+    Grants grants();
+
+    Tokens tokens();
+
+    /** The master key file actually used. */
+    default Path effectiveMasterKeyFile() {
+        return masterKeyFile().orElse(dataDir().resolve("master.key"));
+    }
+
+    /** Scheduler settings. */
+    interface Scheduler {
+        /** {@code ltc-secrets.scheduler.check-every}: how often ages, grants and env files are checked. */
+        @WithDefault("60s")
+        Duration checkEvery();
+    }
+
+    /** Grant settings. */
+    interface Grants {
+        /** {@code ltc-secrets.grants.max-ttl}: the longest lifetime a grant may have. */
+        @WithDefault("P30D")
+        @WithName("max-ttl")
+        Duration maxTtl();
+    }
+
+    /** API token settings. */
+    interface Tokens {
+        /** {@code ltc-secrets.tokens.default-ttl}: lifetime of a token created without {@code ttl}. */
+        @WithDefault("P90D")
+        @WithName("default-ttl")
+        Duration defaultTtl();
+
+        /** {@code ltc-secrets.tokens.max-ttl}: the longest lifetime a token may have. */
+        @WithDefault("P365D")
+        @WithName("max-ttl")
+        Duration maxTtl();
+    }
+}

@@ -1,0 +1,107 @@
+package org.lifetimecircle.secrets.files;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Set;
+
+/**
+ * Atomic, durable writes of small sensitive files. The file never exists with a looser mode than
+ * asked for (the temporary file is created with it), and after a crash the target is either the
+ * old or the new content, complete.
+ */
+public final class SecureFiles {
+
+    /** Owner read/write only. */
+    public static final Set<PosixFilePermission> OWNER_RW = PosixFilePermissions.fromString("rw-------");
+    /** Owner read, write and search only. */
+    public static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private SecureFiles() {
+    }
+
+    /**
+     * Replaces {@code target} with {@code content}: write a temporary file beside it, created
+     * exclusively with {@code mode}, fsync, rename over the target, fsync the directory.
+     */
+    public static void writeAtomically(Path target, byte[] content, Set<PosixFilePermission> mode) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Path tmp = dir.resolve("." + target.getFileName() + ".tmp-" + HexFormat.of().formatHex(randomBytes()));
+        try {
+            // CREATE_NEW refuses an existing path, including a planted symlink, so we never follow one.
+            try (FileChannel ch = FileChannel.open(tmp,
+                    Set.<OpenOption>of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+                    PosixFilePermissions.asFileAttribute(mode))) {
+                ByteBuffer buf = ByteBuffer.wrap(content);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            // The umask may have narrowed the mode at creation; set it exactly.
+            Files.setPosixFilePermissions(tmp, mode);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            fsyncDirectory(dir);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Creates {@code dir} (and missing parents) with {@code mode} if it does not exist. */
+    public static void ensureDirectory(Path dir, Set<PosixFilePermission> mode) throws IOException {
+        if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new FileAlreadyExistsException(dir.toString(), null, "exists but is not a directory");
+        }
+        Path parent = dir.toAbsolutePath().getParent();
+        if (parent != null) {
+            ensureDirectory(parent, mode);
+        }
+        try {
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(mode));
+            Files.setPosixFilePermissions(dir, mode);
+            if (parent != null) {
+                fsyncDirectory(parent);
+            }
+        } catch (FileAlreadyExistsException raced) {
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                throw raced;
+            }
+        }
+    }
+
+    /** Makes a rename or create in {@code dir} durable. */
+    public static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    /** Deletes a file and makes the deletion durable. */
+    public static void deleteDurably(Path file) throws IOException {
+        if (Files.deleteIfExists(file)) {
+            fsyncDirectory(file.toAbsolutePath().getParent());
+        }
+    }
+
+    private static byte[] randomBytes() {
+        byte[] b = new byte[8];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+}

@@ -1,0 +1,49 @@
+package org.lifetimecircle.secrets.web;
+
+/** The stable {@code code}s of problem responses; clients switch on these, so never rename one. */
+public enum ProblemCode {
+    INVALID_REQUEST(400, "invalid-request", "Invalid request"),
+    UNAUTHORIZED(401, "unauthorized", "Unauthorized"),
+    FORBIDDEN(403, "forbidden", "Forbidden"),
+    NOT_FOUND(404, "not-found", "Not found"),
+    METHOD_NOT_ALLOWED(405, "method-not-allowed", "Method not allowed"),
+    NOT_ACCEPTABLE(406, "not-acceptable", "Not acceptable"),
+    CONFLICT(409, "conflict", "Conflict"),
+    TOO_LARGE(413, "too-large", "Request body too large"),
+    UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
+    POLICY_VIOLATION(422, "policy-violation", "Against policy"),
+    INTERNAL(500, "internal-error", "Internal error"),
+    UNAVAILABLE(503, "unavailable", "Service unavailable");
+
+    private final int status;
+    private final String code;
+    private final String title;
+
+    ProblemCode(int status, String code, String title) {
+        this.status = status;
+        this.code = code;
+        this.title = title;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    public String title() {
+        return title;
+    }
+
+    /** The code a bare HTTP status maps to, for errors raised by the framework. */
+    public static ProblemCode forStatus(int status) {
+        for (ProblemCode c : values()) {
+            if (c.status == status) {
+                return c;
+            }
+        }
+        return status >= 500 ? INTERNAL : INVALID_REQUEST;
+    }
+}

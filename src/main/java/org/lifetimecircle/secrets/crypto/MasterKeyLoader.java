@@ -1,0 +1,416 @@
+package org.lifetimecircle.secrets.crypto;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.HexFormat;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** Reads the master key file, or creates it when allowed, refusing anything but a private, well-formed key. */
+public final class MasterKeyLoader {
+
+    // Standard base64 of 32 bytes: 43 data characters and one '='.
+    private static final int ENCODED_LENGTH = 44;
+    // Far above the 45 bytes of a valid file, yet small enough that a wrong path (a log, a database)
+    // is refused by its size instead of being read into memory.
+    static final int MAX_FILE_BYTES = 1024;
+
+    private static final Set<PosixFilePermission> MODE_0400 = PosixFilePermissions.fromString("r--------");
+    private static final Set<PosixFilePermission> MODE_0600 = PosixFilePermissions.fromString("rw-------");
+    private static final Set<PosixFilePermission> MODE_0700 = PosixFilePermissions.fromString("rwx------");
+    private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9_./@%+=:,-]+");
+
+    private MasterKeyLoader() {
+    }
+
+    /** Loads the key file; if absent and createIfMissing, creates it first (mode 0400). */
+    public static MasterKey load(Path file, boolean createIfMissing) throws MasterKeyException {
+        Objects.requireNonNull(file, "file");
+        Path path = file.toAbsolutePath();
+        PosixFileAttributes attrs = attributes(path);
+        if (attrs == null) {
+            if (!createIfMissing) {
+                throw new MasterKeyException("master key file " + path + " does not exist; in the prod profile it"
+                        + " must be provided, e.g. with systemd LoadCredential=master.key:/etc/ltc-secrets/master.key"
+                        + " (the service then reads $CREDENTIALS_DIRECTORY/master.key) or by pointing"
+                        + " ltc-secrets.master-key-file at it; create the source file once with: "
+                        + createCommand(Path.of("/etc/ltc-secrets/master.key")));
+            }
+            create(path);
+            attrs = attributes(path);
+            if (attrs == null) {
+                throw new MasterKeyException("master key file " + path + " disappeared right after it was created;"
+                        + " check that nothing else manages files in " + path.getParent());
+            }
+        }
+        return readExisting(path, attrs);
+    }
+
+    // ---- reading -------------------------------------------------------------------------------
+
+    /** The file's own attributes (never a link target's), or null if it does not exist. */
+    private static PosixFileAttributes attributes(Path path) {
+        try {
+            return Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (UnsupportedOperationException e) {
+            throw new MasterKeyException("master key file " + path + " is on a file system without POSIX"
+                    + " permissions, so its privacy cannot be checked; keep it on a Linux file system");
+        } catch (IOException e) {
+            throw new MasterKeyException("cannot inspect master key file " + path + ": " + describe(e)
+                    + "; the service user must be able to reach it", e);
+        }
+    }
+
+    private static MasterKey readExisting(Path path, PosixFileAttributes attrs) {
+        // A symlink is refused rather than followed: its target's mode and owner are someone else's
+        // business, and a writable link could silently redirect the service to another key.
+        if (attrs.isSymbolicLink()) {
+            throw new MasterKeyException("master key file " + path + " is a symbolic link; it must be a regular"
+                    + " file (copy the key itself there and run: chmod 0400 " + shellQuote(path) + ")");
+        }
+        if (attrs.isDirectory()) {
+            throw new MasterKeyException("master key file " + path + " is a directory; it must be a regular file"
+                    + " holding the key, e.g. created with: " + createCommand(path.resolve("master.key"))
+                    + " and named by ltc-secrets.master-key-file");
+        }
+        // Checked before opening: opening a fifo would block the start until someone writes to it.
+        if (!attrs.isRegularFile()) {
+            throw new MasterKeyException("master key file " + path + " is not a regular file (a fifo, socket or"
+                    + " device); it must be a regular file holding the key");
+        }
+        Set<PosixFilePermission> mode = attrs.permissions();
+        if (!mode.equals(MODE_0400) && !mode.equals(MODE_0600)) {
+            throw new MasterKeyException("master key file " + path + " has mode " + octal(mode)
+                    + "; it must be 0400 or 0600 (run: chmod 0400 " + shellQuote(path) + ")");
+        }
+        long size = attrs.size();
+        if (size == 0) {
+            throw invalidContent(path, "is empty");
+        }
+        if (size > MAX_FILE_BYTES) {
+            throw tooLarge(path, size);
+        }
+        byte[] buffer = new byte[MAX_FILE_BYTES + 1];
+        try {
+            int length = readAtMost(path, buffer);
+            if (length > MAX_FILE_BYTES) {
+                throw tooLarge(path, length); // it grew after the size check
+            }
+            return parse(path, buffer, length);
+        } finally {
+            Arrays.fill(buffer, (byte) 0);
+        }
+    }
+
+    /** Reads up to buffer.length bytes; a file longer than that shows up as a full buffer. */
+    private static int readAtMost(Path path, byte[] buffer) {
+        // NOFOLLOW_LINKS (O_NOFOLLOW) so a symlink swapped in after the attribute check is refused too.
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            ByteBuffer target = ByteBuffer.wrap(buffer);
+            while (target.hasRemaining() && channel.read(target) >= 0) {
+                // keep reading until the buffer is full or the file ends
+            }
+            return target.position();
+        } catch (IOException e) {
+            throw new MasterKeyException("cannot read master key file " + path + ": " + describe(e)
+                    + "; it must be readable by the service user (owner) with mode 0400", e);
+        }
+    }
+
+    private static MasterKey parse(Path path, byte[] content, int contentLength) {
+        if (contentLength == 0) {
+            throw invalidContent(path, "is empty");
+        }
+        // At most one trailing "\n" (what `openssl rand -base64 32 > FILE` writes) is tolerated.
+        int length = content[contentLength - 1] == '\n' ? contentLength - 1 : contentLength;
+        boolean carriageReturn = false;
+        boolean newline = false;
+        boolean whitespace = false;
+        boolean urlSafe = false;
+        boolean otherCharacter = false;
+        for (int i = 0; i < length; i++) {
+            byte b = content[i];
+            if (b == '\r') {
+                carriageReturn = true;
+            } else if (b == '\n') {
+                newline = true;
+            } else if (b == ' ' || b == '\t' || b == '\f' || b == 0x0b) {
+                whitespace = true;
+            } else if (b == '-' || b == '_') {
+                urlSafe = true;
+            } else if (sextet(b) < 0 && b != '=') {
+                otherCharacter = true;
+            }
+        }
+        // The diagnoses name the kind of problem only, never a character or its position.
+        if (carriageReturn) {
+            throw invalidContent(path, "contains a carriage return (Windows CRLF line ending); only the 44 base64"
+                    + " characters and at most one \\n are allowed");
+        }
+        if (newline) {
+            throw invalidContent(path, "has more than one line or more than one trailing newline; only the 44"
+                    + " base64 characters and at most one \\n are allowed");
+        }
+        if (whitespace) {
+            throw invalidContent(path, "contains spaces or tabs; only the 44 base64 characters and at most one \\n"
+                    + " are allowed");
+        }
+        if (urlSafe) {
+            throw invalidContent(path, "is not valid base64: it uses the URL-safe alphabet (- and _) where standard"
+                    + " base64 (RFC 4648) uses + and /");
+        }
+        if (otherCharacter) {
+            throw invalidContent(path, "is not valid base64: it contains characters outside the standard alphabet"
+                    + " A-Z a-z 0-9 + / and = padding");
+        }
+        int padding = 0;
+        while (padding < length && content[length - 1 - padding] == '=') {
+            padding++;
+        }
+        int dataLength = length - padding;
+        for (int i = 0; i < dataLength; i++) {
+            if (content[i] == '=') {
+                throw invalidContent(path, "is not valid base64: it has = padding before the end");
+            }
+        }
+        if (padding > 2 || length % 4 != 0) {
+            throw invalidContent(path, "is not valid base64: its length of " + length + " characters does not fit"
+                    + " padded base64 (a 32-byte key is " + ENCODED_LENGTH + " characters ending in =)");
+        }
+        int decodedLength = length / 4 * 3 - padding;
+        if (decodedLength != MasterKey.LENGTH) {
+            throw invalidContent(path, "decodes to " + decodedLength + " bytes; it must be " + MasterKey.LENGTH);
+        }
+        // Canonical encodings only: the unused low bits of the last data character must be zero, so
+        // that one key has exactly one valid file content.
+        int unusedBits = padding == 1 ? 0x03 : padding == 2 ? 0x0f : 0;
+        if ((sextet(content[dataLength - 1]) & unusedBits) != 0) {
+            throw invalidContent(path, "is not valid base64: its last character carries stray bits (not a"
+                    + " canonical encoding)");
+        }
+        byte[] encoded = Arrays.copyOf(content, length);
+        byte[] decoded = new byte[decodedLength];
+        try {
+            Base64.getDecoder().decode(encoded, decoded);
+            return new MasterKey(decoded);
+        } catch (IllegalArgumentException e) {
+            // Unreachable after the checks above; the cause is dropped because it quotes content.
+            throw invalidContent(path, "is not valid base64");
+        } finally {
+            Arrays.fill(encoded, (byte) 0);
+            Arrays.fill(decoded, (byte) 0);
+        }
+    }
+
+    /** The 6-bit value of a standard base64 character, or -1. */
+    private static int sextet(byte b) {
+        if (b >= 'A' && b <= 'Z') {
+            return b - 'A';
+        }
+        if (b >= 'a' && b <= 'z') {
+            return b - 'a' + 26;
+        }
+        if (b >= '0' && b <= '9') {
+            return b - '0' + 52;
+        }
+        if (b == '+') {
+            return 62;
+        }
+        if (b == '/') {
+            return 63;
+        }
+        return -1;
+    }
+
+    private static MasterKeyException tooLarge(Path path, long size) {
+        return invalidContent(path, "is " + size + " bytes; a master key file is " + ENCODED_LENGTH + " bytes ("
+                + (ENCODED_LENGTH + 1) + " with a trailing newline), so this is probably the wrong file");
+    }
+
+    private static MasterKeyException invalidContent(Path path, String problem) {
+        return new MasterKeyException("master key file " + path + " " + problem + "; restore the original key"
+                + " from backup (data encrypted under it cannot be decrypted with another), or, for a new"
+                + " installation, create one with: " + createCommand(path));
+    }
+
+    private static String createCommand(Path path) {
+        String file = shellQuote(path);
+        return "openssl rand -base64 32 > " + file + " && chmod 0400 " + file;
+    }
+
+    // ---- creating ------------------------------------------------------------------------------
+
+    private static void create(Path path) {
+        Path dir = path.getParent();
+        if (dir == null) {
+            throw new MasterKeyException("master key file " + path + " has no parent directory; name a file"
+                    + " inside the data directory");
+        }
+        ensureDirectory(dir);
+        byte[] key = new byte[MasterKey.LENGTH];
+        byte[] line = null;
+        Path temp = null;
+        try {
+            Randoms.strong().nextBytes(key);
+            line = encodeLine(key);
+            Path candidate = dir.resolve("." + path.getFileName() + ".tmp-" + randomSuffix());
+            // CREATE_NEW with rw------- at creation: the file never exists, even briefly, with a mode
+            // that others could read, and an existing file of that name is never reused.
+            try (FileChannel channel = FileChannel.open(candidate,
+                    EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                    PosixFilePermissions.asFileAttribute(MODE_0600))) {
+                temp = candidate; // only now is it ours to delete
+                ByteBuffer source = ByteBuffer.wrap(line);
+                while (source.hasRemaining()) {
+                    channel.write(source);
+                }
+                channel.force(true);
+            }
+            Files.setPosixFilePermissions(temp, MODE_0400);
+            // fsync again so the new mode, too, is on disk before the file gets its real name.
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.READ)) {
+                channel.force(true);
+            }
+            publish(temp, path);
+            Files.deleteIfExists(temp);
+            temp = null;
+            syncDirectory(dir);
+        } catch (IOException e) {
+            throw new MasterKeyException("cannot create master key file " + path + ": " + describe(e)
+                    + "; make " + dir + " writable by the service user, or provide the key yourself with: "
+                    + createCommand(path), e);
+        } finally {
+            Arrays.fill(key, (byte) 0);
+            if (line != null) {
+                Arrays.fill(line, (byte) 0);
+            }
+            if (temp != null) {
+                deleteQuietly(temp);
+            }
+        }
+    }
+
+    /**
+     * Gives the finished temp file its real name, unless a key file appeared there meanwhile (a
+     * second instance starting at the same time), in which case that key wins and ours is dropped.
+     *
+     * <p>Why a hard link and not check-then-move: rename(2), which ATOMIC_MOVE uses, silently replaces
+     * an existing target, so "check, then move" has a window in which a key another process has
+     * already started encrypting with is overwritten, and everything it wraps becomes undecryptable.
+     * link(2) is just as atomic (the name appears with final content and mode, or not at all) but
+     * fails with EEXIST instead of replacing. Only on file systems without hard links do we fall back
+     * to check-then-move, accepting that narrow window.
+     */
+    private static void publish(Path temp, Path target) throws IOException {
+        try {
+            Files.createLink(target, temp);
+        } catch (FileAlreadyExistsException e) {
+            // Another process created the key first; the caller loads theirs and deletes our temp file.
+        } catch (UnsupportedOperationException | IOException e) {
+            if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            }
+        }
+    }
+
+    private static void ensureDirectory(Path dir) {
+        if (Files.isDirectory(dir)) {
+            return;
+        }
+        try {
+            // rwx------ at creation; the umask can only narrow it further.
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(MODE_0700));
+            if (dir.getParent() != null) {
+                syncDirectory(dir.getParent()); // so the new directory survives a crash along with the key
+            }
+        } catch (FileAlreadyExistsException e) {
+            throw new MasterKeyException("cannot create master key file in " + dir + ": it exists but is not a"
+                    + " directory; set ltc-secrets.master-key-file (or ltc-secrets.data-dir) to a path in a"
+                    + " directory");
+        } catch (IOException e) {
+            throw new MasterKeyException("cannot create directory " + dir + " for the master key: " + describe(e)
+                    + "; create it with: mkdir -m 0700 -p " + shellQuote(dir), e);
+        }
+    }
+
+    /** Makes the directory entries durable; a no-op where the file system cannot fsync directories. */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException e) {
+            // Some file systems (and non-Linux platforms) refuse to open or fsync a directory; the data
+            // itself is already forced, so there is nothing better to do.
+        }
+    }
+
+    private static byte[] encodeLine(byte[] key) {
+        byte[] encoded = Base64.getEncoder().encode(key);
+        try {
+            byte[] line = Arrays.copyOf(encoded, encoded.length + 1);
+            line[encoded.length] = '\n';
+            return line;
+        } finally {
+            Arrays.fill(encoded, (byte) 0);
+        }
+    }
+
+    private static String randomSuffix() {
+        byte[] suffix = new byte[8];
+        Randoms.strong().nextBytes(suffix);
+        return HexFormat.of().formatHex(suffix);
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // Best effort while already failing; the original error is the one worth reporting.
+        }
+    }
+
+    // ---- messages ------------------------------------------------------------------------------
+
+    private static String octal(Set<PosixFilePermission> permissions) {
+        int mode = 0;
+        for (PosixFilePermission p : permissions) {
+            // The enum runs OWNER_READ .. OTHERS_EXECUTE, i.e. from bit 8 down to bit 0.
+            mode |= 1 << (8 - p.ordinal());
+        }
+        return String.format("%04o", mode);
+    }
+
+    private static String describe(IOException e) {
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileSystemException fse && fse.getReason() != null) {
+            return fse.getReason();
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+
+    /** The path as a shell word, so the suggested commands can be pasted as they are. */
+    private static String shellQuote(Path path) {
+        String s = path.toString();
+        return SHELL_SAFE.matcher(s).matches() ? s : "'" + s.replace("'", "'\\''") + "'";
+    }
+}

@@ -1,0 +1,5 @@
+package org.lifetimecircle.secrets.access;
+
+/** The authenticated principal of the current request. */
+public record Caller(long principalId, String name, Role role, String tokenId) {
+}

@@ -1,0 +1,16 @@
+package org.lifetimecircle.secrets.access;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Declares the permission an {@code /api/v1} resource method needs. {@link AuthFilter} enforces it
+ * for every request; a method without it is refused, so forgetting it fails closed.
+ */
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.METHOD)
+public @interface Requires {
+    Permission value();
+}

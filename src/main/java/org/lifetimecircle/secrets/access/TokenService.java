@@ -1,0 +1,117 @@
+package org.lifetimecircle.secrets.access;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.lifetimecircle.secrets.config.Clocks;
+import org.lifetimecircle.secrets.config.LtcSecretsConfig;
+import org.lifetimecircle.secrets.web.ApiException;
+
+/** Issues, checks and revokes API tokens. */
+@ApplicationScoped
+@Transactional(Transactional.TxType.REQUIRED)
+public class TokenService {
+
+    private final TokenRepository tokens;
+    private final PrincipalRepository principals;
+    private final LtcSecretsConfig config;
+    private final Clock clock;
+
+    TokenService(TokenRepository tokens, PrincipalRepository principals, LtcSecretsConfig config, Clock clock) {
+        this.tokens = tokens;
+        this.principals = principals;
+        this.config = config;
+        this.clock = clock;
+    }
+
+    /** A token as returned once to its creator. */
+    public record Issued(String id, String token, Instant expiresAt) {
+        @Override
+        public String toString() {
+            return "Issued[id=" + id + ", token=<redacted>, expiresAt=" + expiresAt + "]";
+        }
+    }
+
+    /** Issues a token for an enabled principal; no ttl means the configured default lifetime. */
+    public Issued issue(String principalName, Optional<Duration> ttl, String actor) {
+        PrincipalEntity principal = principals.findByName(principalName)
+                .orElseThrow(() -> ApiException.notFound("no principal '" + principalName + "'"));
+        if (!principal.enabled()) {
+            throw ApiException.conflict("principal '" + principalName + "' is disabled");
+        }
+        Duration lifetime = ttl.orElse(config.tokens().defaultTtl());
+        if (lifetime.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw ApiException.invalid("field 'ttl' must be at least PT1S");
+        }
+        if (lifetime.compareTo(config.tokens().maxTtl()) > 0) {
+            throw ApiException.policyViolation("field 'ttl' exceeds ltc-secrets.tokens.max-ttl ("
+                    + config.tokens().maxTtl() + ")");
+        }
+        Instant now = Clocks.now(clock);
+        return persist(principal, now.plus(lifetime), actor, now);
+    }
+
+    /** Issues a token that stays valid until revoked: for the bootstrap admin only. */
+    Issued issueUnlimited(PrincipalEntity principal, String actor) {
+        return persist(principal, null, actor, Clocks.now(clock));
+    }
+
+    private Issued persist(PrincipalEntity principal, Instant expiresAt, String actor, Instant now) {
+        TokenCodec.Minted minted = TokenCodec.mint();
+        TokenEntity t = new TokenEntity();
+        t.id = minted.id();
+        t.principal = principal;
+        t.tokenHash = minted.hash();
+        t.createdAt = now;
+        t.createdBy = actor;
+        t.expiresAt = expiresAt;
+        tokens.persist(t);
+        return new Issued(minted.id(), minted.token(), expiresAt);
+    }
+
+    /**
+     * The caller a bearer token stands for, if it is well-formed, known, matches in constant time,
+     * is neither expired nor revoked, and its principal is enabled. Read fresh on every request:
+     * there is no cache that could let a revoked token through once more.
+     */
+    @Transactional(Transactional.TxType.SUPPORTS)
+    public Optional<Caller> authenticate(String presented) {
+        Optional<String> id = TokenCodec.idOf(presented);
+        if (id.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<TokenEntity> found = tokens.findWithPrincipal(id.get());
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        TokenEntity t = found.get();
+        if (!TokenCodec.matches(presented, t.tokenHash) || !t.activeAt(clock.instant()) || !t.principal.enabled()) {
+            return Optional.empty();
+        }
+        return Optional.of(new Caller(t.principal.id, t.principal.name, t.principal.role, t.id));
+    }
+
+    /** Revokes a token; revoking a revoked token again changes nothing. */
+    public void revoke(String id, String actor) {
+        TokenEntity t = tokens.findByIdOptional(id).orElseThrow(() -> ApiException.notFound("no token '" + id + "'"));
+        if (t.revokedAt == null) {
+            t.revokedAt = Clocks.now(clock);
+            t.revokedBy = actor;
+        }
+    }
+
+    /** Revokes every active token of a principal; returns how many. */
+    int revokeAll(PrincipalEntity principal, String actor) {
+        Instant now = Clocks.now(clock);
+        List<TokenEntity> active = tokens.activeOf(principal, now);
+        for (TokenEntity t : active) {
+            t.revokedAt = now;
+            t.revokedBy = actor;
+        }
+        return active.size();
+    }
+}

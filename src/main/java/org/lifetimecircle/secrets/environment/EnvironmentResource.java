@@ -1,0 +1,42 @@
+package org.lifetimecircle.secrets.environment;
+
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.lifetimecircle.secrets.access.Permission;
+import org.lifetimecircle.secrets.access.Requires;
+
+/** The environments defined by the policies. */
+@Path("/api/v1/environments")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "environments")
+@SecurityRequirement(name = "bearer")
+public class EnvironmentResource {
+
+    private final EnvironmentRegistry registry;
+
+    EnvironmentResource(EnvironmentRegistry registry) {
+        this.registry = registry;
+    }
+
+    @GET
+    @Requires(Permission.METADATA_READ)
+    @Operation(summary = "List environments, one per policy")
+    public List<EnvironmentViews.Summary> list() {
+        return registry.all().stream().map(EnvironmentViews.Summary::of).toList();
+    }
+
+    @GET
+    @Path("/{env}")
+    @Requires(Permission.METADATA_READ)
+    @Operation(summary = "Show an environment: variable names, secrets and their status, env file")
+    public EnvironmentViews.Detail get(@PathParam("env") String env) {
+        return EnvironmentViews.Detail.of(registry.require(env));
+    }
+}

@@ -1,0 +1,40 @@
+package org.lifetimecircle.secrets.environment;
+
+import java.time.Instant;
+import java.util.List;
+import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
+
+/** Response bodies of the environment endpoints. Names only: never a value. */
+final class EnvironmentViews {
+
+    private EnvironmentViews() {
+    }
+
+    /** One entry of {@code GET /environments}. */
+    record Summary(String name, String envFilePath, List<String> secrets, boolean hasApp) {
+        static Summary of(EnvironmentPolicy p) {
+            return new Summary(p.environment(), p.envFile().path(), List.copyOf(p.secrets().keySet()), p.app().isPresent());
+        }
+    }
+
+    /** {@code GET /environments/{env}}. */
+    record Detail(String name, List<String> variables, List<SecretStatus> secrets, EnvFile envFile) {
+        static Detail of(EnvironmentPolicy p) {
+            List<SecretStatus> secrets = p.secrets().keySet().stream().map(SecretStatus::unversioned).toList();
+            return new Detail(p.environment(), List.copyOf(p.variables().keySet()), secrets,
+                    new EnvFile(p.envFile().path(), p.envFile().mode().octal(), null, null));
+        }
+    }
+
+    /** A secret's state; version fields are null until the secret has a version. */
+    record SecretStatus(String name, Integer currentVersion, Instant createdAt, Long ageSeconds, Instant rotationDueAt,
+                        String status) {
+        static SecretStatus unversioned(String name) {
+            return new SecretStatus(name, null, null, null, null, null);
+        }
+    }
+
+    /** Where the env file goes and what was last written there. */
+    record EnvFile(String path, String mode, Instant lastWrittenAt, String sha256) {
+    }
+}

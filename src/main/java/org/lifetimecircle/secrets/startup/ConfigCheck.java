@@ -1,0 +1,39 @@
+package org.lifetimecircle.secrets.startup;
+
+import java.time.Duration;
+import org.lifetimecircle.secrets.config.LtcSecretsConfig;
+
+/** Checks the relations between settings that types alone cannot express. */
+final class ConfigCheck {
+
+    private ConfigCheck() {
+    }
+
+    static void validate(LtcSecretsConfig c) {
+        positive("ltc-secrets.scheduler.check-every", c.scheduler().checkEvery());
+        atLeastOneSecond("ltc-secrets.grants.max-ttl", c.grants().maxTtl());
+        atLeastOneSecond("ltc-secrets.tokens.default-ttl", c.tokens().defaultTtl());
+        atLeastOneSecond("ltc-secrets.tokens.max-ttl", c.tokens().maxTtl());
+        if (c.tokens().defaultTtl().compareTo(c.tokens().maxTtl()) > 0) {
+            throw new StartupRefusedException("ltc-secrets.tokens.default-ttl must not exceed ltc-secrets.tokens.max-ttl");
+        }
+        if (c.maxBodySize() < 1024 || c.maxBodySize() > 16 * 1024 * 1024) {
+            throw new StartupRefusedException("ltc-secrets.max-body-size must be between 1024 and 16777216 bytes");
+        }
+        if (!c.fileRoot().isAbsolute() && !c.fileRoot().normalize().equals(c.fileRoot())) {
+            throw new StartupRefusedException("ltc-secrets.file-root must be a normalised path");
+        }
+    }
+
+    private static void positive(String key, Duration d) {
+        if (d.isNegative() || d.isZero()) {
+            throw new StartupRefusedException(key + " must be a positive duration");
+        }
+    }
+
+    private static void atLeastOneSecond(String key, Duration d) {
+        if (d.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new StartupRefusedException(key + " must be at least PT1S");
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package org.lifetimecircle.secrets.startup;
+
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Set;
+import org.flywaydb.core.Flyway;
+import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.access.BootstrapAdmin;
+import org.lifetimecircle.secrets.config.LtcSecretsConfig;
+import org.lifetimecircle.secrets.crypto.MasterKeyException;
+import org.lifetimecircle.secrets.crypto.MasterKeys;
+import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
+import org.lifetimecircle.secrets.files.SecureFiles;
+import org.lifetimecircle.secrets.policy.PolicyException;
+
+/**
+ * Brings the service up in an order that fails early and clearly: configuration, data directory,
+ * master key, policies, schema, bootstrap admin. Any refusal stops the start with one message that
+ * says what is wrong and how to fix it.
+ */
+@ApplicationScoped
+public class StartupSequence {
+
+    private static final Logger LOG = Logger.getLogger(StartupSequence.class);
+
+    private final LtcSecretsConfig config;
+    private final MasterKeys masterKeys;
+    private final EnvironmentRegistry environments;
+    private final Flyway flyway;
+    private final BootstrapAdmin bootstrap;
+    private volatile boolean started;
+
+    StartupSequence(LtcSecretsConfig config, MasterKeys masterKeys, EnvironmentRegistry environments, Flyway flyway,
+                    BootstrapAdmin bootstrap) {
+        this.config = config;
+        this.masterKeys = masterKeys;
+        this.environments = environments;
+        this.flyway = flyway;
+        this.bootstrap = bootstrap;
+    }
+
+    void onStart(@Observes @Priority(1) StartupEvent event) {
+        long t0 = System.nanoTime();
+        try {
+            ConfigCheck.validate(config);
+            dataDirectory();
+            masterKeys.load(config.effectiveMasterKeyFile(), config.createMasterKey());
+            environments.load(config.policiesDir());
+            flyway.migrate();
+            bootstrap.run();
+        } catch (MasterKeyException | PolicyException | StartupRefusedException e) {
+            LOG.errorf("ltc-secrets refused to start: %s", e.getMessage());
+            throw new StartupRefusedException(e.getMessage());
+        }
+        started = true;
+        LOG.infof("ltc-secrets ready in %d ms: %d environment(s), data dir %s, master key %s",
+                (System.nanoTime() - t0) / 1_000_000, environments.all().size(), config.dataDir().toAbsolutePath(),
+                masterKeys.keyId().orElse("?"));
+    }
+
+    /** Whether the sequence completed (health). */
+    public boolean started() {
+        return started;
+    }
+
+    private void dataDirectory() {
+        Path dir = config.dataDir();
+        try {
+            SecureFiles.ensureDirectory(dir, SecureFiles.OWNER_DIR);
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir)) {
+                throw new StartupRefusedException("data directory " + dir + " is not a directory");
+            }
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
+            if (mode.contains(PosixFilePermission.OTHERS_WRITE) || mode.contains(PosixFilePermission.GROUP_WRITE)) {
+                throw new StartupRefusedException("data directory " + dir
+                        + " is writable by group or others; run: chmod 0700 " + dir);
+            }
+            if (!Files.isWritable(dir)) {
+                throw new StartupRefusedException("data directory " + dir + " is not writable by this user");
+            }
+        } catch (IOException e) {
+            throw new StartupRefusedException("cannot create data directory " + dir + ": " + e.getClass().getSimpleName());
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package org.lifetimecircle.secrets.environment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.nullValue;
+import static org.lifetimecircle.secrets.testing.Api.adminToken;
+import static org.lifetimecircle.secrets.testing.Api.as;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.Test;
+import org.lifetimecircle.secrets.testing.TestDataDir;
+
+@QuarkusTest
+@WithTestResource(TestDataDir.class)
+class EnvironmentEndpointsTest {
+
+    @Test
+    void listsOneEnvironmentPerPolicy() {
+        as(adminToken()).get("/api/v1/environments").then()
+                .statusCode(200)
+                .body("name", contains("prod", "staging"))
+                .body("[0].envFilePath", equalTo("/etc/lifetimecircle/prod.env"))
+                .body("[0].secrets", contains("LTC_SECRET_KEY"));
+    }
+
+    @Test
+    void detailShowsVariableNamesButNeverValues() {
+        String body = as(adminToken()).get("/api/v1/environments/prod").then()
+                .statusCode(200)
+                .body("name", equalTo("prod"))
+                .body("variables", contains("CANARY_STATIC", "LTC_DATABASE_URL", "LTC_DB_PATH", "LTC_ENV"))
+                .body("secrets[0].name", equalTo("LTC_SECRET_KEY"))
+                .body("secrets[0].currentVersion", nullValue())
+                .body("envFile.path", equalTo("/etc/lifetimecircle/prod.env"))
+                .body("envFile.mode", equalTo("0600"))
+                .extract().asString();
+        assertThat(body).doesNotContain("static-canary-value-7f3a").doesNotContain("sqlite+pysqlite");
+        assertThat(body).contains("\"lastWrittenAt\":null").contains("\"sha256\":null");
+    }
+}

@@ -1,0 +1,217 @@
+package org.lifetimecircle.secrets.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The packaged jar ({@code target/quarkus-app/quarkus-run.jar}) run as a real process, the way the
+ * systemd unit runs it: black-box tests start it, wait for it with a deadline, and kill it.
+ */
+public final class ServiceProcess implements AutoCloseable {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final Process process;
+    private final Path log;
+    private final int port;
+    private final long startedNanos;
+
+    private ServiceProcess(Process process, Path log, int port, long startedNanos) {
+        this.process = process;
+        this.log = log;
+        this.port = port;
+        this.startedNanos = startedNanos;
+    }
+
+    /** Builder of the command line: profile, {@code -D} properties, environment. */
+    public static final class Builder {
+        private final Map<String, String> properties = new LinkedHashMap<>();
+        private final Map<String, String> env = new LinkedHashMap<>();
+        private final List<String> jvmFlags = new ArrayList<>();
+        private String profile = "prod";
+        private Path log;
+
+        public Builder profile(String p) {
+            profile = p;
+            return this;
+        }
+
+        public Builder property(String key, String value) {
+            properties.put(key, value);
+            return this;
+        }
+
+        public Builder env(String key, String value) {
+            env.put(key, value);
+            return this;
+        }
+
+        public Builder jvmFlag(String flag) {
+            jvmFlags.add(flag);
+            return this;
+        }
+
+        public Builder log(Path file) {
+            log = file;
+            return this;
+        }
+
+        public ServiceProcess start() {
+            try {
+                int port = freePort();
+                Path jar = Path.of(System.getProperty("quarkus.app.dir", "target/quarkus-app"), "quarkus-run.jar");
+                if (!Files.exists(jar)) {
+                    throw new IllegalStateException(jar + " is missing: run ./mvnw verify (the jar is built before ITs)");
+                }
+                List<String> cmd = new ArrayList<>();
+                cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+                cmd.addAll(jvmFlags);
+                cmd.add("-Dquarkus.profile=" + profile);
+                cmd.add("-Dquarkus.http.port=" + port);
+                properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+                cmd.add("-jar");
+                cmd.add(jar.toString());
+                Path logFile = log != null ? log : Files.createTempFile("ltc-secrets-it-", ".log");
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+                pb.environment().putAll(env);
+                long t0 = System.nanoTime();
+                return new ServiceProcess(pb.start(), logFile, port, t0);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Polls {@code /health} until it answers 200; returns the time from launch, or fails at the deadline. */
+    public Duration awaitHealthy(Duration deadline) {
+        long end = System.nanoTime() + deadline.toNanos();
+        while (System.nanoTime() < end) {
+            if (!process.isAlive()) {
+                throw new AssertionError("service exited with " + process.exitValue() + " before becoming healthy:\n" + output());
+            }
+            if (get("/health", null).map(r -> r.statusCode() == 200).orElse(false)) {
+                return Duration.ofNanos(System.nanoTime() - startedNanos);
+            }
+            pause();
+        }
+        throw new AssertionError("service not healthy within " + deadline + ":\n" + output());
+    }
+
+    /** Waits for the process to exit by itself; returns its exit code, or fails at the deadline. */
+    public int awaitExit(Duration deadline) {
+        try {
+            if (!process.waitFor(deadline.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError("service still running after " + deadline + ":\n" + output());
+            }
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** A GET, optionally with a bearer token; empty if the service does not answer. */
+    public Optional<HttpResponse<String>> get(String path, String token) {
+        try {
+            HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(5));
+            if (token != null) {
+                req.header("Authorization", "Bearer " + token);
+            }
+            return Optional.of(HTTP.send(req.build(), HttpResponse.BodyHandlers.ofString()));
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    /** Resident set size in KiB, read from /proc. */
+    public long rssKib() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IOException("no VmRSS for " + process.pid());
+    }
+
+    /** Everything the process printed so far. */
+    public String output() {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(cannot read " + log + ")";
+        }
+    }
+
+    /** SIGKILL, as a crash would. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** SIGTERM and wait, as systemd stops it. */
+    public int stop() {
+        process.destroy();
+        return awaitExit(Duration.ofSeconds(30));
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            kill();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(50); // polling interval of a deadline loop, not a timing assumption
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -59,7 +59,8 @@ class PackagedJarIT {
             assertThat(data.resolve("master.key")).doesNotExist();
             assertThat(service.output()).contains("bootstrap-admin.token").doesNotContain(token)
                     .doesNotContain(token.substring(22));
-            assertThat(service.stop()).isZero();
+            // SIGTERM: Quarkus shuts down cleanly and the JVM reports 143 (the unit's SuccessExitStatus).
+            assertThat(service.stop()).isIn(0, 143);
         }
     }
 

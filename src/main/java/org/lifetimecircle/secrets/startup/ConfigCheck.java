@@ -20,9 +20,6 @@ final class ConfigCheck {
         if (c.maxBodySize() < 1024 || c.maxBodySize() > 16 * 1024 * 1024) {
             throw new StartupRefusedException("ltc-secrets.max-body-size must be between 1024 and 16777216 bytes");
         }
-        if (!c.fileRoot().isAbsolute() && !c.fileRoot().normalize().equals(c.fileRoot())) {
-            throw new StartupRefusedException("ltc-secrets.file-root must be a normalised path");
-        }
     }
 
     private static void positive(String key, Duration d) {

@@ -131,15 +131,17 @@ class PackagedJarIT {
     }
 
     @Test
-    void outsideProdAMissingMasterKeyIsCreatedReadOnly() throws Exception {
-        try (ServiceProcess service = ServiceProcess.builder().profile("dev")
-                .property("ltc-secrets.data-dir", data.toString())
-                .property("ltc-secrets.policies-dir", policies.toString())
-                .property("ltc-secrets.file-root", tmp.resolve("root").toString())
-                .start()) {
+    void devProfileRunsOnItsEmbeddedDefaults() throws Exception {
+        // No overrides at all, as `./mvnw quarkus:dev` runs it: ./data, ./policies, ./data/root.
+        try (ServiceProcess service = ServiceProcess.builder().profile("dev").workingDir(tmp).start()) {
             service.awaitHealthy(START_DEADLINE);
-            assertThat(FileModes.stat(data.resolve("master.key"))).isEqualTo("400");
-            assertThat(Files.readString(data.resolve("master.key"))).matches("[A-Za-z0-9+/]{43}=\n");
+            Path devData = tmp.resolve("data");
+            assertThat(FileModes.stat(devData)).isEqualTo("700");
+            assertThat(FileModes.stat(devData.resolve("master.key"))).isEqualTo("400");
+            assertThat(Files.readString(devData.resolve("master.key"))).matches("[A-Za-z0-9+/]{43}=\n");
+            assertThat(devData.resolve("ltc-secrets.db")).exists();
+            String token = Files.readString(devData.resolve("bootstrap-admin.token")).trim();
+            assertThat(service.get("/api/v1/environments", token).orElseThrow().body()).contains("\"prod\"", "\"staging\"");
         }
     }
 

@@ -45,6 +45,7 @@ public final class ServiceProcess implements AutoCloseable {
         private final List<String> jvmFlags = new ArrayList<>();
         private String profile = "prod";
         private Path log;
+        private Path workingDir;
 
         public Builder profile(String p) {
             profile = p;
@@ -66,6 +67,12 @@ public final class ServiceProcess implements AutoCloseable {
             return this;
         }
 
+        /** Runs the service in this directory, so relative defaults ({@code ./data}, {@code ./policies}) land there. */
+        public Builder workingDir(Path dir) {
+            workingDir = dir;
+            return this;
+        }
+
         public Builder log(Path file) {
             log = file;
             return this;
@@ -74,7 +81,8 @@ public final class ServiceProcess implements AutoCloseable {
         public ServiceProcess start() {
             try {
                 int port = freePort();
-                Path jar = Path.of(System.getProperty("quarkus.app.dir", "target/quarkus-app"), "quarkus-run.jar");
+                Path jar = Path.of(System.getProperty("quarkus.app.dir", "target/quarkus-app"), "quarkus-run.jar")
+                        .toAbsolutePath();
                 if (!Files.exists(jar)) {
                     throw new IllegalStateException(jar + " is missing: run ./mvnw verify (the jar is built before ITs)");
                 }
@@ -90,6 +98,9 @@ public final class ServiceProcess implements AutoCloseable {
                 ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
                 pb.environment().putAll(env);
+                if (workingDir != null) {
+                    pb.directory(workingDir.toFile());
+                }
                 long t0 = System.nanoTime();
                 return new ServiceProcess(pb.start(), logFile, port, t0);
             } catch (IOException e) {

@@ -21,6 +21,15 @@ public class MasterKeys {
         }
     }
 
+    /** The loaded key; its raw bytes stay readable only inside this package. */
+    public MasterKey key() {
+        MasterKey k = current;
+        if (k == null || k.isDestroyed()) {
+            throw new IllegalStateException("the master key is not loaded");
+        }
+        return k;
+    }
+
     /** The key id of the loaded key, if any (health, logs). */
     public Optional<String> keyId() {
         MasterKey k = current;

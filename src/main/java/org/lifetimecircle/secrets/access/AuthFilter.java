@@ -7,6 +7,7 @@ import jakarta.ws.rs.core.Response;
 import java.util.Optional;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+import org.lifetimecircle.secrets.audit.Audited;
 import org.lifetimecircle.secrets.web.ProblemCode;
 import org.lifetimecircle.secrets.web.ProblemMappers;
 
@@ -42,8 +43,8 @@ public class AuthFilter {
         }
         callerContext.set(caller.get());
         Requires requires = requiredPermission(resource);
-        if (requires == null) {
-            LOG.errorf("endpoint %s.%s has no @Requires; refusing", resource.getResourceClass().getSimpleName(),
+        if (requires == null || resource.getResourceMethod().getAnnotation(Audited.class) == null) {
+            LOG.errorf("endpoint %s.%s lacks @Requires or @Audited; refusing", resource.getResourceClass().getSimpleName(),
                     resource.getResourceMethod().getName());
             return ProblemMappers.respond(ProblemCode.FORBIDDEN, "this endpoint is not available", headers);
         }

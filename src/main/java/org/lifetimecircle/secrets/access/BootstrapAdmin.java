@@ -9,6 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Map;
+import org.lifetimecircle.secrets.audit.AuditDraft;
+import org.lifetimecircle.secrets.audit.AuditWriter;
+import org.lifetimecircle.secrets.audit.Unit;
 import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.config.LtcSecretsConfig;
@@ -31,11 +35,14 @@ public class BootstrapAdmin {
 
     private final PrincipalRepository principals;
     private final TokenService tokens;
+    private final AuditWriter writer;
     private final LtcSecretsConfig config;
     private final Clock clock;
 
-    BootstrapAdmin(PrincipalRepository principals, TokenService tokens, LtcSecretsConfig config, Clock clock) {
+    BootstrapAdmin(PrincipalRepository principals, TokenService tokens, AuditWriter writer, LtcSecretsConfig config,
+                   Clock clock) {
         this.principals = principals;
+        this.writer = writer;
         this.tokens = tokens;
         this.config = config;
         this.clock = clock;
@@ -48,26 +55,24 @@ public class BootstrapAdmin {
     public Outcome run() {
         Path tokenFile = config.dataDir().resolve(TOKEN_FILE);
         Path requestFile = config.dataDir().resolve(REQUEST_FILE);
-        // The file is written inside the transaction, before the commit: a crash in between leaves
-        // no principal behind, so the next start bootstraps again instead of locking everyone out.
-        Outcome outcome = QuarkusTransaction.requiringNew().call(() -> {
+        boolean recovery = Files.exists(requestFile, LinkOption.NOFOLLOW_LINKS);
+        if (!recovery && QuarkusTransaction.requiringNew().call(principals::count) > 0) {
+            return Outcome.NOTHING; // the usual start: nothing to do, nothing to record
+        }
+        // The token file is written inside the writer's transaction, before the commit: a crash in
+        // between leaves no principal behind, so the next start bootstraps again rather than
+        // locking everyone out.
+        Result result = writer.submit(new Unit<>(() -> {
             if (principals.count() == 0) {
-                PrincipalEntity admin = new PrincipalEntity();
-                admin.name = NAME;
-                admin.role = Role.ADMIN;
-                admin.createdAt = Clocks.now(clock);
-                admin.createdBy = ACTOR;
+                PrincipalEntity admin = newAdmin();
                 principals.persist(admin);
-                writeToken(tokenFile, tokens.issueUnlimited(admin, ACTOR));
-                return Outcome.CREATED;
+                TokenService.Issued issued = tokens.issueUnlimited(admin, ACTOR);
+                writeToken(tokenFile, issued);
+                return new Result(Outcome.CREATED, issued.id(), 0);
             }
-            if (Files.exists(requestFile, LinkOption.NOFOLLOW_LINKS)) {
+            if (recovery) {
                 PrincipalEntity admin = principals.findByName(NAME).orElseGet(() -> {
-                    PrincipalEntity p = new PrincipalEntity();
-                    p.name = NAME;
-                    p.role = Role.ADMIN;
-                    p.createdAt = Clocks.now(clock);
-                    p.createdBy = ACTOR;
+                    PrincipalEntity p = newAdmin();
                     principals.persist(p);
                     return p;
                 });
@@ -76,19 +81,48 @@ public class BootstrapAdmin {
                 admin.disabledBy = null;
                 admin.disabledReason = null;
                 int revoked = tokens.revokeAll(admin, ACTOR);
-                writeToken(tokenFile, tokens.issueUnlimited(admin, ACTOR));
-                LOG.warnf("bootstrap recovery: revoked %d token(s) of %s, wrote a new token to %s", revoked, NAME, tokenFile);
-                return Outcome.RECOVERED;
+                TokenService.Issued issued = tokens.issueUnlimited(admin, ACTOR);
+                writeToken(tokenFile, issued);
+                return new Result(Outcome.RECOVERED, issued.id(), revoked);
             }
-            return Outcome.NOTHING;
-        });
-        switch (outcome) {
+            return new Result(Outcome.NOTHING, null, 0);
+        }, r -> event(r), e -> new AuditDraft(ACTOR, recovery ? "token.create" : "principal.create", null, NAME,
+                org.lifetimecircle.secrets.audit.Outcome.FAILED, null, null, Map.of("bootstrap", true))));
+        switch (result.outcome()) {
             case CREATED -> LOG.infof("created principal %s; its token is in %s (mode 0600): read it, then delete the file",
                     NAME, tokenFile);
-            case RECOVERED -> deleteRequest(requestFile);
+            case RECOVERED -> {
+                LOG.warnf("bootstrap recovery: revoked %d token(s) of %s, wrote a new token to %s", result.revoked(),
+                        NAME, tokenFile);
+                deleteRequest(requestFile);
+            }
             case NOTHING -> { }
         }
-        return outcome;
+        return result.outcome();
+    }
+
+    private record Result(Outcome outcome, String tokenId, int revoked) {
+    }
+
+    private static AuditDraft event(Result r) {
+        var success = org.lifetimecircle.secrets.audit.Outcome.SUCCESS;
+        return switch (r.outcome()) {
+            case CREATED -> new AuditDraft(ACTOR, "principal.create", null, NAME, success, null, null,
+                    Map.of("role", Role.ADMIN.id(), "bootstrap", true, "tokenId", r.tokenId()));
+            case RECOVERED -> new AuditDraft(ACTOR, "token.create", null, NAME, success, null, null,
+                    Map.of("bootstrapRecovery", true, "tokenId", r.tokenId(), "revokedTokens", r.revoked()));
+            // Nothing to do is still a start-up fact worth a line: who checked, and that nothing changed.
+            case NOTHING -> new AuditDraft(ACTOR, "system.bootstrap-check", null, NAME, success, null, null, Map.of());
+        };
+    }
+
+    private PrincipalEntity newAdmin() {
+        PrincipalEntity p = new PrincipalEntity();
+        p.name = NAME;
+        p.role = Role.ADMIN;
+        p.createdAt = Clocks.now(clock);
+        p.createdBy = ACTOR;
+        return p;
     }
 
     private static void writeToken(Path tokenFile, TokenService.Issued issued) {

@@ -23,6 +23,7 @@ import org.lifetimecircle.secrets.access.PrincipalDtos.CreateToken;
 import org.lifetimecircle.secrets.access.PrincipalDtos.IssuedToken;
 import org.lifetimecircle.secrets.access.PrincipalDtos.PrincipalView;
 import org.lifetimecircle.secrets.access.PrincipalDtos.TokenView;
+import org.lifetimecircle.secrets.audit.Audited;
 import org.lifetimecircle.secrets.web.ApiException;
 
 /** Principals and their API tokens. */
@@ -50,6 +51,7 @@ public class PrincipalResource {
     @POST
     @Path("/principals")
     @Consumes(MediaType.APPLICATION_JSON)
+    @Audited("principal.create")
     @Requires(Permission.PRINCIPAL_MANAGE)
     @Operation(summary = "Create a principal with one role")
     public Response create(CreatePrincipal body) {
@@ -62,6 +64,7 @@ public class PrincipalResource {
 
     @GET
     @Path("/principals")
+    @Audited("principal.list")
     @Requires(Permission.PRINCIPAL_MANAGE)
     @Operation(summary = "List principals")
     public List<PrincipalView> list() {
@@ -70,6 +73,7 @@ public class PrincipalResource {
 
     @GET
     @Path("/principals/{name}")
+    @Audited("principal.read")
     @Requires(Permission.PRINCIPAL_MANAGE)
     @Operation(summary = "Show one principal")
     public PrincipalView get(@PathParam("name") String name) {
@@ -78,6 +82,7 @@ public class PrincipalResource {
 
     @GET
     @Path("/principals/{name}/tokens")
+    @Audited("token.list")
     @Requires(Permission.PRINCIPAL_MANAGE)
     @Operation(summary = "List a principal's tokens (metadata only, never the token)")
     public List<TokenView> listTokens(@PathParam("name") String name) {
@@ -86,6 +91,7 @@ public class PrincipalResource {
 
     @POST
     @Path("/principals/{name}/tokens")
+    @Audited("token.create")
     @Requires(Permission.PRINCIPAL_MANAGE)
     @Operation(summary = "Issue a token; the response is the only time it is shown")
     public Response issueToken(@PathParam("name") String name, CreateToken body) {
@@ -100,6 +106,7 @@ public class PrincipalResource {
 
     @DELETE
     @Path("/tokens/{id}")
+    @Audited("token.revoke")
     @Requires(Permission.PRINCIPAL_MANAGE)
     @Operation(summary = "Revoke a token; it fails from the next request on")
     public Response revokeToken(@PathParam("id") String id) {

@@ -7,7 +7,8 @@ import java.lang.annotation.Target;
 
 /**
  * Declares the permission an {@code /api/v1} resource method needs. {@link AuthFilter} enforces it
- * for every request; a method without it is refused, so forgetting it fails closed.
+ * for every request; a method without it (or without {@code @Audited}) is refused, so forgetting
+ * either fails closed.
  */
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)

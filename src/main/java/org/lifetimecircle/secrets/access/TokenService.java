@@ -6,24 +6,29 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import org.lifetimecircle.secrets.audit.AuditService;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.config.LtcSecretsConfig;
 import org.lifetimecircle.secrets.web.ApiException;
 
 /** Issues, checks and revokes API tokens. */
 @ApplicationScoped
-@Transactional(Transactional.TxType.REQUIRED)
+@Transactional(Transactional.TxType.SUPPORTS)
 public class TokenService {
 
     private final TokenRepository tokens;
     private final PrincipalRepository principals;
+    private final AuditService audit;
     private final LtcSecretsConfig config;
     private final Clock clock;
 
-    TokenService(TokenRepository tokens, PrincipalRepository principals, LtcSecretsConfig config, Clock clock) {
+    TokenService(TokenRepository tokens, PrincipalRepository principals, AuditService audit, LtcSecretsConfig config,
+                 Clock clock) {
         this.tokens = tokens;
         this.principals = principals;
+        this.audit = audit;
         this.config = config;
         this.clock = clock;
     }
@@ -36,13 +41,8 @@ public class TokenService {
         }
     }
 
-    /** Issues a token for an enabled principal; no ttl means the configured default lifetime. */
+    /** Issues a token for an enabled principal, audited; no ttl means the configured default lifetime. */
     public Issued issue(String principalName, Optional<Duration> ttl, String actor) {
-        PrincipalEntity principal = principals.findByName(principalName)
-                .orElseThrow(() -> ApiException.notFound("no principal '" + principalName + "'"));
-        if (!principal.enabled()) {
-            throw ApiException.conflict("principal '" + principalName + "' is disabled");
-        }
         Duration lifetime = ttl.orElse(config.tokens().defaultTtl());
         if (lifetime.compareTo(Duration.ofSeconds(1)) < 0) {
             throw ApiException.invalid("field 'ttl' must be at least PT1S");
@@ -51,8 +51,15 @@ public class TokenService {
             throw ApiException.policyViolation("field 'ttl' exceeds ltc-secrets.tokens.max-ttl ("
                     + config.tokens().maxTtl() + ")");
         }
-        Instant now = Clocks.now(clock);
-        return persist(principal, now.plus(lifetime), actor, now);
+        return audit.mutate("token.create", null, principalName, () -> {
+            PrincipalEntity principal = principals.findByName(principalName)
+                    .orElseThrow(() -> ApiException.notFound("no principal '" + principalName + "'"));
+            if (!principal.enabled()) {
+                throw ApiException.conflict("principal '" + principalName + "' is disabled");
+            }
+            Instant now = Clocks.now(clock);
+            return persist(principal, now.plus(lifetime), actor, now);
+        }, issued -> Map.of("tokenId", issued.id(), "expiresAt", issued.expiresAt().toString()));
     }
 
     /** Issues a token that stays valid until revoked: for the bootstrap admin only. */
@@ -78,7 +85,6 @@ public class TokenService {
      * is neither expired nor revoked, and its principal is enabled. Read fresh on every request:
      * there is no cache that could let a revoked token through once more.
      */
-    @Transactional(Transactional.TxType.SUPPORTS)
     public Optional<Caller> authenticate(String presented) {
         Optional<String> id = TokenCodec.idOf(presented);
         if (id.isEmpty()) {
@@ -95,13 +101,17 @@ public class TokenService {
         return Optional.of(new Caller(t.principal.id, t.principal.name, t.principal.role, t.id));
     }
 
-    /** Revokes a token; revoking a revoked token again changes nothing. */
+    /** Revokes a token, audited; revoking a revoked token again changes nothing. */
     public void revoke(String id, String actor) {
-        TokenEntity t = tokens.findByIdOptional(id).orElseThrow(() -> ApiException.notFound("no token '" + id + "'"));
-        if (t.revokedAt == null) {
-            t.revokedAt = Clocks.now(clock);
-            t.revokedBy = actor;
-        }
+        audit.mutate("token.revoke", null, id, () -> {
+            TokenEntity t = tokens.findByIdOptional(id).orElseThrow(() -> ApiException.notFound("no token '" + id + "'"));
+            boolean already = t.revokedAt != null;
+            if (!already) {
+                t.revokedAt = Clocks.now(clock);
+                t.revokedBy = actor;
+            }
+            return Map.<String, Object>of("principal", t.principal.name, "alreadyRevoked", already);
+        }, details -> details);
     }
 
     /** Revokes every active token of a principal; returns how many. */

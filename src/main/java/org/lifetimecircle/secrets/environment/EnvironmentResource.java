@@ -11,6 +11,7 @@ import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.lifetimecircle.secrets.access.Permission;
 import org.lifetimecircle.secrets.access.Requires;
+import org.lifetimecircle.secrets.audit.Audited;
 
 /** The environments defined by the policies. */
 @Path("/api/v1/environments")
@@ -26,6 +27,7 @@ public class EnvironmentResource {
     }
 
     @GET
+    @Audited("environment.list")
     @Requires(Permission.METADATA_READ)
     @Operation(summary = "List environments, one per policy")
     public List<EnvironmentViews.Summary> list() {
@@ -34,6 +36,7 @@ public class EnvironmentResource {
 
     @GET
     @Path("/{env}")
+    @Audited("environment.read")
     @Requires(Permission.METADATA_READ)
     @Operation(summary = "Show an environment: variable names, secrets and their status, env file")
     public EnvironmentViews.Detail get(@PathParam("env") String env) {

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.lifetimecircle.secrets.audit.AuditIntegrity;
 
 /** {@code GET /health}: the contract's unauthenticated health answer for probes and deploy scripts. */
 @Path("/health")
@@ -16,9 +17,11 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 public class HealthResource {
 
     private final ServiceHealth health;
+    private final AuditIntegrity auditIntegrity;
 
-    HealthResource(ServiceHealth health) {
+    HealthResource(ServiceHealth health, AuditIntegrity auditIntegrity) {
         this.health = health;
+        this.auditIntegrity = auditIntegrity;
     }
 
     /** The body: overall status plus each check, names only. */
@@ -35,6 +38,8 @@ public class HealthResource {
             checks.put(c.name(), c.up() ? "UP" : "DOWN");
             up &= c.up();
         }
+        // Reported, not fatal: a broken chain is evidence to examine, and the service must stay up to export it.
+        checks.put("audit-chain", auditIntegrity.valid() ? "UP" : "BROKEN");
         return Response.status(up ? 200 : 503)
                 .header("Cache-Control", "no-store")
                 .entity(new HealthView(up ? "UP" : "DOWN", checks))

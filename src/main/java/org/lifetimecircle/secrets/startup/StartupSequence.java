@@ -9,10 +9,18 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import org.flywaydb.core.Flyway;
 import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.access.BootstrapAdmin;
+import org.lifetimecircle.secrets.audit.AuditDraft;
+import org.lifetimecircle.secrets.audit.AuditIntegrity;
+import org.lifetimecircle.secrets.audit.AuditWriter;
+import org.lifetimecircle.secrets.audit.InstallationKeys;
+import org.lifetimecircle.secrets.audit.Outcome;
+import org.lifetimecircle.secrets.audit.VerifyResult;
 import org.lifetimecircle.secrets.config.LtcSecretsConfig;
 import org.lifetimecircle.secrets.crypto.MasterKeyException;
 import org.lifetimecircle.secrets.crypto.MasterKeys;
@@ -35,10 +43,17 @@ public class StartupSequence {
     private final EnvironmentRegistry environments;
     private final Flyway flyway;
     private final BootstrapAdmin bootstrap;
+    private final InstallationKeys installationKeys;
+    private final AuditWriter writer;
+    private final AuditIntegrity integrity;
     private volatile boolean started;
 
     StartupSequence(LtcSecretsConfig config, MasterKeys masterKeys, EnvironmentRegistry environments, Flyway flyway,
-                    BootstrapAdmin bootstrap) {
+                    BootstrapAdmin bootstrap, InstallationKeys installationKeys, AuditWriter writer,
+                    AuditIntegrity integrity) {
+        this.installationKeys = installationKeys;
+        this.writer = writer;
+        this.integrity = integrity;
         this.config = config;
         this.masterKeys = masterKeys;
         this.environments = environments;
@@ -54,6 +69,11 @@ public class StartupSequence {
             masterKeys.load(config.effectiveMasterKeyFile(), config.createMasterKey());
             environments.load(config.policiesDir());
             flyway.migrate();
+            boolean keysCreated = installationKeys.loadOrCreate();
+            writer.start();
+            VerifyResult chain = integrity.checkTail();
+            writer.record(new AuditDraft("system", "system.start", null, null, Outcome.SUCCESS, null, null,
+                    startDetails(keysCreated, chain)));
             bootstrap.run();
         } catch (MasterKeyException | PolicyException | StartupRefusedException e) {
             LOG.errorf("ltc-secrets refused to start: %s", e.getMessage());
@@ -63,6 +83,18 @@ public class StartupSequence {
         LOG.infof("ltc-secrets ready in %d ms: %d environment(s), data dir %s, master key %s",
                 (System.nanoTime() - t0) / 1_000_000, environments.all().size(), config.dataDir().toAbsolutePath(),
                 masterKeys.keyId().orElse("?"));
+    }
+
+    private Map<String, Object> startDetails(boolean keysCreated, VerifyResult chain) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("environments", environments.all().stream().map(p -> p.environment()).toList());
+        d.put("masterKeyId", masterKeys.keyId().orElse(null));
+        d.put("installationKeysCreated", keysCreated);
+        d.put("auditChainValid", chain.valid());
+        if (!chain.valid()) {
+            d.put("auditChainFirstInvalidSeq", chain.firstInvalidSeq());
+        }
+        return d;
     }
 
     /** Whether the sequence completed (health). */

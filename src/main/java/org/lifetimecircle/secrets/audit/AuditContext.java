@@ -1,0 +1,55 @@
+package org.lifetimecircle.secrets.audit;
+
+import io.vertx.core.http.HttpServerRequest;
+import jakarta.enterprise.context.RequestScoped;
+import java.util.Map;
+import org.lifetimecircle.secrets.access.Caller;
+import org.lifetimecircle.secrets.access.CallerContext;
+import org.lifetimecircle.secrets.web.HttpFilters;
+
+/**
+ * Who and where for the audit events of the current request, and whether the request has already
+ * recorded its event (so {@link AuditResponseFilter} adds one only where the service did not).
+ */
+@RequestScoped
+public class AuditContext {
+
+    /** Actor of requests without a valid token. */
+    public static final String ANONYMOUS = "anonymous";
+
+    private final CallerContext caller;
+    private final HttpServerRequest request;
+    private boolean recorded;
+
+    AuditContext(CallerContext caller, HttpServerRequest request) {
+        this.caller = caller;
+        this.request = request;
+    }
+
+    /** A draft of this request's event, with actor, request id and source address filled in. */
+    public AuditDraft draft(String action, String environment, String target, Outcome outcome,
+                            Map<String, Object> details) {
+        return new AuditDraft(actor(), action, environment, target, outcome, requestId(), sourceIp(), details);
+    }
+
+    public String actor() {
+        return caller.caller().map(Caller::name).orElse(ANONYMOUS);
+    }
+
+    public String requestId() {
+        return request.getHeader(HttpFilters.REQUEST_ID);
+    }
+
+    /** The peer address. X-Forwarded-For is ignored: ltc-secrets is reached on localhost, not via a proxy. */
+    public String sourceIp() {
+        return request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
+    }
+
+    void markRecorded() {
+        recorded = true;
+    }
+
+    boolean recorded() {
+        return recorded;
+    }
+}

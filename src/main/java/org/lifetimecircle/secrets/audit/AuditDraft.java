@@ -1,0 +1,39 @@
+package org.lifetimecircle.secrets.audit;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * An audit event before it has a place in the chain. Details hold names, ids, counts, codes and
+ * {@code hmac-sha256:} fingerprints only — never a secret value or a token.
+ */
+public record AuditDraft(String actor, String action, String environment, String target, Outcome outcome,
+                         String requestId, String sourceIp, Map<String, Object> details) {
+
+    private static final Pattern ACTION = Pattern.compile("[a-z]+(\\.[a-z-]+)+");
+
+    public AuditDraft {
+        Objects.requireNonNull(actor, "actor");
+        Objects.requireNonNull(outcome, "outcome");
+        if (action == null || !ACTION.matcher(action).matches()) {
+            throw new IllegalArgumentException("audit action must be a dotted lower-case name");
+        }
+        // Events never carry empty strings, so CSV can use an empty field for null unambiguously.
+        environment = blankToNull(environment);
+        target = blankToNull(target);
+        requestId = blankToNull(requestId);
+        sourceIp = blankToNull(sourceIp);
+        details = details == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(details));
+    }
+
+    /** The same draft with another outcome and details (a failure of the action that was attempted). */
+    public AuditDraft withOutcome(Outcome newOutcome, Map<String, Object> newDetails) {
+        return new AuditDraft(actor, action, environment, target, newOutcome, requestId, sourceIp, newDetails);
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isEmpty() ? null : s;
+    }
+}

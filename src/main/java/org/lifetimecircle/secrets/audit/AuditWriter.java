@@ -1,0 +1,295 @@
+package org.lifetimecircle.secrets.audit;
+
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.EntityManager;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.hibernate.Session;
+import org.jboss.logging.Logger;
+
+/**
+ * The single writer of the database. SQLite has one writer at a time, so rather than letting
+ * requests queue inside SQLite's lock, units of work queue here: one thread takes as many as are
+ * waiting, runs each in its own savepoint, appends its audit event (so it gets its place in the
+ * chain), and commits them all with one durable commit (group commit). A unit that fails is rolled
+ * back to its savepoint without disturbing the others. Each caller is answered only after the
+ * commit that holds its unit, so an acknowledged change and its event are both durable.
+ */
+@ApplicationScoped
+public class AuditWriter {
+
+    private static final Logger LOG = Logger.getLogger(AuditWriter.class);
+    static final int MAX_BATCH = 256;
+    private static final long SUBMIT_TIMEOUT_SECONDS = 30;
+    private static final String INSERT = "insert into audit_event (seq, time, actor, action, environment, target, "
+            + "outcome, request_id, source_ip, details, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+    private final BlockingQueue<Pending<?>> queue = new LinkedBlockingQueue<>(10_000);
+    private final EntityManager em;
+    private final Clock clock;
+    private volatile boolean running;
+    private volatile Thread thread;
+    /** Only the writer thread changes it; volatile so readers (metrics, tests) see a recent value. */
+    private volatile ChainHead head = ChainHead.EMPTY;
+    /** Savepoint name counter; writer thread only. */
+    private long savepoints;
+
+    AuditWriter(EntityManager em, Clock clock) {
+        this.em = em;
+        this.clock = clock;
+    }
+
+    /** Starts the writer thread on the chain's current head (read from the database). */
+    public synchronized void start() {
+        if (running) {
+            return;
+        }
+        head = QuarkusTransaction.requiringNew().call(() -> em.unwrap(Session.class).doReturningWork(AuditWriter::readHead));
+        running = true;
+        thread = new Thread(this::loop, "audit-writer");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Stops after the queued units are written. */
+    public synchronized void stop() {
+        running = false;
+        Thread t = thread;
+        if (t != null) {
+            try {
+                t.join(TimeUnit.SECONDS.toMillis(SUBMIT_TIMEOUT_SECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** The last committed event. */
+    public ChainHead head() {
+        return head;
+    }
+
+    /**
+     * Runs the unit on the writer and waits until it is durable. Returns the work's result, or
+     * throws what the work threw (after its failure event is durable), or
+     * {@link AuditUnavailableException} if the event could not be written (nothing changed).
+     */
+    public <R> R submit(Unit<R> unit) {
+        if (!running) {
+            throw new AuditUnavailableException("audit trail is not accepting events");
+        }
+        Pending<R> pending = new Pending<>(unit);
+        try {
+            if (!queue.offer(pending, SUBMIT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                throw new AuditUnavailableException("audit writer queue is full");
+            }
+            return pending.result.get(SUBMIT_TIMEOUT_SECONDS * 2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AuditUnavailableException("interrupted while waiting for the audit trail");
+        } catch (TimeoutException e) {
+            throw new AuditUnavailableException("audit trail did not answer in time");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new AuditUnavailableException("audit write failed");
+        }
+    }
+
+    /** Records an event that goes with no change (a read, a denial). */
+    public void record(AuditDraft draft) {
+        submit(Unit.eventOnly(draft));
+    }
+
+    private void loop() {
+        List<Pending<?>> batch = new ArrayList<>(MAX_BATCH);
+        while (running || !queue.isEmpty()) {
+            try {
+                Pending<?> first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, MAX_BATCH - 1);
+                runBatch(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException | Error e) {
+                // Never let the writer die: callers would wait forever.
+                LOG.error("audit writer: unexpected failure", e);
+                batch.forEach(p -> p.result.completeExceptionally(new AuditUnavailableException("audit write failed")));
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    private void runBatch(List<Pending<?>> batch) {
+        ChainHead committed = head;
+        try {
+            QuarkusTransaction.requiringNew().run(() -> {
+                Session session = em.unwrap(Session.class);
+                for (Pending<?> p : batch) {
+                    runUnit(session, p);
+                }
+                session.flush();
+            });
+        } catch (RuntimeException e) {
+            head = committed;
+            LOG.errorf("audit writer: commit of %d unit(s) failed (%s); all refused, nothing changed",
+                    batch.size(), rootCause(e));
+            batch.forEach(p -> p.result.completeExceptionally(new AuditUnavailableException("audit write failed")));
+            return;
+        }
+        batch.forEach(Pending::complete);
+    }
+
+    private <R> void runUnit(Session session, Pending<R> p) {
+        ChainHead before = head;
+        String sp = savepoint(session);
+        R result;
+        try {
+            result = p.unit.work().get();
+            session.flush();
+        } catch (RuntimeException e) {
+            refuse(session, p, sp, before, e);
+            return;
+        }
+        try {
+            append(session, p.unit.onSuccess().apply(result));
+            p.outcome(result, null);
+        } catch (RuntimeException auditFailure) {
+            // The change worked but its event cannot be written: undo the change (fail closed).
+            rollbackTo(session, sp);
+            head = before;
+            LOG.errorf("audit writer: cannot record a unit's event (%s); its change is undone", rootCause(auditFailure));
+            p.outcome(null, new AuditUnavailableException("audit write failed"));
+        }
+    }
+
+    /** The unit's work refused or failed: undo it and record the failure event, if the unit has one. */
+    private <R> void refuse(Session session, Pending<R> p, String sp, ChainHead before, RuntimeException e) {
+        rollbackTo(session, sp);
+        head = before;
+        RuntimeException toCaller = e;
+        AuditDraft failure = p.unit.onFailure() == null ? null : p.unit.onFailure().apply(e);
+        if (failure != null) {
+            String sp2 = savepoint(session);
+            try {
+                append(session, failure);
+            } catch (RuntimeException auditFailure) {
+                rollbackTo(session, sp2);
+                head = before;
+                LOG.errorf("audit writer: cannot record %s (%s)", failure.action(), rootCause(auditFailure));
+                toCaller = new AuditUnavailableException("audit write failed");
+            }
+        }
+        p.outcome(null, toCaller);
+    }
+
+    private void append(Session session, AuditDraft d) {
+        long seq = head.seq() + 1;
+        String time = ChainHash.time(clock.instant());
+        String details = ChainHash.canonicalDetails(d.details());
+        String hash = ChainHash.hash(seq, time, d.actor(), d.action(), d.environment(), d.target(), d.outcome().name(),
+                d.requestId(), d.sourceIp(), details, head.hash());
+        String prev = head.hash();
+        session.doWork(c -> {
+            try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+                ps.setLong(1, seq);
+                ps.setString(2, time);
+                ps.setString(3, d.actor());
+                ps.setString(4, d.action());
+                ps.setString(5, d.environment());
+                ps.setString(6, d.target());
+                ps.setString(7, d.outcome().name());
+                ps.setString(8, d.requestId());
+                ps.setString(9, d.sourceIp());
+                ps.setString(10, details);
+                ps.setString(11, prev);
+                ps.setString(12, hash);
+                ps.executeUpdate();
+            }
+        });
+        head = new ChainHead(seq, hash);
+    }
+
+    // Savepoints are issued as SQL: the pool refuses JDBC rollback(Savepoint) on a connection that
+    // takes part in a JTA transaction, but SQLite's SAVEPOINT / ROLLBACK TO are plain statements.
+    private String savepoint(Session session) {
+        session.flush();
+        String name = "unit_" + (++savepoints);
+        session.doWork(c -> {
+            try (Statement st = c.createStatement()) {
+                st.execute("SAVEPOINT " + name);
+            }
+        });
+        return name;
+    }
+
+    private static void rollbackTo(Session session, String savepoint) {
+        session.clear(); // entities of the failed unit must not be flushed later
+        session.doWork(c -> {
+            try (Statement st = c.createStatement()) {
+                st.execute("ROLLBACK TO SAVEPOINT " + savepoint);
+            }
+        });
+    }
+
+    static ChainHead readHead(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select seq, hash from audit_event order by seq desc limit 1");
+             ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? new ChainHead(rs.getLong(1), rs.getString(2)) : ChainHead.EMPTY;
+        }
+    }
+
+    private static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        // SQLite's messages name the error class (SQLITE_FULL, SQLITE_IOERR), never bound values.
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
+    /** A submitted unit and the answer its caller waits for. */
+    private static final class Pending<R> {
+        final Unit<R> unit;
+        final CompletableFuture<R> result = new CompletableFuture<>();
+        private R value;
+        private RuntimeException error;
+
+        Pending(Unit<R> unit) {
+            this.unit = unit;
+        }
+
+        void outcome(R v, RuntimeException e) {
+            value = v;
+            error = e;
+        }
+
+        /** Called only after the commit that holds this unit. */
+        void complete() {
+            if (error != null) {
+                result.completeExceptionally(error);
+            } else {
+                result.complete(value);
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+package org.lifetimecircle.secrets.audit;
+
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * One unit of work for the single writer: a mutation (possibly none) and the audit event that
+ * records it. The mutation runs inside the writer's transaction; its event commits with it.
+ *
+ * @param work      the change; runs on the writer thread inside a savepoint. Returns the caller's result.
+ * @param onSuccess the event recording a successful change, built from its result
+ * @param onFailure the event recording a refused or failed change; null records nothing
+ */
+public record Unit<R>(Supplier<R> work, Function<R, AuditDraft> onSuccess,
+                      Function<RuntimeException, AuditDraft> onFailure) {
+
+    public Unit {
+        Objects.requireNonNull(work, "work");
+        Objects.requireNonNull(onSuccess, "onSuccess");
+    }
+
+    /** A unit that only records an event (a read, a denial). */
+    public static Unit<Void> eventOnly(AuditDraft draft) {
+        return new Unit<>(() -> null, r -> draft, null);
+    }
+}

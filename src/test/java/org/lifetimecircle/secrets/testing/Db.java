@@ -1,0 +1,39 @@
+package org.lifetimecircle.secrets.testing;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * A second, direct connection to the running test application's SQLite file: how tests play the
+ * attacker with file access, or inject a real fault with a trigger. Never used to set up state the
+ * API could set up.
+ */
+public final class Db {
+
+    private Db() {
+    }
+
+    public static Connection open() throws SQLException {
+        Connection c = DriverManager.getConnection("jdbc:sqlite:" + TestDataDir.dataDir().resolve("ltc-secrets.db")
+                + "?busy_timeout=10000");
+        return c;
+    }
+
+    /** Runs statements in one autocommit connection. */
+    public static void exec(String... sql) throws SQLException {
+        try (Connection c = open(); Statement st = c.createStatement()) {
+            for (String s : sql) {
+                st.execute(s);
+            }
+        }
+    }
+
+    /** The first column of the first row of a query, as a long. */
+    public static long queryLong(String sql) throws SQLException {
+        try (Connection c = open(); Statement st = c.createStatement(); var rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getLong(1) : -1;
+        }
+    }
+}

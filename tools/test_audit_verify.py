@@ -1,0 +1,719 @@
+"""Tests for tools/audit-verify (offline audit-export verifier).
+
+Run from the repository root:
+    python3 -m unittest discover -s tools -p 'test_*.py'
+
+The chains are built here with a builder that canonicalizes independently of the verifier
+(json.dumps over dicts re-ordered by UTF-16 code units), and a fixed known-answer vector pins
+the exact bytes so that a change in canonicalization on either side is caught.
+The CLI is exercised as a subprocess because that is the contract the Java tests rely on.
+"""
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from importlib.machinery import SourceFileLoader
+from importlib.util import module_from_spec, spec_from_loader
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPT = os.path.join(HERE, "audit-verify")
+ZERO = "0" * 64
+FIELDS = ["seq", "time", "actor", "action", "environment", "target", "outcome",
+          "requestId", "sourceIp", "details", "prevHash", "hash"]
+HAVE_OPENSSL = shutil.which("openssl") is not None
+# A marker placed in event details: it must never show up in the verifier's output.
+SECRET_MARKER = "hmac-sha256:feedfacecafe"
+
+
+def load_module():
+    loader = SourceFileLoader("audit_verify", SCRIPT)
+    spec = spec_from_loader("audit_verify", loader)
+    module = module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+av = load_module()
+
+
+# ---------------------------------------------------------------- independent builder
+
+def utf16_ordered(value):
+    """Rebuild dicts with keys inserted in UTF-16 code-unit order (RFC 8785 section 3.2.3)."""
+    if isinstance(value, dict):
+        return {k: utf16_ordered(value[k])
+                for k in sorted(value, key=lambda k: k.encode("utf-16-be"))}
+    if isinstance(value, list):
+        return [utf16_ordered(v) for v in value]
+    return value
+
+
+def canonical(value):
+    # json.dumps escapes exactly " \\ and U+0000..U+001F (\b \f \n \r \t short forms, others
+    # as lowercase \u00xx) and, with ensure_ascii=False, leaves everything else literal:
+    # that is JSON.stringify's string form. Insertion order replaces sort_keys.
+    return json.dumps(utf16_ordered(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def seal(event):
+    body = {k: v for k, v in event.items() if k != "hash"}
+    event["hash"] = hashlib.sha256(
+        (event["prevHash"] + "\n" + canonical(body)).encode("utf-8")).hexdigest()
+    return event
+
+
+DETAILS = [
+    {"version": 3, "reason": "scheduled"},
+    {"note": "Grüße aus Köln – ☃ 日本語 😀", "quote": 'say "hi" \\ bye'},
+    {"multi": "line1\nline2\r\nline3\ttabbed", "ctl": "\x00\x01\x1f\x7f\b\f", SECRET_MARKER: True},
+    {"nested": {"list": [1, -2, True, False, None, "x", {"deep": {"deeper": []}}], "empty": {}}},
+    {"\ue000": "private use", "\U0001F600": "emoji", "a": 1, "Z": 2, "\u00e9": 3},
+    {"csv,chars": "a,b;\"c\"", "big": 9007199254740991, "neg": -9007199254740991},
+]
+
+
+def make_events(n, start_seq=1, prev=ZERO):
+    events = []
+    for i in range(n):
+        seq = start_seq + i
+        ev = {
+            "seq": seq,
+            "time": "2026-03-06T09:%02d:%02d.%03dZ" % (seq // 60 % 60, seq % 60, seq % 1000),
+            "actor": ["alice", "scheduler", "system", "anonymous", "bøb"][seq % 5],
+            "action": ["token.create", "rotation.complete", "envfile.read", "auth.denied"][seq % 4],
+            "environment": None if seq % 3 == 0 else "prod",
+            "target": None if seq % 4 == 0 else "LTC_SECRET_KEY",
+            "outcome": ["SUCCESS", "DENIED", "FAILED"][seq % 3],
+            "requestId": "req-%d" % seq,
+            "sourceIp": None if seq % 2 else "192.0.2.%d" % (seq % 250),
+            "details": DETAILS[(seq - 1) % len(DETAILS)],
+            "prevHash": prev,
+        }
+        seal(ev)
+        prev = ev["hash"]
+        events.append(ev)
+    return events
+
+
+def jsonl_line(event, rng=None):
+    keys = list(event)
+    if rng is not None:
+        rng.shuffle(keys)  # key order in a line is arbitrary
+    ascii_only = rng is not None and rng.random() < 0.5
+    return json.dumps({k: event[k] for k in keys}, ensure_ascii=ascii_only)
+
+
+def to_jsonl(events, seed=7):
+    rng = random.Random(seed)
+    return "".join(jsonl_line(e, rng) + "\n" for e in events).encode("utf-8")
+
+
+def csv_row(event):
+    row = []
+    for k in FIELDS:
+        v = event[k]
+        if v is None:
+            row.append("")
+        elif k == "details":
+            row.append(canonical(v))
+        else:
+            row.append(str(v))
+    return row
+
+
+def to_csv(events, header=FIELDS):
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(header)
+    for e in events:
+        w.writerow(csv_row(e))
+    return buf.getvalue().encode("utf-8")
+
+
+# ---------------------------------------------------------------- base
+
+class CliCase(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        self.tmp = self._tmp.name
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def write(self, name, data):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+        return path
+
+    def run_cli(self, *args, stdin=None):
+        proc = subprocess.run([sys.executable, SCRIPT, *args], input=stdin,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        out, err = proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
+        self.assertNotIn(SECRET_MARKER, out + err)
+        return proc.returncode, out, err
+
+    def assertValid(self, path, *extra, expect=None):
+        rc, out, err = self.run_cli(*extra, path)
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(out.count("\n"), 1, out)
+        if expect is not None:
+            self.assertEqual(out, expect + "\n")
+        return out, err
+
+    def assertInvalid(self, path, where, reason_re, *extra):
+        rc, out, err = self.run_cli(*extra, path)
+        self.assertEqual(rc, 1, out + err)
+        self.assertEqual(out.count("\n"), 1, out)
+        self.assertRegex(out, r"^INVALID at %s: %s" % (re.escape(where), reason_re))
+        return out
+
+    @staticmethod
+    def ok_line(events, checkpoint_seq=None):
+        line = "OK: %d events, seq %d..%d, head %s" % (
+            len(events), events[0]["seq"], events[-1]["seq"], events[-1]["hash"])
+        if checkpoint_seq is not None:
+            line += ", checkpoint seq=%d verified" % checkpoint_seq
+        return line
+
+
+# ---------------------------------------------------------------- canonicalization
+
+class KnownAnswerTest(unittest.TestCase):
+    """Fixed vector.
+
+    How it was computed (independently of this repository's Python code): the canonical text
+    below was written out by hand from the RFC 8785 rules -- top-level keys in ASCII order;
+    in details "Z\u00fcrich" (U+005A) < "a" < U+1F600 (UTF-16 D83D DE00) < U+E000, which is
+    the opposite of code-point order for the last two; \\t \\" \\\\ \\n short escapes, U+0001
+    as \\u0001, U+007F and non-ASCII literal. It was cross-checked with node's JSON.stringify
+    over recursively sorted keys (JS sorts by UTF-16 code units), and the hash computed with
+        printf '%s\\n%s' "$PREV" "$CANON" | sha256sum
+    i.e. sha256sum over the bytes prevHash + LF + canonical text (no trailing newline).
+    """
+
+    EVENT = {
+        "seq": 1, "time": "2026-03-06T09:00:00.000Z", "actor": "alice",
+        "action": "envfile.read", "environment": "prod", "target": "LTC_SECRET_KEY",
+        "outcome": "SUCCESS", "requestId": "req-1", "sourceIp": None,
+        "details": {"\ue000": 1, "\U0001F600": "smile", "a": [True, False, None, -7],
+                    "Z\u00fcrich": 'tab\there "q" back\\slash \x01 \x7f \u00e9\n'},
+        "prevHash": ZERO,
+    }
+    CANONICAL = (
+        '{"action":"envfile.read","actor":"alice","details":{'
+        '"Z\u00fcrich":"tab\\there \\"q\\" back\\\\slash \\u0001 \x7f \u00e9\\n",'
+        '"a":[true,false,null,-7],"\U0001F600":"smile","\ue000":1},'
+        '"environment":"prod","outcome":"SUCCESS",'
+        '"prevHash":"0000000000000000000000000000000000000000000000000000000000000000",'
+        '"requestId":"req-1","seq":1,"sourceIp":null,"target":"LTC_SECRET_KEY",'
+        '"time":"2026-03-06T09:00:00.000Z"}'
+    )
+    HASH = "6d0c476a20a7bbbd7f0f71f0ded1ef9f26c19f16523ca5f6663ed79a58a71f72"
+
+    def test_verifier_canonical_form_matches_hand_written_text(self):
+        self.assertEqual(av.jcs(self.EVENT), self.CANONICAL)
+
+    def test_test_builder_agrees_with_the_vector(self):
+        self.assertEqual(canonical(self.EVENT), self.CANONICAL)
+
+    def test_hash_matches_vector(self):
+        self.assertEqual(hashlib.sha256((ZERO + "\n" + self.CANONICAL).encode("utf-8")).hexdigest(),
+                         self.HASH)
+        self.assertEqual(av.event_hash(dict(self.EVENT, hash="ignored")), self.HASH)
+
+    def test_cli_accepts_the_vector(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "kav.jsonl")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(json.dumps(dict(self.EVENT, hash=self.HASH)) + "\n")
+            proc = subprocess.run([sys.executable, SCRIPT, path], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertEqual(proc.stdout.decode(), "OK: 1 events, seq 1..1, head %s\n" % self.HASH)
+
+
+class JcsTest(unittest.TestCase):
+    def test_rfc8785_property_sorting_example(self):
+        # RFC 8785 section 3.2.3.
+        obj = {"\u20ac": "Euro Sign", "\r": "Carriage Return", "\ufb33": "Hebrew Letter Dalet With Dagesh",
+               "1": "One", "\U0001F600": "Emoji: Grinning Face", "\u0080": "Control",
+               "\u00f6": "Latin Small Letter O With Diaeresis"}
+        values = [v for v in json.loads(av.jcs(obj)).values()]
+        self.assertEqual(values, ["Carriage Return", "One", "Control",
+                                  "Latin Small Letter O With Diaeresis", "Euro Sign",
+                                  "Emoji: Grinning Face", "Hebrew Letter Dalet With Dagesh"])
+
+    def test_rfc8785_string_example(self):
+        # RFC 8785 section 3.2.2.2: "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/"
+        parsed = av.parse_json('"\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/"')
+        self.assertEqual(av.jcs(parsed), '"\u20ac$\\u000f\\nA\'B\\"\\\\\\\\\\"/"')
+
+    def test_every_control_character_escape(self):
+        for cp in range(0x20):
+            expected = {8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r"}.get(cp, "\\u%04x" % cp)
+            self.assertEqual(av.jcs(chr(cp)), '"%s"' % expected)
+        self.assertEqual(av.jcs("\x7f\u2028/"), '"\x7f\u2028/"')
+
+    def test_refuses_floats_non_finite_large_ints_and_lone_surrogates(self):
+        for text in ('{"a":1.0}', '{"a":1e3}', '{"a":[NaN]}', '{"a":Infinity}',
+                     '{"a":9007199254740992}', '{"a":"\\ud800"}'):
+            with self.subTest(text=text):
+                with self.assertRaises(ValueError):
+                    av.jcs(av.parse_json(text))
+
+
+# ---------------------------------------------------------------- valid chains
+
+class ValidChainTest(CliCase):
+    def test_valid_jsonl_chain(self):
+        events = make_events(12)
+        path = self.write("audit.jsonl", to_jsonl(events))
+        out, err = self.assertValid(path, expect=self.ok_line(events))
+        self.assertEqual(err, "")
+
+    def test_valid_csv_chain_with_same_head_as_jsonl(self):
+        events = make_events(12)
+        data = to_csv(events)
+        self.assertIn(b'"line1\\nline2', data)  # escaped newline inside canonical details
+        path = self.write("audit.csv", data)
+        self.assertValid(path, expect=self.ok_line(events))
+
+    def test_csv_with_raw_newlines_and_quotes_in_fields(self):
+        events = make_events(3)
+        events[1]["target"] = 'multi\nline "target", with comma'
+        events[1]["actor"] = "\u00e9\u00e8 \U0001F600"
+        for i in range(1, 3):
+            events[i]["prevHash"] = events[i - 1]["hash"]
+            seal(events[i])
+        data = to_csv(events)
+        self.assertIn(b'"multi\nline ""target"", with comma"', data)
+        self.assertValid(self.write("a.csv", data), expect=self.ok_line(events))
+        self.assertValid(self.write("a.jsonl", to_jsonl(events)), expect=self.ok_line(events))
+
+    def test_stdin_with_explicit_format(self):
+        events = make_events(5)
+        rc, out, err = self.run_cli("--format", "jsonl", "-", stdin=to_jsonl(events))
+        self.assertEqual((rc, out), (0, self.ok_line(events) + "\n"))
+        rc, out, err = self.run_cli("--format", "csv", "-", stdin=to_csv(events))
+        self.assertEqual((rc, out), (0, self.ok_line(events) + "\n"))
+
+    def test_format_flag_overrides_extension(self):
+        events = make_events(3)
+        path = self.write("export.txt", to_csv(events))
+        self.assertValid(path, "--format", "csv", expect=self.ok_line(events))
+
+    def test_crlf_line_endings_and_missing_final_newline_in_jsonl(self):
+        events = make_events(4)
+        data = to_jsonl(events).replace(b"\n", b"\r\n").rstrip(b"\r\n")
+        self.assertValid(self.write("a.jsonl", data), expect=self.ok_line(events))
+
+    def test_empty_jsonl_export_is_zero_events(self):
+        rc, out, err = self.run_cli(self.write("empty.jsonl", b""))
+        self.assertEqual((rc, out), (0, "OK: 0 events\n"))
+
+    def test_partial_export_unanchored_prints_note(self):
+        events = make_events(10)[4:]
+        path = self.write("part.jsonl", to_jsonl(events))
+        out, err = self.assertValid(path, expect=self.ok_line(events))
+        self.assertIn("unanchored", err)
+        self.assertIn("seq 5", err)
+
+    def test_partial_export_with_matching_anchor(self):
+        full = make_events(10)
+        events = full[4:]
+        path = self.write("part.jsonl", to_jsonl(events))
+        out, err = self.assertValid(path, "--anchor", full[3]["hash"], expect=self.ok_line(events))
+        self.assertNotIn("unanchored", err)
+
+    def test_partial_export_with_wrong_anchor(self):
+        full = make_events(10)
+        path = self.write("part.jsonl", to_jsonl(full[4:]))
+        self.assertInvalid(path, "seq 5", "prevHash of first event does not match --anchor",
+                           "--anchor", full[2]["hash"])
+
+    def test_memory_does_not_grow_with_file_size(self):
+        # ~40 MB export; a verifier that loaded it would need far more than the bound below.
+        path = os.path.join(self.tmp, "big.jsonl")
+        pad = "x" * 2000
+        prev = ZERO
+        with open(path, "w", encoding="utf-8") as f:
+            for seq in range(1, 20001):
+                ev = seal({"seq": seq, "time": "2026-03-06T09:00:00.000Z", "actor": "a",
+                           "action": "envfile.read", "environment": "prod", "target": None,
+                           "outcome": "SUCCESS", "requestId": None, "sourceIp": None,
+                           "details": {"pad": pad, "n": seq}, "prevHash": prev})
+                prev = ev["hash"]
+                f.write(json.dumps(ev) + "\n")
+        self.assertGreater(os.path.getsize(path), 40_000_000)
+        rc, out, err = self.run_cli(path)
+        self.assertEqual(out, "OK: 20000 events, seq 1..20000, head %s\n" % prev)
+        max_rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
+        self.assertLess(max_rss_kib, 35 * 1024)
+
+
+# ---------------------------------------------------------------- tampering
+
+class TamperTest(CliCase):
+    N = 8
+
+    def setUp(self):
+        super().setUp()
+        self.events = make_events(self.N)
+
+    def lines(self):
+        return to_jsonl(self.events).splitlines(keepends=True)
+
+    def test_changed_field_jsonl(self):
+        lines = self.lines()
+        ev = json.loads(lines[3])
+        ev["actor"] = "mallory"
+        lines[3] = (json.dumps(ev) + "\n").encode()
+        self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "seq 4",
+                           "hash does not match recomputed hash [0-9a-f]{64}$")
+
+    def test_changed_nested_detail_jsonl(self):
+        lines = self.lines()
+        ev = json.loads(lines[3])
+        ev["details"]["nested"]["list"][0] = 2
+        lines[3] = (json.dumps(ev) + "\n").encode()
+        self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "seq 4", "hash does not match")
+
+    def test_changed_field_csv(self):
+        data = to_csv(self.events).decode()
+        rows = list(csv.reader(io.StringIO(data, newline="")))
+        rows[6][6] = "SUCCESS" if rows[6][6] != "SUCCESS" else "DENIED"  # seq 6 outcome
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\r\n").writerows(rows)
+        self.assertInvalid(self.write("a.csv", buf.getvalue()), "seq 6", "hash does not match")
+
+    def test_null_turned_into_value_csv(self):
+        rows = list(csv.reader(io.StringIO(to_csv(self.events).decode(), newline="")))
+        self.assertEqual(rows[3][4], "")  # seq 3 environment is null
+        rows[3][4] = "prod"
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\r\n").writerows(rows)
+        self.assertInvalid(self.write("a.csv", buf.getvalue()), "seq 3", "hash does not match")
+
+    def test_deleted_line(self):
+        lines = self.lines()
+        del lines[2]  # seq 3
+        self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "seq 4",
+                           r"seq not contiguous: expected seq 3 after seq 2")
+
+    def test_deleted_first_line_is_caught_at_seq_1_rule_only_when_anchored(self):
+        lines = self.lines()[1:]
+        path = self.write("a.jsonl", b"".join(lines))
+        # Looks like a partial export: accepted but flagged as unanchored...
+        out, err = self.assertValid(path)
+        self.assertIn("unanchored", err)
+        # ...and rejected once anchored at the genesis.
+        self.assertInvalid(path, "seq 2", "prevHash of first event does not match --anchor",
+                           "--anchor", ZERO)
+
+    def test_swapped_lines(self):
+        lines = self.lines()
+        lines[4], lines[5] = lines[5], lines[4]
+        self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "seq 6",
+                           "seq not contiguous: expected seq 5 after seq 4")
+
+    def test_swapped_lines_csv(self):
+        data = to_csv(self.events).split(b"\r\n")
+        data[2], data[3] = data[3], data[2]  # seq 2 and 3
+        self.assertInvalid(self.write("a.csv", b"\r\n".join(data)), "seq 3",
+                           "seq not contiguous: expected seq 2 after seq 1")
+
+    def test_truncation_is_valid_but_head_differs(self):
+        lines = self.lines()[:-1]
+        path = self.write("a.jsonl", b"".join(lines))
+        out, _ = self.assertValid(path, expect=self.ok_line(self.events[:-1]))
+        self.assertNotIn(self.events[-1]["hash"], out)
+
+    def test_appended_forged_line_with_wrong_hash(self):
+        forged = dict(self.events[-1], seq=self.N + 1, prevHash=self.events[-1]["hash"],
+                      hash="ab" * 32)
+        data = to_jsonl(self.events) + (json.dumps(forged) + "\n").encode()
+        self.assertInvalid(self.write("a.jsonl", data), "seq %d" % (self.N + 1),
+                           "hash does not match recomputed hash")
+
+    def test_appended_rehashed_line_with_broken_link(self):
+        forged = seal(dict(self.events[-1], seq=self.N + 1, prevHash="cd" * 32))
+        data = to_jsonl(self.events) + (json.dumps(forged) + "\n").encode()
+        self.assertInvalid(self.write("a.jsonl", data), "seq %d" % (self.N + 1),
+                           "prevHash does not match hash of seq %d" % self.N)
+
+    def test_replaced_and_rehashed_middle_event_breaks_next_link(self):
+        lines = self.lines()
+        forged = seal(dict(self.events[2], actor="mallory"))
+        lines[2] = (json.dumps(forged) + "\n").encode()
+        self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "seq 4",
+                           "prevHash does not match hash of seq 3")
+
+    def test_genesis_with_nonzero_prev_hash(self):
+        events = make_events(3, prev="11" * 32)
+        self.assertInvalid(self.write("a.jsonl", to_jsonl(events)), "seq 1",
+                           "prevHash of seq 1 must be 64 zeros")
+
+    def test_float_in_details_jsonl(self):
+        lines = self.lines()
+        ev = json.loads(lines[4])
+        ev["details"] = {"ratio": 0.5}
+        lines[4] = (json.dumps(ev) + "\n").encode()
+        self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "seq 5",
+                           "floating-point number not allowed")
+
+    def test_float_even_when_hash_was_computed_over_it(self):
+        lines = self.lines()
+        ev = json.loads(lines[4])
+        ev["details"] = {"nested": [{"x": 1.0}]}
+        body = json.dumps({k: v for k, v in ev.items() if k != "hash"}, sort_keys=True,
+                          separators=(",", ":"))
+        ev["hash"] = hashlib.sha256((ev["prevHash"] + "\n" + body).encode()).hexdigest()
+        lines[4] = (json.dumps(ev) + "\n").encode()
+        self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "seq 5",
+                           "floating-point number not allowed")
+
+    def test_float_in_details_csv(self):
+        rows = list(csv.reader(io.StringIO(to_csv(self.events).decode(), newline="")))
+        rows[2][9] = '{"ratio":1.5}'
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\r\n").writerows(rows)
+        self.assertInvalid(self.write("a.csv", buf.getvalue()), "seq 2",
+                           "details: floating-point number not allowed")
+
+    def test_non_canonical_details_in_csv(self):
+        rows = list(csv.reader(io.StringIO(to_csv(self.events).decode(), newline="")))
+        rows[1][9] = '{"version": 3, "reason": "scheduled"}'
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\r\n").writerows(rows)
+        self.assertInvalid(self.write("a.csv", buf.getvalue()), "seq 1",
+                           r"details is not canonical JSON")
+
+    def test_unknown_key(self):
+        lines = self.lines()
+        ev = json.loads(lines[5])
+        ev[SECRET_MARKER] = "x"
+        lines[5] = (json.dumps(ev) + "\n").encode()
+        self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "seq 6", r"1 unknown key\(s\)")
+
+    def test_unknown_key_even_when_rehashed(self):
+        lines = self.lines()
+        ev = seal(dict(self.events[5], extra="x"))
+        lines[5] = (json.dumps(ev) + "\n").encode()
+        self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "seq 6", r"1 unknown key\(s\)")
+
+    def test_missing_key(self):
+        lines = self.lines()
+        ev = json.loads(lines[1])
+        del ev["sourceIp"]
+        lines[1] = (json.dumps(ev) + "\n").encode()
+        self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "seq 2",
+                           r"missing key\(s\): sourceIp")
+
+    def test_duplicate_key_rejected(self):
+        lines = self.lines()
+        lines[1] = lines[1].rstrip(b"\n")[:-1] + b', "actor": "x"}\n'
+        self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "line 2", "duplicate key")
+
+    def test_bad_field_types(self):
+        cases = [("outcome", "MAYBE", "outcome is not SUCCESS, DENIED or FAILED"),
+                 ("time", "2026-03-06 09:00:00Z", "time is not RFC 3339"),
+                 ("time", "2026-02-30T09:00:00.000Z", "time is not RFC 3339"),
+                 ("actor", 5, "actor must be a string or null"),
+                 ("target", "", "target must not be an empty string"),
+                 ("details", None, "details must be a JSON object"),
+                 ("hash", "AB" * 32, "hash is not 64 lowercase hex")]
+        for key, value, reason in cases:
+            with self.subTest(key=key, value=value):
+                lines = self.lines()
+                ev = json.loads(lines[2])
+                ev[key] = value
+                lines[2] = (json.dumps(ev) + "\n").encode()
+                self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "seq 3", reason)
+
+    def test_unreadable_line_reports_line_number(self):
+        lines = self.lines()
+        lines[3] = lines[3][:40] + b"\n"
+        self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "line 4", "not valid JSON")
+
+    def test_non_integer_seq_reports_line_number(self):
+        lines = self.lines()
+        ev = json.loads(lines[3])
+        ev["seq"] = "4"
+        lines[3] = (json.dumps(ev) + "\n").encode()
+        self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "line 4",
+                           "seq missing or not an integer")
+
+    def test_blank_line(self):
+        lines = self.lines()
+        lines.insert(2, b"\n")
+        self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "line 3", "empty line")
+
+    def test_invalid_utf8(self):
+        lines = self.lines()
+        lines[1] = lines[1].replace(b"req-", b"r\xffq-")
+        self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "line 2", "not valid UTF-8")
+
+    def test_csv_wrong_header(self):
+        data = to_csv(self.events, header=FIELDS[:-1] + ["HASH"])
+        self.assertInvalid(self.write("a.csv", data), "line 1", "header must be exactly")
+
+    def test_csv_wrong_field_count_reports_start_line_of_record(self):
+        data = to_csv(self.events[:3]) + b"4,2026-03-06T09:00:00.000Z,only,a,few\r\n"
+        line_no = data.count(b"\n")
+        self.assertInvalid(self.write("a.csv", data), "line %d" % line_no,
+                           "expected 12 fields, found 5")
+
+
+# ---------------------------------------------------------------- checkpoints
+
+@unittest.skipUnless(HAVE_OPENSSL, "openssl not installed")
+class CheckpointTest(CliCase):
+    @classmethod
+    def setUpClass(cls):
+        cls._keys = tempfile.TemporaryDirectory()
+        cls.keydir = cls._keys.name
+        for name in ("signer", "other"):
+            priv = os.path.join(cls.keydir, name + ".key")
+            subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", priv], check=True)
+            subprocess.run(["openssl", "pkey", "-in", priv, "-pubout", "-out",
+                            os.path.join(cls.keydir, name + ".pub.pem")], check=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._keys.cleanup()
+
+    def key(self, name, suffix):
+        return os.path.join(self.keydir, name + suffix)
+
+    def sign(self, message, signer="signer"):
+        msg = self.write("msg.txt", message.encode("utf-8"))
+        sig = os.path.join(self.tmp, "sig.bin")
+        subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey", self.key(signer, ".key"),
+                        "-rawin", "-in", msg, "-out", sig], check=True)
+        with open(sig, "rb") as f:
+            return base64.b64encode(f.read()).decode()
+
+    def checkpoint(self, seq, h, signed_at="2026-03-06T10:00:00.123Z", signer="signer",
+                   message=None, signed_message=None):
+        text = "ltc-secrets audit checkpoint v1\nseq=%d\nhash=%s\nsignedAt=%s\n" % (seq, h, signed_at)
+        with open(self.key(signer, ".pub.pem")) as f:
+            pem = f.read()
+        cp = {"seq": seq, "hash": h, "signedAt": signed_at,
+              "message": message if message is not None else text,
+              "signature": self.sign(signed_message if signed_message is not None else
+                                     (message if message is not None else text), signer),
+              "publicKeyPem": pem}
+        return self.write("checkpoint.json", json.dumps(cp))
+
+    def setUp(self):
+        super().setUp()
+        self.events = make_events(6)
+        self.export = self.write("audit.jsonl", to_jsonl(self.events))
+
+    def test_checkpoint_at_head_verifies(self):
+        cp = self.checkpoint(6, self.events[-1]["hash"])
+        self.assertValid(self.export, "--checkpoint", cp, expect=self.ok_line(self.events, 6))
+
+    def test_checkpoint_in_middle_with_pinned_key_verifies_csv(self):
+        cp = self.checkpoint(4, self.events[3]["hash"])
+        export = self.write("audit.csv", to_csv(self.events))
+        self.assertValid(export, "--checkpoint", cp, "--public-key", self.key("signer", ".pub.pem"),
+                         expect=self.ok_line(self.events, 4))
+
+    def test_truncated_export_not_covered_by_checkpoint(self):
+        cp = self.checkpoint(6, self.events[-1]["hash"])
+        truncated = self.write("trunc.jsonl", to_jsonl(self.events[:-1]))
+        self.assertValid(truncated, expect=self.ok_line(self.events[:-1]))
+        self.assertInvalid(truncated, "seq 6", "checkpoint not covered: export covers seq 1..5",
+                           "--checkpoint", cp)
+
+    def test_checkpoint_hash_differs_from_export(self):
+        # A correctly signed checkpoint for a different history (e.g. the chain was rewritten).
+        cp = self.checkpoint(3, "ee" * 32)
+        self.assertInvalid(self.export, "seq 3", "checkpoint hash does not match the event's hash",
+                           "--checkpoint", cp)
+
+    def test_wrong_signature(self):
+        cp_path = self.checkpoint(6, self.events[-1]["hash"])
+        with open(cp_path) as f:
+            cp = json.load(f)
+        sig = bytearray(base64.b64decode(cp["signature"]))
+        sig[10] ^= 0x01
+        cp["signature"] = base64.b64encode(bytes(sig)).decode()
+        cp_path = self.write("bad.json", json.dumps(cp))
+        self.assertInvalid(self.export, "seq 6", "checkpoint signature does not verify",
+                           "--checkpoint", cp_path)
+
+    def test_signature_over_a_different_message(self):
+        h = self.events[-1]["hash"]
+        other = "ltc-secrets audit checkpoint v1\nseq=5\nhash=%s\nsignedAt=x\n" % h
+        cp = self.checkpoint(6, h, signed_message=other)
+        self.assertInvalid(self.export, "seq 6", "checkpoint signature does not verify",
+                           "--checkpoint", cp)
+
+    def test_message_not_matching_fields(self):
+        # Signature is valid over the message, but the message names another seq.
+        h = self.events[3]["hash"]
+        msg = "ltc-secrets audit checkpoint v1\nseq=4\nhash=%s\nsignedAt=2026-03-06T10:00:00.123Z\n" % h
+        cp = self.checkpoint(6, h, message=msg)
+        self.assertInvalid(self.export, "seq 6",
+                           "checkpoint message does not match its seq/hash/signedAt",
+                           "--checkpoint", cp)
+
+    def test_wrong_pinned_key(self):
+        cp = self.checkpoint(6, self.events[-1]["hash"], signer="other")
+        # Self-consistent checkpoint by another key verifies without pinning...
+        self.assertValid(self.export, "--checkpoint", cp, expect=self.ok_line(self.events, 6))
+        # ...and is rejected when the expected key is pinned.
+        self.assertInvalid(self.export, "seq 6", "checkpoint public key does not match --public-key",
+                           "--checkpoint", cp, "--public-key", self.key("signer", ".pub.pem"))
+
+    def test_checkpoint_before_partial_export_not_covered(self):
+        cp = self.checkpoint(2, self.events[1]["hash"])
+        part = self.write("part.jsonl", to_jsonl(self.events[3:]))
+        self.assertInvalid(part, "seq 2", "checkpoint not covered: export covers seq 4..6",
+                           "--checkpoint", cp)
+
+
+# ---------------------------------------------------------------- usage
+
+class UsageTest(CliCase):
+    def test_script_is_executable_with_python_shebang(self):
+        self.assertTrue(os.access(SCRIPT, os.X_OK))
+        with open(SCRIPT, "rb") as f:
+            self.assertEqual(f.readline(), b"#!/usr/bin/env python3\n")
+
+    def test_usage_errors_exit_2(self):
+        export = self.write("audit.txt", to_jsonl(make_events(2)))
+        good = self.write("audit.jsonl", to_jsonl(make_events(2)))
+        cases = [
+            [export],                                   # format cannot be guessed
+            ["-"],                                      # stdin needs --format
+            [os.path.join(self.tmp, "missing.jsonl")],  # file not found
+            ["--anchor", "xyz", good],                  # malformed anchor
+            ["--public-key", good, good],               # --public-key without --checkpoint
+            ["--checkpoint", os.path.join(self.tmp, "nope.json"), good],
+            ["--format", "xml", good],
+            [],
+        ]
+        for args in cases:
+            with self.subTest(args=args):
+                rc, out, err = self.run_cli(*args, stdin=b"")
+                self.assertEqual(rc, 2, out + err)
+                self.assertEqual(out, "")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -4,17 +4,22 @@ import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
+import java.time.Clock;
 import java.util.Optional;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+import org.lifetimecircle.secrets.audit.AuditContext;
 import org.lifetimecircle.secrets.audit.Audited;
+import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
 import org.lifetimecircle.secrets.web.ProblemCode;
 import org.lifetimecircle.secrets.web.ProblemMappers;
 
 /**
  * The single place where {@code /api/v1} requests are authenticated and authorised. It runs after
  * routing, on the worker thread of the (blocking) resource method, and reads the method's
- * {@link Requires}; a method without one is refused.
+ * {@link Requires}; a method without one is refused. For an environment-scoped permission it also
+ * requires an active grant for the {@code {env}} path parameter, looked up in the database on every
+ * request (no cache: a revoked or expired grant fails the very next request).
  */
 public class AuthFilter {
 
@@ -22,12 +27,21 @@ public class AuthFilter {
     private static final String API_PREFIX = "/api/v1/";
     private static final String BEARER = "Bearer ";
 
+    static final String ENVIRONMENT_PARAMETER = "env";
+
     private final TokenService tokens;
     private final CallerContext callerContext;
+    private final GrantRepository grants;
+    private final AuditContext audit;
+    private final Clock clock;
 
-    AuthFilter(TokenService tokens, CallerContext callerContext) {
+    AuthFilter(TokenService tokens, CallerContext callerContext, GrantRepository grants, AuditContext audit,
+               Clock clock) {
         this.tokens = tokens;
         this.callerContext = callerContext;
+        this.grants = grants;
+        this.audit = audit;
+        this.clock = clock;
     }
 
     @ServerRequestFilter
@@ -54,10 +68,29 @@ public class AuthFilter {
                     "role '" + caller.get().role().id() + "' does not have permission '" + permission.id() + "'", headers);
         }
         if (permission.environmentScoped()) {
-            // Grants arrive with the access-grant feature; until then no grant can exist, so refuse.
-            return ProblemMappers.respond(ProblemCode.FORBIDDEN,
-                    "permission '" + permission.id() + "' needs an active grant for this environment", headers);
+            return requireGrant(caller.get(), permission, request, resource, headers);
         }
+        return null;
+    }
+
+    private Response requireGrant(Caller caller, Permission permission, ContainerRequestContext request,
+                                  ResourceInfo resource, HttpHeaders headers) {
+        String environment = request.getUriInfo().getPathParameters().getFirst(ENVIRONMENT_PARAMETER);
+        if (environment == null) {
+            // An environment-scoped permission on a path without {env} would have nothing to check a grant against.
+            LOG.errorf("endpoint %s.%s needs an {env} path parameter for %s; refusing",
+                    resource.getResourceClass().getSimpleName(), resource.getResourceMethod().getName(), permission.id());
+            return ProblemMappers.respond(ProblemCode.FORBIDDEN, "this endpoint is not available", headers);
+        }
+        if (!EnvironmentRegistry.validName(environment)) {
+            return ProblemMappers.respond(ProblemCode.INVALID_REQUEST, "environment must match [a-z0-9-]{1,32}", headers);
+        }
+        Optional<String> grant = grants.activeGrantId(caller.principalId(), environment, permission, clock.instant());
+        if (grant.isEmpty()) {
+            return ProblemMappers.respond(ProblemCode.FORBIDDEN, "permission '" + permission.id()
+                    + "' on environment '" + environment + "' needs an active grant", headers);
+        }
+        audit.usingGrant(grant.get());
         return null;
     }
 

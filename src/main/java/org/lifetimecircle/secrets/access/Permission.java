@@ -1,6 +1,8 @@
 package org.lifetimecircle.secrets.access;
 
+import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -34,6 +36,11 @@ public enum Permission {
     /** Whether using this permission also needs an active grant for the environment. */
     public boolean environmentScoped() {
         return environmentScoped;
+    }
+
+    /** Looks a permission up by its wire name, e.g. {@code env-file:read}. */
+    public static Optional<Permission> fromId(String id) {
+        return Arrays.stream(values()).filter(p -> p.id.equals(id)).findFirst();
     }
 
     /** Whether a role may hold this permission at all (its ceiling). */

@@ -20,6 +20,7 @@ public class AuditContext {
     private final CallerContext caller;
     private final HttpServerRequest request;
     private boolean recorded;
+    private String grantUse;
 
     AuditContext(CallerContext caller, HttpServerRequest request) {
         this.caller = caller;
@@ -29,7 +30,20 @@ public class AuditContext {
     /** A draft of this request's event, with actor, request id and source address filled in. */
     public AuditDraft draft(String action, String environment, String target, Outcome outcome,
                             Map<String, Object> details) {
-        return new AuditDraft(actor(), action, environment, target, outcome, requestId(), sourceIp(), details);
+        Map<String, Object> all = details;
+        if (grantUse != null) {
+            all = new java.util.TreeMap<>(details == null ? Map.of() : details);
+            all.putIfAbsent("grant", grantUse);
+        }
+        return new AuditDraft(actor(), action, environment, target, outcome, requestId(), sourceIp(), all, grantUse);
+    }
+
+    /**
+     * Names the access grant this request was allowed by (set by the authorisation filter). Its
+     * events carry the grant's id, and a successful one counts as a use of the grant.
+     */
+    public void usingGrant(String grantId) {
+        this.grantUse = grantId;
     }
 
     public String actor() {

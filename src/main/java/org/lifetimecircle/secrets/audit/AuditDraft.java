@@ -7,10 +7,18 @@ import java.util.regex.Pattern;
 
 /**
  * An audit event before it has a place in the chain. Details hold names, ids, counts, codes and
- * {@code hmac-sha256:} fingerprints only — never a secret value or a token.
+ * {@code hmac-sha256:} fingerprints only — never a secret value or a token. {@code grantUse} names
+ * the access grant the request relied on: a SUCCESS event counts as one use of it, recorded in the
+ * same transaction as the event.
  */
 public record AuditDraft(String actor, String action, String environment, String target, Outcome outcome,
-                         String requestId, String sourceIp, Map<String, Object> details) {
+                         String requestId, String sourceIp, Map<String, Object> details, String grantUse) {
+
+    /** An event that used no grant. */
+    public AuditDraft(String actor, String action, String environment, String target, Outcome outcome,
+                      String requestId, String sourceIp, Map<String, Object> details) {
+        this(actor, action, environment, target, outcome, requestId, sourceIp, details, null);
+    }
 
     private static final Pattern ACTION = Pattern.compile("[a-z]+(\\.[a-z-]+)+");
 
@@ -30,7 +38,11 @@ public record AuditDraft(String actor, String action, String environment, String
 
     /** The same draft with another outcome and details (a failure of the action that was attempted). */
     public AuditDraft withOutcome(Outcome newOutcome, Map<String, Object> newDetails) {
-        return new AuditDraft(actor, action, environment, target, newOutcome, requestId, sourceIp, newDetails);
+        Map<String, Object> merged = new TreeMap<>(newDetails == null ? Map.of() : newDetails);
+        if (grantUse != null) {
+            merged.putIfAbsent("grant", grantUse);
+        }
+        return new AuditDraft(actor, action, environment, target, newOutcome, requestId, sourceIp, merged, grantUse);
     }
 
     private static String blankToNull(String s) {

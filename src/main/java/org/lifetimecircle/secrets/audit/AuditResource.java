@@ -7,8 +7,6 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +17,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.lifetimecircle.secrets.access.Permission;
 import org.lifetimecircle.secrets.access.Requires;
 import org.lifetimecircle.secrets.web.ApiException;
+import org.lifetimecircle.secrets.web.QueryParams;
 
 /** The audit trail for auditors: pages, streamed exports, verification and signed checkpoints. */
 @Path("/api/v1/audit")
@@ -26,8 +25,6 @@ import org.lifetimecircle.secrets.web.ApiException;
 @SecurityRequirement(name = "bearer")
 public class AuditResource {
 
-    static final int DEFAULT_LIMIT = 100;
-    static final int MAX_LIMIT = 1000;
     private static final Pattern ACTION = Pattern.compile("[a-z]+(\\.[a-z-]+)+");
     private static final Pattern ENVIRONMENT = Pattern.compile("[a-z0-9-]{1,32}");
     private static final String LAST_SEQ = "X-Audit-Last-Seq";
@@ -58,8 +55,8 @@ public class AuditResource {
     @Operation(summary = "Events with seq greater than `after`, in seq order")
     public List<AuditEvent> events(@QueryParam("after") String after, @QueryParam("limit") String limit,
                                    @QueryParam("action") String action, @QueryParam("environment") String environment) {
-        long afterSeq = after == null ? 0 : nonNegative("after", after);
-        int max = limit(limit);
+        long afterSeq = after == null ? 0 : QueryParams.nonNegative("after", after);
+        int max = QueryParams.limit(limit);
         if (action != null && !ACTION.matcher(action).matches()) {
             throw ApiException.invalid("query parameter 'action' must be a dotted name such as principal.create");
         }
@@ -81,8 +78,8 @@ public class AuditResource {
         if (!fmt.equals("jsonl") && !fmt.equals("csv")) {
             throw ApiException.invalid("query parameter 'format' must be jsonl or csv");
         }
-        String fromTime = from == null ? "" : ChainHash.time(instant("from", from));
-        String toTime = to == null ? "\uffff" : ChainHash.time(instant("to", to));
+        String fromTime = QueryParams.instant("from", from).map(ChainHash::time).orElse("");
+        String toTime = QueryParams.instant("to", to).map(ChainHash::time).orElse("\uffff");
         AuditReader.Export export = reader.openExport(fromTime, toTime);
         try {
             Map<String, Object> details = new LinkedHashMap<>();
@@ -128,36 +125,5 @@ public class AuditResource {
     public Checkpoint checkpoint() {
         context.markRecorded();
         return checkpoints.checkpoint(context.draft("audit.checkpoint", null, null, Outcome.SUCCESS, Map.of()));
-    }
-
-    private static long nonNegative(String name, String value) {
-        try {
-            long v = Long.parseLong(value);
-            if (v >= 0) {
-                return v;
-            }
-        } catch (NumberFormatException e) {
-            // fall through
-        }
-        throw ApiException.invalid("query parameter '" + name + "' must be a non-negative integer");
-    }
-
-    static int limit(String value) {
-        if (value == null) {
-            return DEFAULT_LIMIT;
-        }
-        long v = nonNegative("limit", value);
-        if (v < 1 || v > MAX_LIMIT) {
-            throw ApiException.invalid("query parameter 'limit' must be between 1 and " + MAX_LIMIT);
-        }
-        return (int) v;
-    }
-
-    private static Instant instant(String name, String value) {
-        try {
-            return Instant.parse(value);
-        } catch (DateTimeParseException e) {
-            throw ApiException.invalid("query parameter '" + name + "' must be an RFC 3339 UTC time such as 2026-03-06T09:00:00Z");
-        }
     }
 }

@@ -49,6 +49,8 @@ public class AuditResponseFilter {
             outcome = Outcome.DENIED;
             details.put("endpoint", action);
             action = "auth.denied";
+        } else if (status == 422) {
+            outcome = Outcome.DENIED; // refused by policy, as AuditService records it
         } else if (status >= 400) {
             outcome = Outcome.FAILED;
         }

@@ -32,13 +32,27 @@ public class AuditService {
         context.markRecorded();
         return writer.submit(new Unit<>(work,
                 r -> base.withOutcome(Outcome.SUCCESS, details.apply(r)),
-                e -> base.withOutcome(Outcome.FAILED, failureDetails(e))));
+                e -> base.withOutcome(outcomeOf(e), failureDetails(e))));
     }
 
     /** Records a read (or another action without a change) of the current request. */
     public void read(String action, String environment, String target, Map<String, Object> details) {
         context.markRecorded();
         writer.record(context.draft(action, environment, target, Outcome.SUCCESS, details));
+    }
+
+    /**
+     * A refusal by the access rules or a policy (403, 422) is DENIED; anything else that stopped the
+     * action (bad input, a conflict, an error) is FAILED.
+     */
+    static Outcome outcomeOf(RuntimeException e) {
+        if (e instanceof ApiException api) {
+            int status = api.code().status();
+            if (status == 401 || status == 403 || status == 422) {
+                return Outcome.DENIED;
+            }
+        }
+        return Outcome.FAILED;
     }
 
     /** The details of a failed action: the problem code, never the exception's message. */

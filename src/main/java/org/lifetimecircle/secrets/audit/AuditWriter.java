@@ -226,7 +226,22 @@ public class AuditWriter {
                 ps.executeUpdate();
             }
         });
+        if (d.grantUse() != null && d.outcome() == Outcome.SUCCESS) {
+            countGrantUse(session, d.grantUse(), clock.millis());
+        }
         head = new ChainHead(seq, hash);
+    }
+
+    // The access review's "did they use it": kept with the event of the use, in the same commit.
+    private static void countGrantUse(Session session, String grantId, long nowMillis) {
+        session.doWork(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "update access_grant set use_count = use_count + 1, last_used_at = ? where id = ?")) {
+                ps.setLong(1, nowMillis);
+                ps.setString(2, grantId);
+                ps.executeUpdate();
+            }
+        });
     }
 
     // Savepoints are issued as SQL: the pool refuses JDBC rollback(Savepoint) on a connection that

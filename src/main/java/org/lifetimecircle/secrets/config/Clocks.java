@@ -25,4 +25,9 @@ public class Clocks {
     public static Instant now(Clock clock) {
         return clock.instant().truncatedTo(ChronoUnit.MILLIS);
     }
+
+    /** An instant truncated to what SQLite stores (milliseconds). */
+    public static Instant truncate(Instant instant) {
+        return instant.truncatedTo(ChronoUnit.MILLIS);
+    }
 }

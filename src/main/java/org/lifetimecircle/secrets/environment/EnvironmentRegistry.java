@@ -42,9 +42,14 @@ public class EnvironmentRegistry {
         return policies == null ? Optional.empty() : Optional.ofNullable(policies.get(environment));
     }
 
+    /** Whether a text is a well-formed environment name (whether or not a policy names it). */
+    public static boolean validName(String environment) {
+        return environment != null && NAME.matcher(environment).matches();
+    }
+
     /** The policy of a path parameter: 400 if malformed, 404 if no policy names it. */
     public EnvironmentPolicy require(String environment) {
-        if (environment == null || !NAME.matcher(environment).matches()) {
+        if (!validName(environment)) {
             throw ApiException.invalid("environment must match [a-z0-9-]{1,32}");
         }
         return find(environment).orElseThrow(() -> ApiException.notFound("no environment '" + environment + "'"));

@@ -8,10 +8,17 @@ import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
-/** One environment's validated policy: its env file, static variables, secrets, app and paths. */
+/** One environment's validated policy: its env file, static variables, secrets, app, paths and grant limits. */
 public record EnvironmentPolicy(String environment, Path sourceFile, EnvFilePolicy envFile,
                                 SortedMap<String, String> variables, SortedMap<String, SecretPolicy> secrets,
-                                Optional<AppPolicy> app, Optional<PathsPolicy> paths) {
+                                Optional<AppPolicy> app, Optional<PathsPolicy> paths, Optional<GrantsPolicy> grants) {
+
+    /** A policy without a {@code grants} section. */
+    public EnvironmentPolicy(String environment, Path sourceFile, EnvFilePolicy envFile,
+                             SortedMap<String, String> variables, SortedMap<String, SecretPolicy> secrets,
+                             Optional<AppPolicy> app, Optional<PathsPolicy> paths) {
+        this(environment, sourceFile, envFile, variables, secrets, app, paths, Optional.empty());
+    }
 
     public EnvironmentPolicy {
         Rules.check("environment", Rules.environmentProblem(environment));
@@ -19,6 +26,7 @@ public record EnvironmentPolicy(String environment, Path sourceFile, EnvFilePoli
         Objects.requireNonNull(envFile, "envFile");
         Objects.requireNonNull(app, "app");
         Objects.requireNonNull(paths, "paths");
+        Objects.requireNonNull(grants, "grants");
         // Copies sorted by name: the env file renders in this order, so the same policy gives the same bytes.
         variables = Collections.unmodifiableSortedMap(new TreeMap<>(variables));
         secrets = Collections.unmodifiableSortedMap(new TreeMap<>(secrets));
@@ -40,6 +48,6 @@ public record EnvironmentPolicy(String environment, Path sourceFile, EnvFilePoli
     public String toString() {
         return "EnvironmentPolicy[environment=" + environment + ", sourceFile=" + sourceFile + ", envFile=" + envFile
                 + ", variables=" + variables.keySet() + ", secrets=" + secrets.values() + ", app=" + app
-                + ", paths=" + paths + "]";
+                + ", paths=" + paths + ", grants=" + grants + "]";
     }
 }

@@ -24,12 +24,14 @@ import java.util.stream.Collectors;
 /** Turns a policy's YAML tree into an {@link EnvironmentPolicy}, checking node by node so errors name the field. */
 final class PolicyReader {
 
-    private static final List<String> TOP = List.of("environment", "envFile", "variables", "secrets", "app", "paths");
+    private static final List<String> TOP = List.of("environment", "envFile", "variables", "secrets", "app", "paths",
+            "grants");
     private static final List<String> ENV_FILE = List.of("path", "mode", "group", "onDrift");
     private static final List<String> SECRET = List.of("length", "alphabet", "rotateEvery", "warnBefore",
             "previousGrace", "exportPreviousAs", "whenOverdue");
     private static final List<String> APP = List.of("restartCommand", "healthUrl", "restartTimeout", "healthTimeout");
     private static final List<String> PATHS = List.of("data", "storage");
+    private static final List<String> GRANTS = List.of("maxTtl");
 
     private static final String MODE_HINT = "must be a quoted string \"0600\" or \"0640\"";
     private static final String STRING_HINT = "must be a string; quote it so YAML does not reinterpret it";
@@ -66,8 +68,9 @@ final class PolicyReader {
         });
         Optional<AppPolicy> app = root.get("app").map(PolicyReader::app);
         Optional<PathsPolicy> paths = root.get("paths").map(PolicyReader::paths);
+        Optional<GrantsPolicy> grants = root.get("grants").map(PolicyReader::grants);
         return new EnvironmentPolicy(environment, sourceFile, envFile, new TreeMap<>(variables), new TreeMap<>(secrets),
-                app, paths);
+                app, paths, grants);
     }
 
     private static String environment(PolicyNode node, String expected) {
@@ -209,6 +212,11 @@ final class PolicyReader {
         node.mapping(PATHS, "must be a mapping with data and/or storage");
         return new PathsPolicy(node.get("data").map(PolicyReader::absolutePath),
                 node.get("storage").map(PolicyReader::absolutePath));
+    }
+
+    private static GrantsPolicy grants(PolicyNode node) {
+        node.mapping(GRANTS, "must be a mapping with maxTtl");
+        return new GrantsPolicy(node.get("maxTtl").map(PolicyReader::duration));
     }
 
     private static String absolutePath(PolicyNode node) {

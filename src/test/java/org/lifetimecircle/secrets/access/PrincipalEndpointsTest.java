@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.lifetimecircle.secrets.testing.Api;
+import org.lifetimecircle.secrets.testing.TestClock;
 import org.lifetimecircle.secrets.testing.TestDataDir;
 
 @QuarkusTest
@@ -50,7 +51,7 @@ class PrincipalEndpointsTest {
         String token = issued.path("token");
         assertThat(token).matches("ltcs_[0-9a-f]{16}_[A-Za-z0-9_-]{43}");
         Instant expires = Instant.parse(issued.path("expiresAt"));
-        assertThat(expires).isBetween(Instant.now().plusSeconds(8 * 3600 - 60), Instant.now().plusSeconds(8 * 3600 + 60));
+        assertThat(expires).isBetween(TestClock.now().plusSeconds(8 * 3600 - 60), TestClock.now().plusSeconds(8 * 3600 + 60));
 
         String listed = as(adminToken()).get("/api/v1/principals/" + name + "/tokens").then()
                 .statusCode(200)
@@ -68,7 +69,7 @@ class PrincipalEndpointsTest {
                 .post("/api/v1/principals").then().statusCode(201);
         String expiresAt = as(adminToken()).post("/api/v1/principals/" + name + "/tokens").then()
                 .statusCode(201).extract().path("expiresAt");
-        assertThat(Instant.parse(expiresAt)).isAfter(Instant.now().plusSeconds(89L * 86400));
+        assertThat(Instant.parse(expiresAt)).isAfter(TestClock.now().plusSeconds(89L * 86400));
     }
 
     @Test

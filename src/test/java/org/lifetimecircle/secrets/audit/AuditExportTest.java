@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lifetimecircle.secrets.testing.Api;
 import org.lifetimecircle.secrets.testing.Processes;
+import org.lifetimecircle.secrets.testing.TestClock;
 import org.lifetimecircle.secrets.testing.TestDataDir;
 
 /** Exports verify offline with the repo's verifier and openssl; tampering is caught; nothing secret leaks. */
@@ -141,7 +142,7 @@ class AuditExportTest {
 
     @Test
     void exportHonoursTheTimeWindowAndRefusesBadParameters() {
-        String from = Instant.now().plusSeconds(3600).toString();
+        String from = TestClock.now().plusSeconds(3600).toString();
         ExtractableResponse<Response> empty = as(adminToken()).get("/api/v1/audit/export?from=" + from)
                 .then().statusCode(200).extract();
         assertThat(empty.asString()).isEmpty();

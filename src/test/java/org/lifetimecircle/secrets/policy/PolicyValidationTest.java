@@ -381,6 +381,29 @@ class PolicyValidationTest {
         assertEquals(Optional.empty(), paths.storage());
     }
 
+    // grants
+
+    @Test
+    void grantsMaxTtlIsOptionalAndParsed() {
+        assertEquals(Optional.empty(), parse(edit("paths:", "paths:")).grants());
+        GrantsPolicy grants = parse(edit("paths:", "grants:\n  maxTtl: PT8H\npaths:")).grants().orElseThrow();
+        assertEquals(Optional.of(Duration.ofHours(8)), grants.maxTtl());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"PT0S", "-PT1H", "8h", "P1M"})
+    void badGrantsMaxTtlIsRefused(String value) {
+        PolicyException e = org.junit.jupiter.api.Assertions.assertThrows(PolicyException.class,
+                () -> parse(edit("paths:", "grants:\n  maxTtl: " + value + "\npaths:")));
+        assertEquals("grants.maxTtl", e.field());
+    }
+
+    @Test
+    void unknownGrantsFieldIsRefused() {
+        assertRefusedStartingWith(edit("paths:", "grants:\n  forever: true\npaths:"), "grants.forever",
+                "unknown field");
+    }
+
     private static String with0640Group(String group) {
         return edit(edit("mode: \"0600\"", "mode: \"0640\""), "onDrift: repair", "onDrift: repair\n  group: " + group);
     }

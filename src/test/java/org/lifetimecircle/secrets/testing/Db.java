@@ -2,8 +2,14 @@ package org.lifetimecircle.secrets.testing;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * A second, direct connection to the running test application's SQLite file: how tests play the
@@ -35,5 +41,25 @@ public final class Db {
         try (Connection c = open(); Statement st = c.createStatement(); var rs = st.executeQuery(sql)) {
             return rs.next() ? rs.getLong(1) : -1;
         }
+    }
+
+    /** The audit events a request left (normally exactly one), as column name to value. */
+    public static List<Map<String, Object>> eventsOf(String requestId) throws SQLException {
+        List<Map<String, Object>> out = new ArrayList<>();
+        try (Connection c = open();
+             PreparedStatement ps = c.prepareStatement("select seq, actor, action, environment, target, outcome, "
+                     + "details from audit_event where request_id = ? order by seq")) {
+            ps.setString(1, requestId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Map<String, Object> e = new LinkedHashMap<>();
+                    for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                        e.put(rs.getMetaData().getColumnName(i), rs.getObject(i));
+                    }
+                    out.add(e);
+                }
+            }
+        }
+        return out;
     }
 }

@@ -28,6 +28,11 @@ public class TestClock {
         return CLOCK;
     }
 
+    /** The application's current time: tests compare with this, never with the wall clock. */
+    public static Instant now() {
+        return CLOCK.instant();
+    }
+
     /** Moves time forward for the running application. */
     public static void advance(Duration d) {
         CLOCK.advance(d);

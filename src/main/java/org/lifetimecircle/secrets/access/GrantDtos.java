@@ -1,0 +1,44 @@
+package org.lifetimecircle.secrets.access;
+
+import java.time.Instant;
+import java.util.List;
+
+/** Request and response bodies of the grant and access-review endpoints. */
+final class GrantDtos {
+
+    private GrantDtos() {
+    }
+
+    /**
+     * {@code POST /grants}. Exactly one of {@code ttl} (ISO-8601 duration) and {@code expiresAt}
+     * (RFC 3339) says until when. Checked in {@link GrantService}, which names the field at fault.
+     */
+    record CreateGrant(String principal, String environment, String permission, String ttl, String expiresAt,
+                       String reason) {
+    }
+
+    /** A grant as the API shows it, with its use so far. */
+    record GrantView(String id, String principal, String environment, String permission, String grantedBy,
+                     Instant grantedAt, Instant expiresAt, String reason, boolean active, Instant revokedAt,
+                     String revokedBy, String revokeReason, Instant lastUsedAt, long useCount) {
+        static GrantView of(GrantEntity g, Instant now) {
+            return new GrantView(g.id, g.principal.name, g.environment, g.permission.id(), g.grantedBy, g.grantedAt,
+                    g.expiresAt, g.reason, g.activeAt(now), g.revokedAt, g.revokedBy, g.revokeReason, g.lastUsedAt,
+                    g.useCount);
+        }
+    }
+
+    /**
+     * Who could use which environment-scoped permission on an environment during {@code [from, to)},
+     * who granted it and why, and whether it was used in that window.
+     */
+    record AccessReview(String environment, Instant from, Instant to, Instant generatedAt, List<ReviewEntry> entries) {
+    }
+
+    /** One grant in force during the review window, with its principal's role and its uses in the window. */
+    record ReviewEntry(String grantId, String principal, String role, boolean principalEnabled, String permission,
+                       String grantedBy, Instant grantedAt, String reason, Instant expiresAt, Instant revokedAt,
+                       String revokedBy, String revokeReason, long usesInWindow, String lastUseInWindow,
+                       long useCount, Instant lastUsedAt) {
+    }
+}

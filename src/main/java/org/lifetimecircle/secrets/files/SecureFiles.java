@@ -6,14 +6,20 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HexFormat;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -82,6 +88,40 @@ public final class SecureFiles {
             if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 throw raced;
             }
+        }
+    }
+
+    /**
+     * Creates {@code dir} and its missing parents, each with exactly {@code mode} and, if given, {@code group},
+     * fsyncing the parent of each new directory so it survives a crash. Existing directories are used as they
+     * are, through links like {@code mkdir -p}: the files written into them guard against links themselves.
+     */
+    public static void createDirectories(Path dir, Set<PosixFilePermission> mode, Optional<GroupPrincipal> group)
+            throws IOException {
+        Deque<Path> missing = new ArrayDeque<>();
+        for (Path p = dir.toAbsolutePath(); p != null && !Files.isDirectory(p); p = p.getParent()) {
+            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                throw new NotDirectoryException(p.toString());
+            }
+            missing.push(p);
+        }
+        for (Path created : missing) {
+            try {
+                Files.createDirectory(created, PosixFilePermissions.asFileAttribute(mode));
+            } catch (FileAlreadyExistsException raced) {
+                if (Files.isDirectory(created)) {
+                    continue;
+                }
+                throw raced;
+            }
+            PosixFileAttributeView view =
+                    Files.getFileAttributeView(created, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+            if (group.isPresent()) {
+                view.setGroup(group.get());
+            }
+            // After the group: the umask may have narrowed the mode, and a setgid parent may have added a bit.
+            view.setPermissions(mode);
+            fsyncDirectory(created.getParent());
         }
     }
 

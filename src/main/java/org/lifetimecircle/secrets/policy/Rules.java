@@ -60,7 +60,57 @@ final class Rules {
         if (hasControlCharacter(value)) {
             return "contains a control character (newline, tab, NUL, ...); env files hold one line per variable";
         }
+        return envFileSyntaxProblem(value);
+    }
+
+    /*
+     * The env file must give every value identically to systemd EnvironmentFile=, bash (set -a; . file) and
+     * python-dotenv. envfile.EnvFileRenderer writes a value bare when it only has [A-Za-z0-9_@%+=:,./-] and
+     * single-quoted otherwise, so what is refused here is what single quotes cannot carry identically.
+     * EnvFileCompatibilityTest runs the real bash and python-dotenv (and a systemd-rule parser) to show both
+     * halves: accepted values read the same everywhere, refused ones would not.
+     */
+    private static String envFileSyntaxProblem(String value) {
+        if (value.indexOf('\'') >= 0) {
+            return "contains a single quote ('), which cannot be written inside the single quotes env file values use";
+        }
+        if (value.indexOf('\\') >= 0) {
+            return "contains a backslash (\\), which python-dotenv reads as an escape even inside single quotes";
+        }
+        if (value.indexOf('$') >= 0) {
+            return "contains a dollar sign ($), which python-dotenv expands (${...}) even inside single quotes";
+        }
+        if (!value.isEmpty()
+                && (isWhitespace(value.codePointAt(0)) || isWhitespace(value.codePointBefore(value.length())))) {
+            // Quoted, all three readers would keep it; refused anyway because unquoted readers trim it and an
+            // invisible edge space in a URL or path is almost always a copy-paste mistake.
+            return "starts or ends with whitespace (refused as a likely mistake; env file readers trim unquoted "
+                    + "values)";
+        }
+        for (int i = 0; i < value.length(); ) {
+            int c = value.codePointAt(i);
+            if (c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE) {
+                return "contains an unpaired surrogate, which is not valid Unicode";
+            }
+            if (Character.getType(c) == Character.FORMAT) {
+                return "contains an invisible format character (Unicode Cf, e.g. a zero-width space or byte order "
+                        + "mark)";
+            }
+            if (isNoncharacter(c)) {
+                return "contains a Unicode noncharacter, which systemd refuses in env files";
+            }
+            i += Character.charCount(c);
+        }
         return null;
+    }
+
+    private static boolean isWhitespace(int codePoint) {
+        // Java's isWhitespace leaves out no-break spaces; Python's str.strip() removes them too.
+        return Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint);
+    }
+
+    private static boolean isNoncharacter(int codePoint) {
+        return (codePoint >= 0xFDD0 && codePoint <= 0xFDEF) || (codePoint & 0xFFFE) == 0xFFFE;
     }
 
     static String groupProblem(String group) {

@@ -1,6 +1,7 @@
 package org.lifetimecircle.secrets.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.lifetimecircle.secrets.policy.PolicyFixtures.CANARY;
 import static org.lifetimecircle.secrets.policy.PolicyFixtures.assertRefused;
@@ -167,6 +168,69 @@ class PolicyValidationTest {
     void variablesThatAreNotAMappingAreRefused() {
         assertRefused(edit("  LTC_ENV: prod\n  LTC_DB_PATH: /var/lib/lifetimecircle/data/app.db\n  LTC_CANARY: "
                 + CANARY + "\n", "  - LTC_ENV\n"), "variables", "must be a mapping of NAME: value");
+    }
+
+    // variables: what an env file can carry identically to systemd, bash and python-dotenv
+    // (envfile.EnvFileCompatibilityTest runs the real readers on both the accepted and the refused values)
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\"" + CANARY + "'s\"", "\"'" + CANARY + "'\""})
+    void variableValueWithASingleQuoteIsRefusedWithoutShowingIt(String yaml) {
+        assertRefused(edit("LTC_CANARY: " + CANARY, "LTC_CANARY: " + yaml), "variables.LTC_CANARY",
+                "contains a single quote ('), which cannot be written inside the single quotes env file values use");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"'" + CANARY + "\\x'", "'" + CANARY + "\\'", "\"" + CANARY + "\\\\\""})
+    void variableValueWithABackslashIsRefusedWithoutShowingIt(String yaml) {
+        assertRefused(edit("LTC_CANARY: " + CANARY, "LTC_CANARY: " + yaml), "variables.LTC_CANARY",
+                "contains a backslash (\\), which python-dotenv reads as an escape even inside single quotes");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\"" + CANARY + "${HOME}\"", "\"$" + CANARY + "\"", "\"" + CANARY + "$\""})
+    void variableValueWithADollarSignIsRefusedWithoutShowingIt(String yaml) {
+        assertRefused(edit("LTC_CANARY: " + CANARY, "LTC_CANARY: " + yaml), "variables.LTC_CANARY",
+                "contains a dollar sign ($), which python-dotenv expands (${...}) even inside single quotes");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\" " + CANARY + "\"", "\"" + CANARY + " \"", "\"\\u00a0" + CANARY + "\"",
+        "\"" + CANARY + "\\u3000\"", "\" \""})
+    void variableValueStartingOrEndingWithWhitespaceIsRefusedWithoutShowingIt(String yaml) {
+        assertRefused(edit("LTC_CANARY: " + CANARY, "LTC_CANARY: " + yaml), "variables.LTC_CANARY",
+                "starts or ends with whitespace (refused as a likely mistake; env file readers trim unquoted values)");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\\u200b", "\\ufeff", "\\u202e", "\\u00ad"})
+    void variableValueWithAnInvisibleFormatCharacterIsRefusedWithoutShowingIt(String escape) {
+        assertRefused(edit("LTC_CANARY: " + CANARY, "LTC_CANARY: \"" + CANARY + escape + "x\""),
+                "variables.LTC_CANARY",
+                "contains an invisible format character (Unicode Cf, e.g. a zero-width space or byte order mark)");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\\ufdd0", "\\ufffe", "\\U0001fffe"})
+    void variableValueWithAUnicodeNoncharacterIsRefusedWithoutShowingIt(String escape) {
+        assertRefused(edit("LTC_CANARY: " + CANARY, "LTC_CANARY: \"" + CANARY + escape + "x\""),
+                "variables.LTC_CANARY", "contains a Unicode noncharacter, which systemd refuses in env files");
+    }
+
+    @Test
+    void variableValueWithAnUnpairedSurrogateIsRefused() {
+        assertEquals("contains an unpaired surrogate, which is not valid Unicode",
+                Rules.variableValueProblem("a\ud800b"));
+        assertEquals("contains an unpaired surrogate, which is not valid Unicode",
+                Rules.variableValueProblem("a\udc00"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a b", "\"\\\"quoted\\\"\"", "\"#hash\"", "a=b", "café 🔑", "\"a\\u00a0b\"",
+        "sqlite+pysqlite:////var/lib/x.db", "\"`id`; echo ~ | * & (x) <y> {a,b}\"", "\"\""})
+    void variableValueThatEveryEnvFileReaderReadsAlikeIsAccepted(String yaml) {
+        String value = parse(edit("LTC_CANARY: " + CANARY, "LTC_CANARY: " + yaml)).variables().get("LTC_CANARY");
+        assertNull(Rules.variableValueProblem(value));
     }
 
     // secrets

@@ -22,7 +22,9 @@ public class GrantRepository implements PanacheRepositoryBase<GrantEntity, Strin
                         + "order by g.expiresAt desc", String.class)
                 .setParameter("p", principalId).setParameter("e", environment).setParameter("perm", permission)
                 .setParameter("now", now).setMaxResults(1)
-                .getResultStream().findFirst();
+                // A list, not getResultStream(): an unclosed stream keeps its JDBC connection until the
+                // request ends, and a request then waiting on the audit writer starves the pool.
+                .getResultList().stream().findFirst();
     }
 
     public Optional<GrantEntity> findWithPrincipal(String id) {

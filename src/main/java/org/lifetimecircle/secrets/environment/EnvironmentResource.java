@@ -21,9 +21,11 @@ import org.lifetimecircle.secrets.audit.Audited;
 public class EnvironmentResource {
 
     private final EnvironmentRegistry registry;
+    private final EnvironmentStatus status;
 
-    EnvironmentResource(EnvironmentRegistry registry) {
+    EnvironmentResource(EnvironmentRegistry registry, EnvironmentStatus status) {
         this.registry = registry;
+        this.status = status;
     }
 
     @GET
@@ -40,6 +42,6 @@ public class EnvironmentResource {
     @Requires(Permission.METADATA_READ)
     @Operation(summary = "Show an environment: variable names, secrets and their status, env file")
     public EnvironmentViews.Detail get(@PathParam("env") String env) {
-        return EnvironmentViews.Detail.of(registry.require(env));
+        return status.detail(registry.require(env));
     }
 }

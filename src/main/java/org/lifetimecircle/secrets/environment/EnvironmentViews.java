@@ -19,22 +19,21 @@ final class EnvironmentViews {
 
     /** {@code GET /environments/{env}}. */
     record Detail(String name, List<String> variables, List<SecretStatus> secrets, EnvFile envFile) {
-        static Detail of(EnvironmentPolicy p) {
-            List<SecretStatus> secrets = p.secrets().keySet().stream().map(SecretStatus::unversioned).toList();
-            return new Detail(p.environment(), List.copyOf(p.variables().keySet()), secrets,
-                    new EnvFile(p.envFile().path(), p.envFile().mode().octal(), null, null));
-        }
     }
 
     /** A secret's state; version fields are null until the secret has a version. */
-    record SecretStatus(String name, Integer currentVersion, Instant createdAt, Long ageSeconds, Instant rotationDueAt,
+    record SecretStatus(String name, Long currentVersion, Instant createdAt, Long ageSeconds, Instant rotationDueAt,
                         String status) {
         static SecretStatus unversioned(String name) {
             return new SecretStatus(name, null, null, null, null, null);
         }
     }
 
-    /** Where the env file goes and what was last written there. */
-    record EnvFile(String path, String mode, Instant lastWrittenAt, String sha256) {
+    /**
+     * Where the env file goes and what was last written there. {@code conflict}: a file this service
+     * did not write is in its place and is left alone (preflight fails until it is removed or imported).
+     */
+    record EnvFile(String path, String mode, Instant lastWrittenAt, String sha256, String secretVersions,
+                   boolean conflict) {
     }
 }

@@ -22,15 +22,18 @@ import org.lifetimecircle.secrets.audit.InstallationKeys;
 import org.lifetimecircle.secrets.audit.Outcome;
 import org.lifetimecircle.secrets.audit.VerifyResult;
 import org.lifetimecircle.secrets.config.LtcSecretsConfig;
+import org.lifetimecircle.secrets.crypto.DecryptionFailedException;
 import org.lifetimecircle.secrets.crypto.MasterKeyException;
 import org.lifetimecircle.secrets.crypto.MasterKeys;
 import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
 import org.lifetimecircle.secrets.files.SecureFiles;
 import org.lifetimecircle.secrets.policy.PolicyException;
+import org.lifetimecircle.secrets.rotation.RotationStartup;
 
 /**
  * Brings the service up in an order that fails early and clearly: configuration, data directory,
- * master key, policies, schema, bootstrap admin. Any refusal stops the start with one message that
+ * master key, policies, schema, audit trail, bootstrap admin, then secrets: interrupted rotations
+ * recovered, INITIAL versions created, env files brought up to date. Any refusal stops the start with one message that
  * says what is wrong and how to fix it.
  */
 @ApplicationScoped
@@ -46,11 +49,13 @@ public class StartupSequence {
     private final InstallationKeys installationKeys;
     private final AuditWriter writer;
     private final AuditIntegrity integrity;
+    private final RotationStartup rotations;
     private volatile boolean started;
 
     StartupSequence(LtcSecretsConfig config, MasterKeys masterKeys, EnvironmentRegistry environments, Flyway flyway,
                     BootstrapAdmin bootstrap, InstallationKeys installationKeys, AuditWriter writer,
-                    AuditIntegrity integrity) {
+                    AuditIntegrity integrity, RotationStartup rotations) {
+        this.rotations = rotations;
         this.installationKeys = installationKeys;
         this.writer = writer;
         this.integrity = integrity;
@@ -69,12 +74,13 @@ public class StartupSequence {
             masterKeys.load(config.effectiveMasterKeyFile(), config.createMasterKey());
             environments.load(config.policiesDir());
             flyway.migrate();
-            boolean keysCreated = installationKeys.loadOrCreate();
+            boolean keysCreated = installationKeys();
             writer.start();
             VerifyResult chain = integrity.checkTail();
             writer.record(new AuditDraft("system", "system.start", null, null, Outcome.SUCCESS, null, null,
                     startDetails(keysCreated, chain)));
             bootstrap.run();
+            rotations.run();
         } catch (MasterKeyException | PolicyException | StartupRefusedException e) {
             LOG.errorf("ltc-secrets refused to start: %s", e.getMessage());
             throw new StartupRefusedException(e.getMessage());
@@ -83,6 +89,18 @@ public class StartupSequence {
         LOG.infof("ltc-secrets ready in %d ms: %d environment(s), data dir %s, master key %s",
                 (System.nanoTime() - t0) / 1_000_000, environments.all().size(), config.dataDir().toAbsolutePath(),
                 masterKeys.keyId().orElse("?"));
+    }
+
+    private boolean installationKeys() {
+        try {
+            return installationKeys.loadOrCreate();
+        } catch (DecryptionFailedException e) {
+            // The data was sealed under another key: starting would make every secret unreadable.
+            throw new StartupRefusedException("the master key " + config.effectiveMasterKeyFile() + " (id "
+                    + masterKeys.keyId().orElse("?") + ") does not open the keys stored in " + config.dataDir()
+                    + "; start with the master key this installation was created with (to change keys, set "
+                    + "ltc-secrets.previous-master-key-file to the old one)");
+        }
     }
 
     private Map<String, Object> startDetails(boolean keysCreated, VerifyResult chain) {

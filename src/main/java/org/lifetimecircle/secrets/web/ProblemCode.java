@@ -13,6 +13,8 @@ public enum ProblemCode {
     UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
     POLICY_VIOLATION(422, "policy-violation", "Against policy"),
     INTERNAL(500, "internal-error", "Internal error"),
+    /** The env file could not be written (permissions, disk, a link or directory in its place); nothing changed. */
+    ENV_FILE_UNWRITABLE(500, "env-file-unwritable", "Env file not written"),
     UNAVAILABLE(503, "unavailable", "Service unavailable");
 
     private final int status;

@@ -39,6 +39,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.lifetimecircle.secrets.testing.Api;
+import org.lifetimecircle.secrets.testing.Rotations;
 import org.lifetimecircle.secrets.testing.TestClock;
 import org.lifetimecircle.secrets.testing.TestDataDir;
 
@@ -121,6 +122,7 @@ class AuthorizationMatrixTest {
     private static String targetTokenId;
     private static String targetGrantId;
     private static String exportFrom;
+    private static String initialRotationId;
     private static final List<Caller> CALLERS = new ArrayList<>();
 
     // auth.denied events read so far, by request id; the cursor is the highest seq seen.
@@ -176,7 +178,26 @@ class AuthorizationMatrixTest {
                         () -> Call.to("/api/v1/audit/verify")),
                 new Row("GET", "/api/v1/audit/checkpoint", AUDIT_READ, 200,
                         () -> Call.to("/api/v1/audit/checkpoint")),
-                // environment-scoped (test-only probes until the rotation and env-file endpoints exist)
+                // secrets, rotations and the env file (environment-scoped rows wait for the secret to be idle, so
+                // a permitted cell never meets the 409 of a rotation an earlier cell started)
+                new Row("POST", "/api/v1/environments/{env}/secrets/{name}/rotations", SECRET_ROTATE, 202,
+                        () -> idle(Call.to(secretPath("/rotations")).body(Map.of("reason", "authorization matrix")))),
+                new Row("POST", "/api/v1/environments/{env}/secrets/{name}/rollback", SECRET_ROTATE, 202,
+                        () -> withPrevious(Call.to(secretPath("/rollback")).body(Map.of("reason", "authorization matrix")))),
+                new Row("POST", "/api/v1/environments/{env}/secrets/{name}/import", SECRET_ROTATE, 202,
+                        () -> idle(Call.to(secretPath("/import")).body(Map.of("value", importable(),
+                                "reason", "authorization matrix")))),
+                new Row("GET", "/api/v1/environments/{env}/secrets/{name}/versions", METADATA_READ, 200,
+                        () -> Call.to(secretPath("/versions"))),
+                new Row("GET", "/api/v1/rotations", METADATA_READ, 200,
+                        () -> Call.to("/api/v1/rotations").query("environment", ENV)),
+                new Row("GET", "/api/v1/rotations/{id}", METADATA_READ, 200,
+                        () -> Call.to("/api/v1/rotations/" + initialRotationId)),
+                new Row("GET", "/api/v1/environments/{env}/env-file", ENV_FILE_READ, 200,
+                        () -> Call.to("/api/v1/environments/" + ENV + "/env-file")),
+                new Row("POST", "/api/v1/environments/{env}/env-file/write", ENV_FILE_WRITE, 200,
+                        () -> Call.to("/api/v1/environments/" + ENV + "/env-file/write")),
+                // environment-scoped test-only probes (one per permission, independent of the endpoints above)
                 new Row("GET", "/api/v1/test-probe/{env}/rotate", SECRET_ROTATE, 200,
                         () -> Call.to("/api/v1/test-probe/" + ENV + "/rotate")),
                 new Row("GET", "/api/v1/test-probe/{env}/read", ENV_FILE_READ, 200,
@@ -316,12 +337,44 @@ class AuthorizationMatrixTest {
         }
     }
 
+    private static final String SECRET = "LTC_SECRET_KEY";
+
+    private static String secretPath(String suffix) {
+        return "/api/v1/environments/" + ENV + "/secrets/" + SECRET + suffix;
+    }
+
+    private static Call idle(Call call) {
+        Rotations.awaitIdle(admin, ENV);
+        return call;
+    }
+
+    // A rollback needs a PREVIOUS version; an earlier rollback cell may have used it up.
+    private static Call withPrevious(Call call) {
+        Rotations.awaitIdle(admin, ENV);
+        List<String> states = as(admin).get(secretPath("/versions")).then().statusCode(200).extract().jsonPath()
+                .getList("state");
+        if (!states.contains("PREVIOUS")) {
+            Rotations.rotateAndWait(admin, ENV, SECRET);
+        }
+        return call;
+    }
+
+    private static String importable() {
+        byte[] bytes = new byte[48];
+        new java.security.SecureRandom().nextBytes(bytes);
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Fixtures and callers
 
     private static void setUp() {
         admin = adminToken();
         CALLERS.clear();
+        // The bootstrap admin rotates to give rollback cells a PREVIOUS version.
+        grant("bootstrap-admin", ENV, SECRET_ROTATE, "PT2H");
+        initialRotationId = as(admin).queryParam("environment", ENV).queryParam("kind", "INITIAL")
+                .get("/api/v1/rotations").then().statusCode(200).extract().jsonPath().getString("[0].id");
 
         // The principal the principal, token and grant rows act on.
         target = principal("mx-target", Role.DEPLOYER);

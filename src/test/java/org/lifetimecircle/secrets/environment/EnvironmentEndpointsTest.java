@@ -3,7 +3,8 @@ package org.lifetimecircle.secrets.environment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.nullValue;
+import static org.hamcrest.Matchers.matchesPattern;
+import static org.hamcrest.Matchers.notNullValue;
 import static org.lifetimecircle.secrets.testing.Api.adminToken;
 import static org.lifetimecircle.secrets.testing.Api.as;
 
@@ -32,11 +33,14 @@ class EnvironmentEndpointsTest {
                 .body("name", equalTo("prod"))
                 .body("variables", contains("CANARY_STATIC", "LTC_DATABASE_URL", "LTC_DB_PATH", "LTC_ENV"))
                 .body("secrets[0].name", equalTo("LTC_SECRET_KEY"))
-                .body("secrets[0].currentVersion", nullValue())
+                .body("secrets[0].currentVersion", notNullValue())
+                .body("secrets[0].status", equalTo("OK"))
+                .body("envFile.sha256", matchesPattern("[0-9a-f]{64}"))
+                .body("envFile.lastWrittenAt", notNullValue())
+                .body("envFile.conflict", equalTo(false))
                 .body("envFile.path", equalTo("/etc/lifetimecircle/prod.env"))
                 .body("envFile.mode", equalTo("0600"))
                 .extract().asString();
         assertThat(body).doesNotContain("static-canary-value-7f3a").doesNotContain("sqlite+pysqlite");
-        assertThat(body).contains("\"lastWrittenAt\":null").contains("\"sha256\":null");
     }
 }

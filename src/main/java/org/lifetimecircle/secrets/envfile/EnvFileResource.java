@@ -1,0 +1,88 @@
+package org.lifetimecircle.secrets.envfile;
+
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.lifetimecircle.secrets.access.Permission;
+import org.lifetimecircle.secrets.access.Requires;
+import org.lifetimecircle.secrets.audit.AuditService;
+import org.lifetimecircle.secrets.audit.Audited;
+import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
+import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
+
+/** Fetching an environment's env file, and having the service write it on the host. */
+@Path("/api/v1/environments/{env}/env-file")
+@Tag(name = "env-file")
+@SecurityRequirement(name = "bearer")
+public class EnvFileResource {
+
+    private final EnvironmentRegistry environments;
+    private final EnvFileWrites envFiles;
+    private final AuditService audit;
+
+    EnvFileResource(EnvironmentRegistry environments, EnvFileWrites envFiles, AuditService audit) {
+        this.environments = environments;
+        this.envFiles = envFiles;
+        this.audit = audit;
+    }
+
+    @GET
+    @Produces("text/plain")
+    @Requires(Permission.ENV_FILE_READ)
+    @Audited("envfile.read")
+    @Operation(summary = "The env file, byte for byte what is (or would be) on disk; ETag = its SHA-256, "
+            + "If-None-Match answers 304")
+    public Response read(@PathParam("env") String env, @HeaderParam("If-None-Match") String ifNoneMatch) {
+        EnvironmentPolicy policy = environments.require(env);
+        EnvFileWrites.Rendered rendered = envFiles.render(policy);
+        String etag = "\"" + rendered.sha256() + "\"";
+        boolean notModified = ifNoneMatch != null && matches(ifNoneMatch, etag);
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("sha256", rendered.sha256());
+        details.put("secretVersions", rendered.secretVersions());
+        details.put("notModified", notModified);
+        // Durable before a byte of the file leaves.
+        audit.read("envfile.read", env, null, details);
+        Response.ResponseBuilder response = notModified ? Response.notModified()
+                : Response.ok(rendered.content(), "text/plain; charset=utf-8");
+        if (notModified) {
+            Arrays.fill(rendered.content(), (byte) 0);
+        }
+        return response
+                .header("ETag", etag)
+                .header("X-Secret-Version", rendered.secretVersions())
+                .header("Cache-Control", "no-store")
+                .build();
+    }
+
+    @POST
+    @Path("/write")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Requires(Permission.ENV_FILE_WRITE)
+    @Audited("envfile.write")
+    @Operation(summary = "Write the env file on the host from the CURRENT versions (atomic, policy mode)")
+    public EnvFileWrites.Written write(@PathParam("env") String env) {
+        return envFiles.write(environments.require(env));
+    }
+
+    private static boolean matches(String ifNoneMatch, String etag) {
+        for (String candidate : ifNoneMatch.split(",")) {
+            String c = candidate.trim();
+            if (c.equals("*") || c.equals(etag) || c.equals("W/" + etag)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

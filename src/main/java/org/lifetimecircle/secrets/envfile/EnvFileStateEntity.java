@@ -1,0 +1,36 @@
+package org.lifetimecircle.secrets.envfile;
+
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+
+/** What this service last wrote to an environment's env file: for the API, drift checks and recovery. */
+@Entity
+@Table(name = "env_file_state")
+public class EnvFileStateEntity extends PanacheEntityBase {
+
+    @Id
+    public String environment;
+
+    @Column(nullable = false)
+    public String path;
+
+    @Column(nullable = false)
+    public String mode;
+
+    @Column(nullable = false)
+    public String sha256;
+
+    @Column(nullable = false)
+    public long bytes;
+
+    /** {@code NAME:version} of each secret in the file, comma-separated. */
+    @Column(name = "secret_versions", nullable = false)
+    public String secretVersions;
+
+    @Column(name = "written_at", nullable = false)
+    public Instant writtenAt;
+}

@@ -1,0 +1,90 @@
+package org.lifetimecircle.secrets.envfile;
+
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+import org.lifetimecircle.secrets.audit.AuditService;
+import org.lifetimecircle.secrets.config.Clocks;
+import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
+import org.lifetimecircle.secrets.secret.CurrentValues;
+import org.lifetimecircle.secrets.web.ApiException;
+import org.lifetimecircle.secrets.web.ProblemCode;
+
+/** Renders an environment's env file from its CURRENT versions: for serving it, and for writing it on request. */
+@ApplicationScoped
+public class EnvFileWrites {
+
+    /** The rendered file with what identifies it; {@code content} holds secrets. */
+    public record Rendered(byte[] content, String sha256, String secretVersions) {
+        @Override
+        public String toString() {
+            return "Rendered[sha256=" + sha256 + ", secretVersions=" + secretVersions + "]";
+        }
+    }
+
+    /** What {@code POST …/env-file/write} answers. */
+    public record Written(String path, String mode, String sha256, long bytes, String secretVersion) {
+    }
+
+    private final CurrentValues currentValues;
+    private final EnvFileService files;
+    private final AuditService audit;
+    private final Clock clock;
+
+    EnvFileWrites(CurrentValues currentValues, EnvFileService files, AuditService audit, Clock clock) {
+        this.currentValues = currentValues;
+        this.files = files;
+        this.audit = audit;
+        this.clock = clock;
+    }
+
+    /** The env file as it is (or would be) on disk: byte for byte what a write would put there. */
+    public Rendered render(EnvironmentPolicy policy) {
+        Map<String, SecretValues> values = QuarkusTransaction.requiringNew().call(() ->
+                currentValues.values(policy, currentValues.slots(policy.environment())))
+                .orElseThrow(() -> ApiException.conflict("environment '" + policy.environment()
+                        + "' has a secret without a CURRENT version yet"));
+        byte[] content = EnvFileRenderer.render(policy, values);
+        return new Rendered(content, EnvFileRenderer.sha256Hex(content), EnvFileService.versions(values));
+    }
+
+    /** Writes the env file from the CURRENT versions, audited; refuses to replace a file someone else wrote. */
+    public Written write(EnvironmentPolicy policy) {
+        ReentrantLock lock = files.lock(policy.environment());
+        lock.lock();
+        try {
+            Rendered rendered = render(policy);
+            try {
+                if (!files.absentOrOurs(policy)) {
+                    throw ApiException.conflict("the file at " + policy.envFile().path() + " was not written by "
+                            + "ltc-secrets; remove it, or adopt its value with POST …/secrets/{name}/import");
+                }
+                return audit.mutate("envfile.write", policy.environment(), null, () -> {
+                    EnvFileWriter.WriteResult result;
+                    try {
+                        result = files.write(policy, rendered.content());
+                    } catch (EnvFileWriteException e) {
+                        throw new ApiException(ProblemCode.ENV_FILE_UNWRITABLE, e.getMessage());
+                    }
+                    files.recordWrite(policy, result, rendered.secretVersions(), Clocks.now(clock));
+                    return new Written(policy.envFile().path(), result.mode(), result.sha256(), result.bytes(),
+                            rendered.secretVersions());
+                }, w -> {
+                    Map<String, Object> d = new LinkedHashMap<>();
+                    d.put("path", w.path());
+                    d.put("sha256", w.sha256());
+                    d.put("secretVersions", w.secretVersion());
+                    return d;
+                });
+            } finally {
+                Arrays.fill(rendered.content(), (byte) 0);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+}

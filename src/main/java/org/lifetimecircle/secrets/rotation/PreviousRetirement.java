@@ -1,0 +1,98 @@
+package org.lifetimecircle.secrets.rotation;
+
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.lifetimecircle.secrets.audit.AuditDraft;
+import org.lifetimecircle.secrets.audit.AuditWriter;
+import org.lifetimecircle.secrets.audit.Outcome;
+import org.lifetimecircle.secrets.audit.Unit;
+import org.lifetimecircle.secrets.config.Clocks;
+import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
+import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
+import org.lifetimecircle.secrets.policy.SecretPolicy;
+import org.lifetimecircle.secrets.secret.SecretVersionEntity;
+import org.lifetimecircle.secrets.secret.SecretVersionRepository;
+import org.lifetimecircle.secrets.secret.VersionState;
+import org.lifetimecircle.secrets.startup.StartupSequence;
+
+/**
+ * Ends each PREVIOUS version's grace: once {@code previousGrace} has passed since it stopped being
+ * CURRENT it becomes RETIRED with its ciphertext destroyed (audited {@code secret.retire}, actor
+ * {@code scheduler}), and an env file that exported it under {@code exportPreviousAs} is rewritten.
+ */
+@ApplicationScoped
+public class PreviousRetirement {
+
+    static final String SCHEDULER = "scheduler";
+
+    private final SecretVersionRepository versions;
+    private final EnvironmentRegistry environments;
+    private final AuditWriter writer;
+    private final RotationStartup files;
+    private final StartupSequence startup;
+    private final Clock clock;
+
+    PreviousRetirement(SecretVersionRepository versions, EnvironmentRegistry environments, AuditWriter writer,
+                       RotationStartup files, StartupSequence startup, Clock clock) {
+        this.versions = versions;
+        this.environments = environments;
+        this.writer = writer;
+        this.files = files;
+        this.startup = startup;
+        this.clock = clock;
+    }
+
+    @Scheduled(every = "${ltc-secrets.scheduler.check-every:60s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void tick() {
+        if (startup.started()) {
+            retireExpired(clock.instant());
+        }
+    }
+
+    /** Retires every PREVIOUS version whose grace ended before {@code now}; returns how many. */
+    public int retireExpired(Instant now) {
+        int retired = 0;
+        for (EnvironmentPolicy p : environments.all()) {
+            boolean rewrite = false;
+            for (SecretPolicy s : p.secrets().values()) {
+                Optional<SecretVersionEntity> previous = QuarkusTransaction.requiringNew()
+                        .call(() -> versions.inState(p.environment(), s.name(), VersionState.PREVIOUS));
+                if (previous.isEmpty() || previous.get().previousSince == null
+                        || now.isBefore(previous.get().previousSince.plus(s.previousGrace()))) {
+                    continue;
+                }
+                long version = previous.get().version;
+                Boolean done = writer.submit(new Unit<>(() -> {
+                    // Still PREVIOUS? A rotation may have retired it meanwhile.
+                    return versions.version(p.environment(), s.name(), version)
+                            .filter(v -> v.state == VersionState.PREVIOUS)
+                            .map(v -> {
+                                v.end(VersionState.RETIRED, Clocks.truncate(now));
+                                return true;
+                            }).orElse(false);
+                }, ok -> {
+                    Map<String, Object> d = new LinkedHashMap<>();
+                    d.put("version", version);
+                    d.put("previousGrace", s.previousGrace().toString());
+                    d.put("retired", ok);
+                    return new AuditDraft(SCHEDULER, "secret.retire", p.environment(), s.name(), Outcome.SUCCESS,
+                            null, null, d);
+                }, null));
+                if (Boolean.TRUE.equals(done)) {
+                    retired++;
+                    rewrite |= s.exportPreviousAs().isPresent();
+                }
+            }
+            if (rewrite) {
+                files.sync(p, "a PREVIOUS version's grace ended", SCHEDULER);
+            }
+        }
+        return retired;
+    }
+}

@@ -1,0 +1,266 @@
+package org.lifetimecircle.secrets.rotation;
+
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.audit.AuditDraft;
+import org.lifetimecircle.secrets.audit.AuditUnavailableException;
+import org.lifetimecircle.secrets.audit.AuditWriter;
+import org.lifetimecircle.secrets.audit.Outcome;
+import org.lifetimecircle.secrets.audit.Unit;
+import org.lifetimecircle.secrets.config.Clocks;
+import org.lifetimecircle.secrets.envfile.EnvFileRenderer;
+import org.lifetimecircle.secrets.envfile.EnvFileService;
+import org.lifetimecircle.secrets.envfile.EnvFileWriteException;
+import org.lifetimecircle.secrets.envfile.EnvFileWriter;
+import org.lifetimecircle.secrets.envfile.SecretValues;
+import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
+import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
+import org.lifetimecircle.secrets.policy.SecretPolicy;
+import org.lifetimecircle.secrets.secret.CurrentValues;
+import org.lifetimecircle.secrets.secret.SecretVersionEntity;
+import org.lifetimecircle.secrets.secret.SecretVersionRepository;
+import org.lifetimecircle.secrets.secret.VersionState;
+
+/**
+ * Runs rotation jobs in the background, one journaled commit per stage: mark RUNNING, write the env
+ * file (outside any transaction, under the environment's lock), then promote and finish in one
+ * commit with its audit event. If the file cannot be written, the staged version is retired, the
+ * rotation FAILED, and the CURRENT version and the file on disk stay as they were.
+ */
+@ApplicationScoped
+public class RotationEngine {
+
+    private static final Logger LOG = Logger.getLogger(RotationEngine.class);
+
+    private final AuditWriter writer;
+    private final RotationRepository rotations;
+    private final SecretVersionRepository versions;
+    private final CurrentValues currentValues;
+    private final EnvFileService files;
+    private final EnvironmentRegistry environments;
+    private final Clock clock;
+    private final AtomicInteger threadCount = new AtomicInteger();
+    private final ExecutorService jobs = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "rotation-job-" + threadCount.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+    });
+
+    RotationEngine(AuditWriter writer, RotationRepository rotations, SecretVersionRepository versions,
+                   CurrentValues currentValues, EnvFileService files, EnvironmentRegistry environments, Clock clock) {
+        this.writer = writer;
+        this.rotations = rotations;
+        this.versions = versions;
+        this.currentValues = currentValues;
+        this.files = files;
+        this.environments = environments;
+        this.clock = clock;
+    }
+
+    /** Runs the journaled rotation in the background; the caller already has its 202. */
+    public void schedule(String rotationId, String requestId) {
+        jobs.execute(() -> {
+            try {
+                run(rotationId, requestId);
+            } catch (RuntimeException e) {
+                // Left PENDING or RUNNING: recovered at the next start. Ids only in the log.
+                LOG.errorf("rotation %s stopped: %s", rotationId, e.getClass().getSimpleName());
+            }
+        });
+    }
+
+    void onShutdown(@Observes @Priority(5) ShutdownEvent event) {
+        // Before the audit writer stops (priority 10): let running jobs reach a journaled state.
+        jobs.shutdown();
+        try {
+            jobs.awaitTermination(20, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    void run(String rotationId, String requestId) {
+        RotationEntity r = read(() -> rotations.findById(rotationId));
+        if (r == null || r.status.finished()) {
+            return;
+        }
+        EnvironmentPolicy policy = environments.find(r.environment).orElse(null);
+        ReentrantLock lock = files.lock(r.environment);
+        lock.lock();
+        try {
+            if (policy == null || !policy.secrets().containsKey(r.secret)) {
+                fail(r, requestId, "policy", "the environment or secret is no longer in the policies", null);
+                return;
+            }
+            if (r.kind != RotationKind.IMPORT && !files.absentOrOurs(policy)) {
+                // Only an import adopts a file someone else put there (its value is the one imported).
+                fail(r, requestId, "write-env-file", "the file at " + policy.envFile().path()
+                        + " was not written by ltc-secrets; remove it, or import its value", null);
+                return;
+            }
+            Instant promotedAt = Clocks.now(clock);
+            markRunning(r, requestId, promotedAt);
+            // Read after markRunning committed the promotion time, so the header renders it.
+            Map<String, SecretValues> values = read(() -> valuesAfter(policy, r));
+            byte[] content = EnvFileRenderer.render(policy, values);
+            EnvFileWriter.WriteResult written;
+            try {
+                written = files.write(policy, content);
+            } catch (EnvFileWriteException e) {
+                fail(r, requestId, "write-env-file", e.getMessage(), e.replaced() ? policy : null);
+                return;
+            } finally {
+                Arrays.fill(content, (byte) 0);
+            }
+            promote(r, requestId, policy, written, EnvFileService.versions(values));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The environment's values as they will be once this rotation is promoted. */
+    private Map<String, SecretValues> valuesAfter(EnvironmentPolicy policy, RotationEntity r) {
+        Map<String, CurrentValues.Slot> slots = currentValues.slots(r.environment);
+        Map<String, SecretValues> values = new HashMap<>(currentValues.values(policy, slots)
+                .orElseThrow(() -> new IllegalStateException("environment " + r.environment + " has a secret without a CURRENT version")));
+        SecretPolicy secret = policy.secrets().get(r.secret);
+        CurrentValues.Slot slot = slots.get(r.secret);
+        if (r.kind == RotationKind.ROLLBACK) {
+            values.put(r.secret, currentValues.values(secret, slot.previous(), null));
+        } else {
+            SecretVersionEntity pending = versions.inState(r.environment, r.secret, VersionState.PENDING)
+                    .orElseThrow(() -> new IllegalStateException("rotation " + r.id + " has no staged version"));
+            values.put(r.secret, currentValues.values(secret, pending, slot.current()));
+        }
+        return values;
+    }
+
+    private void markRunning(RotationEntity r, String requestId, Instant promotedAt) {
+        writer.submit(new Unit<>(() -> {
+            RotationEntity row = rotations.findById(r.id);
+            row.status = RotationStatus.RUNNING;
+            Instant now = Clocks.now(clock);
+            if (row.kind == RotationKind.ROLLBACK) {
+                versions.inState(row.environment, row.secret, VersionState.PREVIOUS).orElseThrow().promotedAt = promotedAt;
+            } else {
+                versions.inState(row.environment, row.secret, VersionState.PENDING).orElseThrow().promotedAt = promotedAt;
+            }
+            RotationStepEntity.of(row.id, "start", "DONE", now, null).persist();
+            return null;
+        }, x -> draft(r, requestId, "rotation.start", Outcome.SUCCESS, Map.of("rotationId", r.id, "kind", r.kind.name())),
+                null));
+    }
+
+    private void promote(RotationEntity r, String requestId, EnvironmentPolicy policy, EnvFileWriter.WriteResult written,
+                         String secretVersions) {
+        String action = r.kind == RotationKind.ROLLBACK ? "rotation.rollback" : "rotation.complete";
+        writer.submit(new Unit<>(() -> {
+            Instant now = Clocks.now(clock);
+            RotationEntity row = rotations.findById(r.id);
+            RotationStepEntity.of(row.id, "write-env-file", "DONE", now, "sha256=" + written.sha256()).persist();
+            SecretVersionEntity current = versions.inState(row.environment, row.secret, VersionState.CURRENT).orElseThrow();
+            SecretVersionEntity previous = versions.inState(row.environment, row.secret, VersionState.PREVIOUS).orElse(null);
+            if (row.kind == RotationKind.ROLLBACK) {
+                current.end(VersionState.RETIRED, now);
+                versions.flush(); // the one-CURRENT index must see the old CURRENT gone first
+                previous.state = VersionState.CURRENT;
+                previous.previousSince = null;
+                row.toVersion = previous.version;
+            } else {
+                SecretVersionEntity pending = versions.inState(row.environment, row.secret, VersionState.PENDING).orElseThrow();
+                if (previous != null) {
+                    previous.end(VersionState.RETIRED, now); // only one PREVIOUS at a time
+                }
+                versions.flush();
+                current.state = VersionState.PREVIOUS;
+                current.previousSince = now;
+                versions.flush();
+                pending.state = VersionState.CURRENT;
+                row.toVersion = pending.version;
+            }
+            RotationStepEntity.of(row.id, "promote", "DONE", now, "version " + row.toVersion + " is CURRENT").persist();
+            RotationStepEntity.of(row.id, "finish", "DONE", now, null).persist();
+            row.status = RotationStatus.COMPLETED;
+            row.finishedAt = now;
+            files.recordWrite(policy, written, secretVersions, now);
+            return row.toVersion;
+        }, to -> {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("rotationId", r.id);
+            d.put("kind", r.kind.name());
+            d.put("fromVersion", r.fromVersion);
+            d.put("toVersion", to);
+            d.put("envFileSha256", written.sha256());
+            return draft(r, requestId, action, Outcome.SUCCESS, d);
+        }, null));
+    }
+
+    /**
+     * Ends the rotation FAILED with its staged version retired. {@code restore} is set when the env
+     * file was already replaced: then the file is rewritten from the CURRENT version first.
+     */
+    private void fail(RotationEntity r, String requestId, String step, String reason, EnvironmentPolicy restore) {
+        if (restore != null) {
+            restoreFile(restore);
+        }
+        try {
+            writer.submit(new Unit<>(() -> {
+                Instant now = Clocks.now(clock);
+                RotationEntity row = rotations.findById(r.id);
+                RotationStepEntity.of(row.id, step, "FAILED", now, reason).persist();
+                versions.inState(row.environment, row.secret, VersionState.PENDING)
+                        .ifPresent(p -> p.end(VersionState.RETIRED, now));
+                RotationStepEntity.of(row.id, "finish", "DONE", now, "the CURRENT version and the env file are unchanged")
+                        .persist();
+                row.status = RotationStatus.FAILED;
+                row.finishedAt = now;
+                return null;
+            }, x -> draft(r, requestId, "rotation.fail", Outcome.FAILED,
+                    Map.of("rotationId", r.id, "kind", r.kind.name(), "step", step)), null));
+        } catch (AuditUnavailableException e) {
+            LOG.errorf("rotation %s failed at %s and could not be recorded; it is recovered at the next start", r.id, step);
+        }
+    }
+
+    /** Rewrites the env file from the CURRENT versions (after a write that replaced it but failed its check). */
+    void restoreFile(EnvironmentPolicy policy) {
+        try {
+            Map<String, SecretValues> values = read(() -> currentValues.values(policy,
+                    currentValues.slots(policy.environment())).orElseThrow());
+            byte[] content = EnvFileRenderer.render(policy, values);
+            try {
+                files.write(policy, content);
+            } finally {
+                Arrays.fill(content, (byte) 0);
+            }
+        } catch (RuntimeException e) {
+            LOG.errorf("environment %s: could not restore the env file after a failed rotation (%s); "
+                    + "POST /api/v1/environments/%s/env-file/write once the cause is fixed",
+                    policy.environment(), e.getClass().getSimpleName(), policy.environment());
+        }
+    }
+
+    private AuditDraft draft(RotationEntity r, String requestId, String action, Outcome outcome,
+                             Map<String, Object> details) {
+        return new AuditDraft(r.requestedBy, action, r.environment, r.secret, outcome, requestId, null, details);
+    }
+
+    private static <T> T read(java.util.function.Supplier<T> work) {
+        return QuarkusTransaction.requiringNew().call(work::get);
+    }
+}

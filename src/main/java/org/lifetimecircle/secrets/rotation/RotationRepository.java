@@ -1,0 +1,50 @@
+package org.lifetimecircle.secrets.rotation;
+
+import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
+import io.quarkus.panache.common.Parameters;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Rotations and their steps. */
+@ApplicationScoped
+public class RotationRepository implements PanacheRepositoryBase<RotationEntity, String> {
+
+    /** A PENDING or RUNNING rotation of the secret, if any: there is at most one. */
+    public Optional<RotationEntity> active(String environment, String secret) {
+        return find("environment = ?1 and secret = ?2 and status in ?3", environment, secret,
+                List.of(RotationStatus.PENDING, RotationStatus.RUNNING)).firstResultOptional();
+    }
+
+    /** Every PENDING or RUNNING rotation: what a crash left behind, at start. */
+    public List<RotationEntity> unfinished() {
+        return list("status in ?1 order by requestedAt", List.of(RotationStatus.PENDING, RotationStatus.RUNNING));
+    }
+
+    public List<RotationStepEntity> steps(String rotationId) {
+        return getEntityManager().createQuery("from RotationStepEntity s where s.rotationId = ?1 order by s.id",
+                RotationStepEntity.class).setParameter(1, rotationId).getResultList();
+    }
+
+    /** Newest first, each filter optional. */
+    public List<RotationEntity> search(Optional<String> environment, Optional<RotationKind> kind,
+                                       Optional<RotationStatus> status, int limit) {
+        List<String> where = new ArrayList<>();
+        Parameters params = new Parameters();
+        environment.ifPresent(e -> {
+            where.add("environment = :environment");
+            params.and("environment", e);
+        });
+        kind.ifPresent(k -> {
+            where.add("kind = :kind");
+            params.and("kind", k);
+        });
+        status.ifPresent(s -> {
+            where.add("status = :status");
+            params.and("status", s);
+        });
+        String query = (where.isEmpty() ? "" : String.join(" and ", where) + " ") + "order by requestedAt desc, id";
+        return find(query, params).page(0, limit).list();
+    }
+}

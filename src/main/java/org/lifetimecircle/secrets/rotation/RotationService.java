@@ -1,0 +1,144 @@
+package org.lifetimecircle.secrets.rotation;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.lifetimecircle.secrets.audit.AuditService;
+import org.lifetimecircle.secrets.config.Clocks;
+import org.lifetimecircle.secrets.crypto.Randoms;
+import org.lifetimecircle.secrets.crypto.SecretGenerator;
+import org.lifetimecircle.secrets.crypto.SecretValue;
+import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
+import org.lifetimecircle.secrets.policy.SecretPolicy;
+import org.lifetimecircle.secrets.secret.SecretStore;
+import org.lifetimecircle.secrets.secret.SecretVersionEntity;
+import org.lifetimecircle.secrets.secret.SecretVersionRepository;
+import org.lifetimecircle.secrets.secret.VersionState;
+import org.lifetimecircle.secrets.web.ApiException;
+import org.lifetimecircle.secrets.web.Reason;
+
+/**
+ * Accepts rotation requests: in one audited commit it checks that no other rotation of the secret
+ * is pending or running (the single writer makes check-then-insert race-free), stages the new value
+ * as a PENDING version (generated, or imported), and journals the rotation; the engine takes it
+ * from there in the background.
+ */
+@ApplicationScoped
+@Transactional(Transactional.TxType.SUPPORTS)
+public class RotationService {
+
+    private final RotationRepository rotations;
+    private final SecretVersionRepository versions;
+    private final SecretStore store;
+    private final AuditService audit;
+    private final RotationEngine engine;
+    private final Clock clock;
+
+    RotationService(RotationRepository rotations, SecretVersionRepository versions, SecretStore store,
+                    AuditService audit, RotationEngine engine, Clock clock) {
+        this.rotations = rotations;
+        this.versions = versions;
+        this.store = store;
+        this.audit = audit;
+        this.engine = engine;
+        this.clock = clock;
+    }
+
+    /**
+     * Journals a MANUAL, SCHEDULED, IMPORT or ROLLBACK rotation and starts it. {@code imported} is
+     * the value of an IMPORT (already checked against the policy), closed by the caller.
+     */
+    @Transactional(Transactional.TxType.NEVER)
+    public RotationEntity request(EnvironmentPolicy policy, SecretPolicy secret, RotationKind kind, Reason reason,
+                                  Optional<SecretValue> imported, String actor, String requestId) {
+        RotationEntity r = audit.mutate("rotation.request", policy.environment(), secret.name(),
+                () -> stage(policy, secret, kind, reason, imported, actor),
+                row -> {
+                    Map<String, Object> d = new LinkedHashMap<>();
+                    d.put("rotationId", row.id);
+                    d.put("kind", row.kind.name());
+                    d.put("fromVersion", row.fromVersion);
+                    d.put("toVersion", row.toVersion);
+                    d.put("reason", row.reason);
+                    return d;
+                });
+        engine.schedule(r.id, requestId);
+        return r;
+    }
+
+    private RotationEntity stage(EnvironmentPolicy policy, SecretPolicy secret, RotationKind kind, Reason reason,
+                                 Optional<SecretValue> imported, String actor) {
+        String env = policy.environment();
+        rotations.active(env, secret.name()).ifPresent(active -> {
+            throw ApiException.conflict("rotation " + active.id + " of " + env + "/" + secret.name()
+                    + " is " + active.status + "; one rotation per secret at a time");
+        });
+        SecretVersionEntity current = versions.inState(env, secret.name(), VersionState.CURRENT)
+                .orElseThrow(() -> ApiException.conflict(env + "/" + secret.name() + " has no CURRENT version yet"));
+        Instant now = Clocks.now(clock);
+        RotationEntity r = new RotationEntity();
+        r.id = newId();
+        r.environment = env;
+        r.secret = secret.name();
+        r.kind = kind;
+        r.status = RotationStatus.PENDING;
+        r.fromVersion = current.version;
+        r.requestedBy = actor;
+        r.reason = reason.value();
+        r.requestedAt = now;
+        rotations.persist(r);
+        RotationStepEntity.of(r.id, "request", "DONE", now, kind.name()).persist();
+        if (kind == RotationKind.ROLLBACK) {
+            SecretVersionEntity previous = versions.inState(env, secret.name(), VersionState.PREVIOUS)
+                    .orElseThrow(() -> ApiException.conflict(env + "/" + secret.name()
+                            + " has no PREVIOUS version to roll back to"));
+            r.toVersion = previous.version;
+            return r;
+        }
+        long next = versions.maxVersion(env, secret.name()) + 1;
+        try (SecretValue value = imported.isPresent() ? null : SecretGenerator.generate(secret.alphabet(), secret.length())) {
+            SecretValue v = imported.orElse(value);
+            stageVersion(env, secret.name(), next, v, r.id, now);
+        }
+        RotationStepEntity.of(r.id, kind == RotationKind.IMPORT ? "import" : "generate", "DONE", now, null).persist();
+        RotationStepEntity.of(r.id, "store-pending", "DONE", now, "version " + next).persist();
+        r.toVersion = next;
+        return r;
+    }
+
+    /** Inserts a sealed version in the given state; shared with INITIAL versions at start. */
+    SecretVersionEntity stageVersion(String env, String secret, long version, SecretValue value, String rotationId,
+                                     Instant now) {
+        SecretVersionEntity v = new SecretVersionEntity();
+        v.environment = env;
+        v.secret = secret;
+        v.version = version;
+        v.state = VersionState.PENDING;
+        v.ciphertext = store.seal(env, secret, version, value);
+        v.fingerprint = store.fingerprint(value);
+        v.rotationId = rotationId;
+        v.createdAt = now;
+        versions.persist(v);
+        return v;
+    }
+
+    public Optional<RotationEntity> find(String id) {
+        return rotations.findByIdOptional(id);
+    }
+
+    public List<RotationStepEntity> steps(String id) {
+        return rotations.steps(id);
+    }
+
+    static String newId() {
+        byte[] id = new byte[8];
+        Randoms.strong().nextBytes(id);
+        return HexFormat.of().formatHex(id);
+    }
+}

@@ -1,0 +1,108 @@
+package org.lifetimecircle.secrets.rotation;
+
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.net.URI;
+import java.util.Optional;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.lifetimecircle.secrets.access.CallerContext;
+import org.lifetimecircle.secrets.access.Permission;
+import org.lifetimecircle.secrets.access.Requires;
+import org.lifetimecircle.secrets.audit.AuditContext;
+import org.lifetimecircle.secrets.audit.Audited;
+import org.lifetimecircle.secrets.crypto.SecretValue;
+import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
+import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
+import org.lifetimecircle.secrets.policy.SecretPolicy;
+import org.lifetimecircle.secrets.rotation.RotationViews.ImportRequest;
+import org.lifetimecircle.secrets.rotation.RotationViews.RotateRequest;
+import org.lifetimecircle.secrets.rotation.RotationViews.RotationView;
+import org.lifetimecircle.secrets.web.ApiException;
+import org.lifetimecircle.secrets.web.Reason;
+
+/** Rotating, rolling back and importing one secret (environment-scoped: role and grant). */
+@Path("/api/v1/environments/{env}/secrets/{name}")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "rotations")
+@SecurityRequirement(name = "bearer")
+public class SecretRotationResource {
+
+    private final RotationService rotations;
+    private final EnvironmentRegistry environments;
+    private final CallerContext caller;
+    private final AuditContext audit;
+
+    SecretRotationResource(RotationService rotations, EnvironmentRegistry environments, CallerContext caller,
+                           AuditContext audit) {
+        this.rotations = rotations;
+        this.environments = environments;
+        this.caller = caller;
+        this.audit = audit;
+    }
+
+    @POST
+    @Path("/rotations")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Audited("rotation.request")
+    @Requires(Permission.SECRET_ROTATE)
+    @Operation(summary = "Rotate a secret (kind MANUAL): 202 with the rotation; poll Location until it finishes")
+    public Response rotate(@PathParam("env") String env, @PathParam("name") String name, RotateRequest body) {
+        return start(env, name, RotationKind.MANUAL, body == null ? null : body.reason(), Optional.empty());
+    }
+
+    @POST
+    @Path("/rollback")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Audited("rotation.request")
+    @Requires(Permission.SECRET_ROTATE)
+    @Operation(summary = "Make PREVIOUS the CURRENT version again (kind ROLLBACK); 409 without a PREVIOUS")
+    public Response rollback(@PathParam("env") String env, @PathParam("name") String name, RotateRequest body) {
+        return start(env, name, RotationKind.ROLLBACK, body == null ? null : body.reason(), Optional.empty());
+    }
+
+    @POST
+    @Path("/import")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Audited("rotation.request")
+    @Requires(Permission.SECRET_ROTATE)
+    @Operation(summary = "Adopt an existing value as the new CURRENT (kind IMPORT), checked against the policy")
+    public Response importValue(@PathParam("env") String env, @PathParam("name") String name, ImportRequest body) {
+        if (body == null || body.value() == null || body.value().isEmpty()) {
+            throw ApiException.invalid("field 'value' is required");
+        }
+        SecretPolicy secret = secret(environments.require(env), name);
+        ImportedValues.check(secret, body.value());
+        try (SecretValue value = SecretValue.of(body.value())) {
+            return start(env, name, RotationKind.IMPORT, body.reason(), Optional.of(value));
+        }
+    }
+
+    private Response start(String env, String name, RotationKind kind, String reasonText, Optional<SecretValue> value) {
+        EnvironmentPolicy policy = environments.require(env);
+        SecretPolicy secret = secret(policy, name);
+        Reason reason = Reason.of("reason", reasonText);
+        RotationEntity r = rotations.request(policy, secret, kind, reason, value, caller.require().name(),
+                audit.requestId());
+        return Response.accepted(RotationView.of(r, rotations.steps(r.id)))
+                .location(URI.create("/api/v1/rotations/" + r.id))
+                .build();
+    }
+
+    static SecretPolicy secret(EnvironmentPolicy policy, String name) {
+        if (name == null || !name.matches("[A-Z_][A-Z0-9_]{0,127}")) {
+            throw ApiException.invalid("secret name must match [A-Z_][A-Z0-9_]*");
+        }
+        SecretPolicy s = policy.secrets().get(name);
+        if (s == null) {
+            throw ApiException.notFound("environment '" + policy.environment() + "' has no secret '" + name + "'");
+        }
+        return s;
+    }
+}

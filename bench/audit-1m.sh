@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# audit-1m.sh — export and verify a 1,000,000-event audit trail with a 128 MiB heap.
+#
+# 1. Starts the packaged service once in a fresh temp dir (master key, installation keys, first
+#    events, one signed checkpoint), then stops it with SIGTERM.
+# 2. Appends realistic events with python3 (sqlite3 + hashlib, hashing with tools/audit-verify's
+#    RFC 8785 code) continuing the chain from the head, until the trail holds N events.
+# 3. Restarts the service (-Xmx128m; it verifies the chain tail at start) and times
+#    GET /api/v1/audit/export?format=jsonl, ?format=csv and GET /api/v1/audit/verify, sampling
+#    heap used (/q/metrics) and RSS (/proc) while each runs; peak RSS is VmHWM.
+# 4. Runs tools/audit-verify on a JSONL export saved to disk.
+# Any failure (OOM, invalid chain, non-200) is printed as such and makes the exit status 1.
+#
+# Run:   bench/audit-1m.sh        (needs java 17, curl, python3; ~1 GB free in /tmp)
+# Knobs: APP=<repo>/target/quarkus-app  POLICIES=<repo>/policies (must suit the packaged build)  EVENTS=1000000
+#        PORT=18310 (first port tried)  KEEP=1 (keep the temp dir)
+set -euo pipefail
+
+APP=${APP:-$(cd "$(dirname "$0")/.." && pwd)/target/quarkus-app}   # ./mvnw package -DskipTests first
+EVENTS=${EVENTS:-1000000}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+POLICIES=${POLICIES:-$REPO/policies}
+WORK=$(mktemp -d /tmp/ltc-bench-1m.XXXXXX)
+DB=$WORK/data/ltc-secrets.db
+PID=
+LOAD0=$(cut -d" " -f1-3 /proc/loadavg)
+FAIL=0
+
+cleanup() {
+    if [[ -n $PID ]] && kill -0 "$PID" 2>/dev/null; then kill "$PID"; wait "$PID" 2>/dev/null || true; fi
+    if [[ -z ${KEEP:-} ]]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
+}
+trap cleanup EXIT
+
+PORT=${PORT:-18310}
+while (: >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$((PORT + 1)); done
+URL=http://127.0.0.1:$PORT
+mkdir -m 700 "$WORK/root"
+cp -r "$POLICIES" "$WORK/policies"   # a snapshot: edits to the tree during the run do not matter
+
+# start: launches the service, waits for /health, sets PID and STARTUP (seconds)
+start() {
+    local t0=$EPOCHREALTIME
+    (cd "$WORK" && exec java -Xmx128m -Dquarkus.profile=dev -Dltc-secrets.data-dir="$WORK/data" \
+        -Dltc-secrets.policies-dir="$WORK/policies" -Dltc-secrets.file-root="$WORK/root" \
+        -Dquarkus.http.port="$PORT" -jar "$APP/quarkus-run.jar") >>"$WORK/service.log" 2>&1 &
+    PID=$!
+    for _ in $(seq 600); do kill -0 "$PID" 2>/dev/null || break; curl -sf -o /dev/null "$URL/health" && break; sleep 0.2; done
+    curl -sf -o /dev/null "$URL/health" || { tail -50 "$WORK/service.log"; echo "service not healthy" >&2; exit 1; }
+    STARTUP=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}')
+}
+stop() { kill -TERM "$PID"; wait "$PID" || true; PID=; }
+
+start
+AUTH="Authorization: Bearer $(cat "$WORK/data/bootstrap-admin.token")"
+curl -sf -o /dev/null -H "$AUTH" "$URL/api/v1/environments"
+curl -s -o /dev/null "$URL/api/v1/environments"                    # a real auth.denied event
+curl -sf -o /dev/null -H "$AUTH" "$URL/api/v1/audit/checkpoint"     # a signed checkpoint to verify
+stop
+
+T0=$EPOCHREALTIME
+python3 - "$DB" "$EVENTS" "$REPO/tools/audit-verify" <<'EOF'
+import datetime, importlib.machinery, importlib.util, os, random, sqlite3, sys
+db, target, verifier = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+loader = importlib.machinery.SourceFileLoader("audit_verify", verifier)
+av = importlib.util.module_from_spec(importlib.util.spec_from_loader("audit_verify", loader))
+loader.exec_module(av)
+
+rnd = random.Random(42)
+actors = ["bootstrap-admin", "deploy-prod", "deploy-staging", "ci-runner", "alice", "bob", "backup"]
+envs = ["prod", "staging"]
+def draft():  # (action, environment, target, outcome, details), weighted like a busy installation
+    r, env = rnd.random(), rnd.choice(envs)
+    if r < 0.45: return "envfile.read", env, None, "SUCCESS", {}
+    if r < 0.65: return "environment.read", env, None, "SUCCESS", {}
+    if r < 0.75: return "environment.list", None, None, "SUCCESS", {}
+    if r < 0.82: return "grant.list", None, None, "SUCCESS", {}
+    if r < 0.87: return "principal.read", None, rnd.choice(actors), "SUCCESS", {}
+    if r < 0.90: return "token.create", None, rnd.choice(actors), "SUCCESS", {"tokenId": "%016x" % rnd.getrandbits(64)}
+    if r < 0.93: return "audit.read", None, None, "SUCCESS", {}
+    if r < 0.97: return "auth.denied", None, None, "DENIED", {"code": "unauthorized", "endpoint": "envfile.read", "status": 401}
+    if r < 0.99: return "auth.denied", env, None, "DENIED", {"code": "forbidden", "endpoint": "environment.read", "status": 403}
+    return "environment.read", "nope", None, "FAILED", {"code": "not-found", "status": 404}
+
+con = sqlite3.connect(db)
+seq, prev = con.execute("select seq, hash from audit_event order by seq desc limit 1").fetchone()
+sql = "insert into audit_event values (?,?,?,?,?,?,?,?,?,?,?,?)"
+batch = []
+while seq < target:
+    seq += 1
+    action, env, tgt, outcome, details = draft()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ev = {"seq": seq, "time": now.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (now.microsecond // 1000),
+          "actor": rnd.choice(actors), "action": action, "environment": env, "target": tgt, "outcome": outcome,
+          "requestId": "%032x" % rnd.getrandbits(128), "sourceIp": "127.0.0.1", "details": details, "prevHash": prev}
+    prev = av.event_hash(ev)
+    batch.append((seq, ev["time"], ev["actor"], action, env, tgt, outcome, ev["requestId"], ev["sourceIp"],
+                  av.jcs(details), ev["prevHash"], prev))
+    if len(batch) == 100_000 or seq == target:
+        with con:
+            con.executemany(sql, batch)
+        batch.clear()
+con.close()
+EOF
+APPEND=$(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}')
+DBSIZE=$(du -sm "$WORK/data" | cut -f1)
+
+start
+START_EVENT=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(
+    "select details from audit_event where action = ? order by seq desc limit 1", ("system.start",)).fetchone()[0])' "$DB")
+grep -q '"auditChainValid":true' <<<"$START_EVENT" || { echo "FAIL: system.start after restart: $START_EVENT" >&2; FAIL=1; }
+
+heap() { curl -sf "$URL/q/metrics" | awk 'index($0, "jvm_memory_used_bytes{area=\"heap\"") == 1 {s += $NF} END {printf "%.0f", s / 1048576}'; }
+rss() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$PID/status"; }
+
+# measure NAME PATH: times one GET to /dev/null while sampling heap and RSS; appends a table row
+measure() {
+    local name=$1 path=$2 maxheap=0 maxrss=0 h r out code secs bytes last
+    (while :; do echo "$(heap) $(rss)"; sleep 0.5; done) >"$WORK/samples" 2>/dev/null &
+    local sampler=$!
+    out=$(curl -sS -o "$WORK/body" -D "$WORK/headers" -w '%{http_code} %{time_total} %{size_download}' -H "$AUTH" "$URL$path") ||
+        { echo "FAIL: $name: curl failed" >&2; FAIL=1; }
+    kill "$sampler"; wait "$sampler" 2>/dev/null || true
+    while read -r h r; do maxheap=$((${h:-0} > maxheap ? ${h:-0} : maxheap)); maxrss=$((${r:-0} > maxrss ? ${r:-0} : maxrss)); done <"$WORK/samples"
+    read -r code secs bytes <<<"$out"
+    [[ $code == 200 ]] || { echo "FAIL: $name answered $code" >&2; FAIL=1; }
+    last=$(awk -F': ' 'tolower($1) == "x-audit-last-seq" {print $2+0}' "$WORK/headers")
+    [[ -n $last ]] || last=$(grep -o '"events":[0-9]*' "$WORK/body" | cut -d: -f2)
+    printf '%-13s %5s %8.1f %9.0f %8.0f %11s %13s %12s\n' "$name" "$code" "$secs" "$((bytes / 1048576))" \
+        "$(awk -v n="$last" -v s="$secs" 'BEGIN {print n / s}')" "$last" "$maxheap" "$maxrss" >>"$WORK/rows"
+}
+
+: >"$WORK/rows"
+measure export-jsonl '/api/v1/audit/export?format=jsonl'
+measure export-csv '/api/v1/audit/export?format=csv'
+measure verify '/api/v1/audit/verify'
+VERIFY=$(cat "$WORK/body")
+grep -q '"valid":true' <<<"$VERIFY" || { echo "FAIL: /audit/verify: $VERIFY" >&2; FAIL=1; }
+HWM=$(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$PID/status")
+
+curl -sf -o "$WORK/export.jsonl" -H "$AUTH" "$URL/api/v1/audit/export?format=jsonl"
+T0=$EPOCHREALTIME
+PYVERIFY=$(python3 "$REPO/tools/audit-verify" "$WORK/export.jsonl" 2>&1) || { FAIL=1; }
+PYSECS=$(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}')
+stop
+LOGERR=$(grep -cE ' (ERROR|WARN) |OutOfMemory' "$WORK/service.log" || true)
+
+echo
+echo "audit-1m: $EVENTS events, -Xmx128m, nproc=$(nproc), loadavg before start $LOAD0 (other load skews results)"
+echo "append (python, batches of 100k): ${APPEND}s; data dir ${DBSIZE} MiB; restart to healthy: ${STARTUP}s"
+printf '%-13s %5s %8s %9s %8s %11s %13s %12s\n' request http seconds MiB events/s events max-heap-MiB max-rss-MiB
+cat "$WORK/rows"
+echo "peak RSS (VmHWM): ${HWM} MiB"
+echo "verify: $VERIFY"
+echo "tools/audit-verify (${PYSECS}s): $PYVERIFY"
+echo "service log ERROR/WARN/OOM lines: $LOGERR"
+((FAIL == 0))  # exit status 1 if anything failed

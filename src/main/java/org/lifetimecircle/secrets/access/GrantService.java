@@ -181,6 +181,21 @@ public class GrantService {
         }, details -> details);
     }
 
+    /**
+     * Revokes every active grant on an environment except those of {@code keep} (the emergency's
+     * caller, who must keep working); call inside the writer unit that audits it. Returns how many.
+     */
+    public int revokeAllOn(String environment, String keep, String actor, String reason, Instant now) {
+        List<GrantEntity> active = grants.list("environment = ?1 and revokedAt is null and expiresAt > ?2 "
+                + "and principal.name <> ?3", environment, now, keep);
+        for (GrantEntity g : active) {
+            g.revokedAt = now;
+            g.revokedBy = actor;
+            g.revokeReason = reason;
+        }
+        return active.size();
+    }
+
     public Optional<GrantEntity> find(String id) {
         if (id == null || !GRANT_ID.matcher(id).matches()) {
             throw ApiException.invalid("grant id must be 16 hex characters");

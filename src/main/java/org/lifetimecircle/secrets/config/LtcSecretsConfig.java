@@ -45,6 +45,8 @@ public interface LtcSecretsConfig {
 
     Tokens tokens();
 
+    Alerts alerts();
+
     /** The master key file actually used. */
     default Path effectiveMasterKeyFile() {
         return masterKeyFile().orElse(dataDir().resolve("master.key"));
@@ -76,5 +78,15 @@ public interface LtcSecretsConfig {
         @WithDefault("P365D")
         @WithName("max-ttl")
         Duration maxTtl();
+    }
+
+    /** Alert settings. */
+    interface Alerts {
+        /**
+         * {@code ltc-secrets.alerts.webhook-url}: where alerts are POSTed as JSON (retried, with a
+         * timeout; a failed delivery is logged and never blocks a rotation). Unset: log only.
+         */
+        @WithName("webhook-url")
+        Optional<java.net.URI> webhookUrl();
     }
 }

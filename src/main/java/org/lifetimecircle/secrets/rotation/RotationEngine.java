@@ -7,8 +7,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -17,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.access.GrantService;
+import org.lifetimecircle.secrets.alert.Alerts;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditUnavailableException;
 import org.lifetimecircle.secrets.audit.AuditWriter;
@@ -29,6 +33,7 @@ import org.lifetimecircle.secrets.envfile.EnvFileWriteException;
 import org.lifetimecircle.secrets.envfile.EnvFileWriter;
 import org.lifetimecircle.secrets.envfile.SecretValues;
 import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
+import org.lifetimecircle.secrets.policy.AppPolicy;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.SecretPolicy;
 import org.lifetimecircle.secrets.secret.CurrentValues;
@@ -38,9 +43,11 @@ import org.lifetimecircle.secrets.secret.VersionState;
 
 /**
  * Runs rotation jobs in the background, one journaled commit per stage: mark RUNNING, write the env
- * file (outside any transaction, under the environment's lock), then promote and finish in one
- * commit with its audit event. If the file cannot be written, the staged version is retired, the
- * rotation FAILED, and the CURRENT version and the file on disk stay as they were.
+ * file (outside any transaction, under the environment's lock), restart the app and check its
+ * health when the policy has an {@code app} section, then promote and finish in one commit with its
+ * audit event. If the file cannot be written, the staged version is retired, the rotation FAILED,
+ * and the CURRENT version and the file on disk stay as they were; if the app does not come back
+ * healthy, the old file is put back, the app restarted again and the rotation ends ROLLED_BACK.
  */
 @ApplicationScoped
 public class RotationEngine {
@@ -53,6 +60,9 @@ public class RotationEngine {
     private final CurrentValues currentValues;
     private final EnvFileService files;
     private final EnvironmentRegistry environments;
+    private final AppRestarter restarter;
+    private final Alerts alerts;
+    private final GrantService grants;
     private final Clock clock;
     private final AtomicInteger threadCount = new AtomicInteger();
     private final ExecutorService jobs = Executors.newFixedThreadPool(2, r -> {
@@ -62,7 +72,11 @@ public class RotationEngine {
     });
 
     RotationEngine(AuditWriter writer, RotationRepository rotations, SecretVersionRepository versions,
-                   CurrentValues currentValues, EnvFileService files, EnvironmentRegistry environments, Clock clock) {
+                   CurrentValues currentValues, EnvFileService files, EnvironmentRegistry environments,
+                   AppRestarter restarter, Alerts alerts, GrantService grants, Clock clock) {
+        this.grants = grants;
+        this.restarter = restarter;
+        this.alerts = alerts;
         this.writer = writer;
         this.rotations = rotations;
         this.versions = versions;
@@ -100,9 +114,17 @@ public class RotationEngine {
             return;
         }
         EnvironmentPolicy policy = environments.find(r.environment).orElse(null);
+        if (r.kind == RotationKind.EMERGENCY) {
+            runEmergency(r, requestId, policy);
+            return;
+        }
         ReentrantLock lock = files.lock(r.environment);
         lock.lock();
         try {
+            // Pre-empted by an emergency while waiting for the lock?
+            if (read(() -> rotations.findById(rotationId)).status.finished()) {
+                return;
+            }
             if (policy == null || !policy.secrets().containsKey(r.secret)) {
                 fail(r, requestId, "policy", "the environment or secret is no longer in the policies", null);
                 return;
@@ -127,10 +149,153 @@ public class RotationEngine {
             } finally {
                 Arrays.fill(content, (byte) 0);
             }
-            promote(r, requestId, policy, written, EnvFileService.versions(values));
+            List<Step> appSteps = new ArrayList<>();
+            if (policy.app().isPresent() && r.kind != RotationKind.INITIAL) {
+                AppPolicy app = policy.app().get();
+                AppRestarter.Outcome restarted = restarter.restart(app);
+                appSteps.add(new Step("restart", restarted.ok() ? "DONE" : "FAILED", restarted.detail()));
+                if (restarted.ok()) {
+                    AppRestarter.Outcome healthy = restarter.awaitHealthy(app);
+                    appSteps.add(new Step("health-check", healthy.ok() ? "DONE" : "FAILED", healthy.detail()));
+                } else {
+                    appSteps.add(new Step("health-check", "SKIPPED", "the restart failed"));
+                }
+                if (appSteps.stream().anyMatch(step -> step.status().equals("FAILED"))) {
+                    rollBack(r, requestId, policy, written, appSteps);
+                    return;
+                }
+            }
+            promote(r, requestId, policy, written, EnvFileService.versions(values), appSteps);
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The emergency's second part, after its versions were revoked and replaced: write the env file,
+     * restart and check the app, revoke every other principal's grants on the environment, finish
+     * and alert. A failure here ends it FAILED; the revoked values stay revoked.
+     */
+    private void runEmergency(RotationEntity r, String requestId, EnvironmentPolicy policy) {
+        ReentrantLock lock = files.lock(r.environment);
+        lock.lock();
+        try {
+            markRunning(r, requestId, null);
+            List<Step> steps = new ArrayList<>();
+            boolean ok = false;
+            if (policy == null) {
+                steps.add(new Step("write-env-file", "FAILED", "the environment is no longer in the policies"));
+            } else {
+                try {
+                    Map<String, SecretValues> values = read(() -> currentValues.values(policy,
+                            currentValues.slots(r.environment))).orElseThrow();
+                    byte[] content = EnvFileRenderer.render(policy, values);
+                    try {
+                        EnvFileWriter.WriteResult written = files.write(policy, content);
+                        steps.add(new Step("write-env-file", "DONE", "sha256=" + written.sha256()));
+                        ok = true;
+                    } finally {
+                        Arrays.fill(content, (byte) 0);
+                    }
+                } catch (EnvFileWriteException e) {
+                    steps.add(new Step("write-env-file", "FAILED", e.getMessage()));
+                }
+                if (ok && policy.app().isPresent()) {
+                    AppRestarter.Outcome restarted = restarter.restart(policy.app().get());
+                    steps.add(new Step("restart", restarted.ok() ? "DONE" : "FAILED", restarted.detail()));
+                    AppRestarter.Outcome healthy = restarted.ok() ? restarter.awaitHealthy(policy.app().get()) : null;
+                    steps.add(healthy == null ? new Step("health-check", "SKIPPED", "the restart failed")
+                            : new Step("health-check", healthy.ok() ? "DONE" : "FAILED", healthy.detail()));
+                    ok = restarted.ok() && healthy.ok();
+                }
+            }
+            boolean completed = ok;
+            int[] revokedGrants = new int[1];
+            writer.submit(new Unit<>(() -> {
+                Instant now = Clocks.now(clock);
+                RotationEntity row = rotations.findById(r.id);
+                steps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), now, s.detail()).persist());
+                revokedGrants[0] = grants.revokeAllOn(row.environment, row.requestedBy, row.requestedBy,
+                        "emergency rotation " + row.id + " (incident " + row.incident + ")", now);
+                RotationStepEntity.of(row.id, "revoke-grants", "DONE", now, revokedGrants[0]
+                        + " grant(s) of other principals revoked; " + row.requestedBy + " keeps access").persist();
+                RotationStepEntity.of(row.id, "record-incident", "DONE", now, "incident " + row.incident).persist();
+                RotationStepEntity.of(row.id, "finish", "DONE", now, completed ? null
+                        : "FAILED: the revoked values stay revoked; fix the app and write the env file again").persist();
+                row.status = completed ? RotationStatus.COMPLETED : RotationStatus.FAILED;
+                row.finishedAt = now;
+                return null;
+            }, x -> {
+                Map<String, Object> d = new LinkedHashMap<>();
+                d.put("rotationId", r.id);
+                d.put("incident", r.incident);
+                d.put("grantsRevoked", revokedGrants[0]);
+                return draft(r, requestId, "emergency.complete", completed ? Outcome.SUCCESS : Outcome.FAILED, d);
+            }, null));
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("rotationId", r.id);
+            details.put("incident", r.incident);
+            details.put("grantsRevoked", revokedGrants[0]);
+            alerts.raise(completed ? "emergency.completed" : "emergency.failed", r.environment, "emergency rotation "
+                    + r.id + " (incident " + r.incident + ") " + (completed ? "completed" : "FAILED: "
+                    + steps.stream().filter(s -> s.status().equals("FAILED")).map(Step::name).findFirst().orElse("?")),
+                    details);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A journal entry made outside the writer, recorded with the commit that ends the stage. */
+    record Step(String name, String status, String detail) {
+    }
+
+    /**
+     * The app did not come back healthy with the new file: put the CURRENT version's file back,
+     * restart again, and end ROLLED_BACK with the staged version retired. Alerts either way.
+     */
+    private void rollBack(RotationEntity r, String requestId, EnvironmentPolicy policy,
+                          EnvFileWriter.WriteResult written, List<Step> appSteps) {
+        List<Step> steps = new ArrayList<>(appSteps);
+        boolean restored = restoreFile(policy);
+        steps.add(new Step("restore-env-file", restored ? "DONE" : "FAILED",
+                restored ? "the CURRENT version's file is back" : "could not rewrite the file; see the log"));
+        AppRestarter.Outcome again = restarter.restart(policy.app().get());
+        steps.add(new Step("restart-after-rollback", again.ok() ? "DONE" : "FAILED", again.detail()));
+        if (again.ok()) {
+            AppRestarter.Outcome healthy = restarter.awaitHealthy(policy.app().get());
+            steps.add(new Step("health-check-after-rollback", healthy.ok() ? "DONE" : "FAILED", healthy.detail()));
+        }
+        String failedStep = appSteps.stream().filter(s -> s.status().equals("FAILED")).map(Step::name).findFirst()
+                .orElse("restart");
+        try {
+            writer.submit(new Unit<>(() -> {
+                Instant now = Clocks.now(clock);
+                RotationEntity row = rotations.findById(r.id);
+                RotationStepEntity.of(row.id, "write-env-file", "DONE", now, "sha256=" + written.sha256()).persist();
+                steps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), now, s.detail()).persist());
+                versions.inState(row.environment, row.secret, VersionState.PENDING)
+                        .ifPresent(p -> p.end(VersionState.RETIRED, now));
+                RotationStepEntity.of(row.id, "finish", "DONE", now, "rolled back: the CURRENT version stays").persist();
+                row.status = RotationStatus.ROLLED_BACK;
+                row.finishedAt = now;
+                return null;
+            }, x -> {
+                Map<String, Object> d = new LinkedHashMap<>();
+                d.put("rotationId", r.id);
+                d.put("kind", r.kind.name());
+                d.put("automatic", true);
+                d.put("failedStep", failedStep);
+                return draft(r, requestId, "rotation.rollback", Outcome.FAILED, d);
+            }, null));
+        } catch (AuditUnavailableException e) {
+            LOG.errorf("rotation %s was rolled back but could not be recorded; it is recovered at the next start", r.id);
+        }
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("rotationId", r.id);
+        details.put("secret", r.secret);
+        details.put("failedStep", failedStep);
+        alerts.raise("rotation.rolled-back", r.environment, "rotation " + r.id + " of " + r.secret
+                + " was rolled back: the app was not healthy after " + failedStep, details);
     }
 
     /** The environment's values as they will be once this rotation is promoted. */
@@ -153,9 +318,14 @@ public class RotationEngine {
     private void markRunning(RotationEntity r, String requestId, Instant promotedAt) {
         writer.submit(new Unit<>(() -> {
             RotationEntity row = rotations.findById(r.id);
+            if (row.status.finished()) {
+                throw new IllegalStateException("rotation " + r.id + " was pre-empted");
+            }
             row.status = RotationStatus.RUNNING;
             Instant now = Clocks.now(clock);
-            if (row.kind == RotationKind.ROLLBACK) {
+            if (row.kind == RotationKind.EMERGENCY) {
+                // its versions were promoted when it was accepted
+            } else if (row.kind == RotationKind.ROLLBACK) {
                 versions.inState(row.environment, row.secret, VersionState.PREVIOUS).orElseThrow().promotedAt = promotedAt;
             } else {
                 versions.inState(row.environment, row.secret, VersionState.PENDING).orElseThrow().promotedAt = promotedAt;
@@ -167,12 +337,16 @@ public class RotationEngine {
     }
 
     private void promote(RotationEntity r, String requestId, EnvironmentPolicy policy, EnvFileWriter.WriteResult written,
-                         String secretVersions) {
+                         String secretVersions, List<Step> appSteps) {
         String action = r.kind == RotationKind.ROLLBACK ? "rotation.rollback" : "rotation.complete";
         writer.submit(new Unit<>(() -> {
             Instant now = Clocks.now(clock);
             RotationEntity row = rotations.findById(r.id);
+            if (row.status.finished()) {
+                throw new IllegalStateException("rotation " + r.id + " was pre-empted");
+            }
             RotationStepEntity.of(row.id, "write-env-file", "DONE", now, "sha256=" + written.sha256()).persist();
+            appSteps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), now, s.detail()).persist());
             SecretVersionEntity current = versions.inState(row.environment, row.secret, VersionState.CURRENT).orElseThrow();
             SecretVersionEntity previous = versions.inState(row.environment, row.secret, VersionState.PREVIOUS).orElse(null);
             if (row.kind == RotationKind.ROLLBACK) {
@@ -237,8 +411,8 @@ public class RotationEngine {
         }
     }
 
-    /** Rewrites the env file from the CURRENT versions (after a write that replaced it but failed its check). */
-    void restoreFile(EnvironmentPolicy policy) {
+    /** Rewrites the env file from the CURRENT versions; false (and logged) if that failed too. */
+    boolean restoreFile(EnvironmentPolicy policy) {
         try {
             Map<String, SecretValues> values = read(() -> currentValues.values(policy,
                     currentValues.slots(policy.environment())).orElseThrow());
@@ -248,10 +422,12 @@ public class RotationEngine {
             } finally {
                 Arrays.fill(content, (byte) 0);
             }
+            return true;
         } catch (RuntimeException e) {
             LOG.errorf("environment %s: could not restore the env file after a failed rotation (%s); "
                     + "POST /api/v1/environments/%s/env-file/write once the cause is fixed",
                     policy.environment(), e.getClass().getSimpleName(), policy.environment());
+            return false;
         }
     }
 

@@ -17,6 +17,21 @@ public class RotationRepository implements PanacheRepositoryBase<RotationEntity,
                 List.of(RotationStatus.PENDING, RotationStatus.RUNNING)).firstResultOptional();
     }
 
+    /** Every PENDING or RUNNING rotation of an environment (what an emergency pre-empts). */
+    public List<RotationEntity> activeIn(String environment) {
+        return list("environment = ?1 and status in ?2", environment,
+                List.of(RotationStatus.PENDING, RotationStatus.RUNNING));
+    }
+
+    /** The secrets an EMERGENCY covered: name, from and to version. */
+    public List<Object[]> emergencySecrets(String rotationId) {
+        @SuppressWarnings("unchecked")
+        List<Object[]> rows = getEntityManager().createNativeQuery("select secret, from_version, to_version "
+                + "from emergency_secret where rotation_id = ?1 order by secret").setParameter(1, rotationId)
+                .getResultList();
+        return rows;
+    }
+
     /** Every PENDING or RUNNING rotation: what a crash left behind, at start. */
     public List<RotationEntity> unfinished() {
         return list("status in ?1 order by requestedAt", List.of(RotationStatus.PENDING, RotationStatus.RUNNING));

@@ -47,7 +47,7 @@ public class RotationResource {
         }
         return repository.search(Optional.ofNullable(environment), enumOf(RotationKind.class, "kind", kind),
                         enumOf(RotationStatus.class, "status", status), QueryParams.limit(limit)).stream()
-                .map(r -> RotationView.of(r, repository.steps(r.id))).toList();
+                .map(r -> RotationView.of(r, repository)).toList();
     }
 
     @GET
@@ -61,7 +61,7 @@ public class RotationResource {
         }
         RotationEntity r = repository.findByIdOptional(id)
                 .orElseThrow(() -> ApiException.notFound("no rotation '" + id + "'"));
-        return RotationView.of(r, repository.steps(id));
+        return RotationView.of(r, repository);
     }
 
     private static <E extends Enum<E>> Optional<E> enumOf(Class<E> type, String param, String value) {

@@ -75,6 +75,10 @@ public class RotationService {
     private RotationEntity stage(EnvironmentPolicy policy, SecretPolicy secret, RotationKind kind, Reason reason,
                                  Optional<SecretValue> imported, String actor) {
         String env = policy.environment();
+        rotations.activeIn(env).stream().filter(a -> a.kind == RotationKind.EMERGENCY).findFirst().ifPresent(e -> {
+            throw ApiException.conflict("emergency rotation " + e.id + " of " + env + " is " + e.status
+                    + "; no other rotation until it ends");
+        });
         rotations.active(env, secret.name()).ifPresent(active -> {
             throw ApiException.conflict("rotation " + active.id + " of " + env + "/" + secret.name()
                     + " is " + active.status + "; one rotation per secret at a time");

@@ -5,12 +5,15 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.alert.Alerts;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditWriter;
 import org.lifetimecircle.secrets.audit.Outcome;
@@ -51,11 +54,15 @@ public class RotationStartup {
     private final CurrentValues currentValues;
     private final EnvFileService files;
     private final EnvironmentRegistry environments;
+    private final AppRestarter restarter;
+    private final Alerts alerts;
     private final Clock clock;
 
     RotationStartup(AuditWriter writer, RotationRepository rotations, SecretVersionRepository versions,
                     RotationService service, RotationEngine engine, CurrentValues currentValues, EnvFileService files,
-                    EnvironmentRegistry environments, Clock clock) {
+                    EnvironmentRegistry environments, AppRestarter restarter, Alerts alerts, Clock clock) {
+        this.restarter = restarter;
+        this.alerts = alerts;
         this.writer = writer;
         this.rotations = rotations;
         this.versions = versions;
@@ -75,9 +82,11 @@ public class RotationStartup {
             }
         }
         List<RotationEntity> unfinished = read(rotations::unfinished);
+        Set<String> recovered = new HashSet<>();
         for (RotationEntity r : unfinished) {
-            if (r.status == RotationStatus.RUNNING) {
+            if (r.status == RotationStatus.RUNNING && r.kind != RotationKind.EMERGENCY) {
                 rollBackInterrupted(r);
+                recovered.add(r.environment);
             }
         }
         for (EnvironmentPolicy p : environments.all()) {
@@ -87,13 +96,29 @@ public class RotationStartup {
                 }
             }
             sync(p);
+            if (recovered.contains(p.environment()) && p.app().isPresent()) {
+                restartAfterRecovery(p);
+            }
         }
         for (RotationEntity r : unfinished) {
-            if (r.status == RotationStatus.PENDING) {
+            // An emergency is resumed even from RUNNING: its values are already revoked, never rolled back.
+            if (r.status == RotationStatus.PENDING || r.kind == RotationKind.EMERGENCY) {
                 LOG.infof("rotation %s of %s/%s was accepted before the restart; resuming it", r.id, r.environment,
                         r.secret);
                 engine.schedule(r.id, null);
             }
+        }
+    }
+
+    // The app may have been restarted with the rolled-back file: restart it on the restored one.
+    private void restartAfterRecovery(EnvironmentPolicy p) {
+        AppRestarter.Outcome restarted = restarter.restart(p.app().get());
+        AppRestarter.Outcome healthy = restarted.ok() ? restarter.awaitHealthy(p.app().get()) : restarted;
+        if (healthy.ok()) {
+            LOG.infof("environment %s: app restarted on the recovered env file (%s)", p.environment(), healthy.detail());
+        } else {
+            alerts.raise("recovery.app-unhealthy", p.environment(), "after recovering an interrupted rotation the app "
+                    + "did not come back healthy: " + healthy.detail(), Map.of());
         }
     }
 
@@ -109,7 +134,7 @@ public class RotationStartup {
             }
             RotationStepEntity.of(row.id, "recover", "DONE", now,
                     "interrupted by a restart; rolled back to the CURRENT version").persist();
-            row.status = RotationStatus.FAILED;
+            row.status = RotationStatus.ROLLED_BACK;
             row.finishedAt = now;
             return null;
         }, x -> system("system.recover", r.environment, r.secret,

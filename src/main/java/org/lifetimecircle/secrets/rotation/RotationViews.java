@@ -21,14 +21,40 @@ final class RotationViews {
         }
     }
 
-    /** A rotation with its journal; {@code secrets} is for EMERGENCY records (null otherwise). */
+    /** {@code POST …/emergency-rotations}. */
+    record EmergencyRequest(String reason, String incident) {
+    }
+
+    /**
+     * A rotation with its journal. An EMERGENCY covers every secret of its environment: {@code secret}
+     * is null and {@code secrets} lists them; for other kinds {@code secrets} is null.
+     */
     record RotationView(String id, String environment, String secret, RotationKind kind, RotationStatus status,
-                        Long fromVersion, Long toVersion, String requestedBy, String reason, Instant requestedAt,
-                        Instant finishedAt, List<StepView> steps, List<Object> secrets) {
-        static RotationView of(RotationEntity r, List<RotationStepEntity> steps) {
+                        Long fromVersion, Long toVersion, String requestedBy, String reason, String incident,
+                        Instant requestedAt, Instant finishedAt, List<StepView> steps, List<SecretChange> secrets) {
+        static RotationView of(RotationEntity r, RotationRepository repository) {
+            List<SecretChange> secrets = r.kind != RotationKind.EMERGENCY ? null
+                    : repository.emergencySecrets(r.id).stream().map(SecretChange::of).toList();
             return new RotationView(r.id, r.environment, r.secret, r.kind, r.status, r.fromVersion, r.toVersion,
-                    r.requestedBy, r.reason, r.requestedAt, r.finishedAt, steps.stream().map(StepView::of).toList(),
-                    null);
+                    r.requestedBy, r.reason, r.incident, r.requestedAt, r.finishedAt,
+                    repository.steps(r.id).stream().map(StepView::of).toList(), secrets);
+        }
+    }
+
+    /** One secret of an EMERGENCY: the version it replaced (REVOKED) and the new CURRENT. */
+    record SecretChange(String name, Long fromVersion, Long toVersion) {
+        static SecretChange of(Object[] row) {
+            return new SecretChange((String) row[0], row[1] == null ? null : ((Number) row[1]).longValue(),
+                    ((Number) row[2]).longValue());
+        }
+    }
+
+    /** One emergency procedure, as {@code GET /incidents} lists it. */
+    record IncidentView(String incident, String rotationId, String environment, String requestedBy, String reason,
+                        Instant requestedAt, Instant finishedAt, RotationStatus outcome) {
+        static IncidentView of(RotationEntity r) {
+            return new IncidentView(r.incident, r.id, r.environment, r.requestedBy, r.reason, r.requestedAt,
+                    r.finishedAt, r.status);
         }
     }
 

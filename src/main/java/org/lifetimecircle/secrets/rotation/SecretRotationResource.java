@@ -35,13 +35,15 @@ import org.lifetimecircle.secrets.web.Reason;
 public class SecretRotationResource {
 
     private final RotationService rotations;
+    private final RotationRepository repository;
     private final EnvironmentRegistry environments;
     private final CallerContext caller;
     private final AuditContext audit;
 
-    SecretRotationResource(RotationService rotations, EnvironmentRegistry environments, CallerContext caller,
-                           AuditContext audit) {
+    SecretRotationResource(RotationService rotations, RotationRepository repository, EnvironmentRegistry environments,
+                           CallerContext caller, AuditContext audit) {
         this.rotations = rotations;
+        this.repository = repository;
         this.environments = environments;
         this.caller = caller;
         this.audit = audit;
@@ -90,7 +92,7 @@ public class SecretRotationResource {
         Reason reason = Reason.of("reason", reasonText);
         RotationEntity r = rotations.request(policy, secret, kind, reason, value, caller.require().name(),
                 audit.requestId());
-        return Response.accepted(RotationView.of(r, rotations.steps(r.id)))
+        return Response.accepted(RotationView.of(r, repository))
                 .location(URI.create("/api/v1/rotations/" + r.id))
                 .build();
     }

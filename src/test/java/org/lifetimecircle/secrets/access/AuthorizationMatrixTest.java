@@ -197,13 +197,20 @@ class AuthorizationMatrixTest {
                         () -> Call.to("/api/v1/environments/" + ENV + "/env-file")),
                 new Row("POST", "/api/v1/environments/{env}/env-file/write", ENV_FILE_WRITE, 200,
                         () -> Call.to("/api/v1/environments/" + ENV + "/env-file/write")),
+                new Row("GET", "/api/v1/incidents", METADATA_READ, 200,
+                        () -> Call.to("/api/v1/incidents")),
                 // environment-scoped test-only probes (one per permission, independent of the endpoints above)
                 new Row("GET", "/api/v1/test-probe/{env}/rotate", SECRET_ROTATE, 200,
                         () -> Call.to("/api/v1/test-probe/" + ENV + "/rotate")),
                 new Row("GET", "/api/v1/test-probe/{env}/read", ENV_FILE_READ, 200,
                         () -> Call.to("/api/v1/test-probe/" + ENV + "/read")),
                 new Row("GET", "/api/v1/test-probe/{env}/write", ENV_FILE_WRITE, 200,
-                        () -> Call.to("/api/v1/test-probe/" + ENV + "/write")));
+                        () -> Call.to("/api/v1/test-probe/" + ENV + "/write")),
+                // Last: an emergency revokes every other principal's grants on the environment, so each cell
+                // first waits for the previous emergency to finish and gives the ACTIVE callers their grants back.
+                new Row("POST", "/api/v1/environments/{env}/emergency-rotations", SECRET_ROTATE, 202,
+                        () -> afterEmergency(Call.to("/api/v1/environments/" + ENV + "/emergency-rotations")
+                                .body(Map.of("reason", "authorization matrix", "incident", "MX-1")))));
     }
 
     @Test
@@ -355,6 +362,21 @@ class AuthorizationMatrixTest {
                 .getList("state");
         if (!states.contains("PREVIOUS")) {
             Rotations.rotateAndWait(admin, ENV, SECRET);
+        }
+        return call;
+    }
+
+    private static Call afterEmergency(Call call) {
+        Rotations.awaitIdle(admin, ENV);
+        grant("bootstrap-admin", ENV, SECRET_ROTATE, "PT2H");
+        for (Caller c : CALLERS) {
+            if (c.situation() == Situation.ACTIVE) {
+                for (Permission p : ENVIRONMENT_SCOPED) {
+                    if (CEILING.get(p).contains(c.role())) {
+                        grant(c.principal(), ENV, p, "PT2H");
+                    }
+                }
+            }
         }
         return call;
     }

@@ -21,9 +21,9 @@ class EnvironmentEndpointsTest {
     void listsOneEnvironmentPerPolicy() {
         as(adminToken()).get("/api/v1/environments").then()
                 .statusCode(200)
-                .body("name", contains("prod", "staging"))
-                .body("[0].envFilePath", equalTo("/etc/lifetimecircle/prod.env"))
-                .body("[0].secrets", contains("LTC_SECRET_KEY"));
+                .body("name", contains("apptest", "prod", "staging"))
+                .body("[1].envFilePath", equalTo("/etc/lifetimecircle/prod.env"))
+                .body("[1].secrets", contains("LTC_SECRET_KEY"));
     }
 
     @Test

@@ -14,6 +14,7 @@ import java.util.Map;
 public class TestDataDir implements QuarkusTestResourceLifecycleManager {
 
     private static volatile Path root;
+    private static volatile int healthPort;
 
     @Override
     public Map<String, String> start() {
@@ -21,15 +22,21 @@ public class TestDataDir implements QuarkusTestResourceLifecycleManager {
             root = Files.createTempDirectory("ltc-secrets-test-");
             Path policies = root.resolve("policies");
             Files.createDirectories(policies.resolve("environments"));
+            healthPort = freePort();
             try (var files = Files.list(Path.of("src/test/resources/test-policies/environments"))) {
                 for (Path f : files.toList()) {
-                    Files.copy(f, policies.resolve("environments").resolve(f.getFileName()));
+                    String text = Files.readString(f).replace("@ROOT@", root.toString())
+                            .replace("@HEALTH_PORT@", Integer.toString(healthPort));
+                    Files.writeString(policies.resolve("environments").resolve(f.getFileName()), text);
                 }
             }
+            // The apptest environment's restart command; AppRestartTest rewrites it per test.
+            Files.writeString(restartScript(), "exit 0\n");
             return Map.of(
                     "ltc-secrets.data-dir", dataDir().toString(),
                     "ltc-secrets.policies-dir", policies.toString(),
-                    "ltc-secrets.file-root", root.resolve("root").toString());
+                    "ltc-secrets.file-root", root.resolve("root").toString(),
+                    "ltc-secrets.alerts.webhook-url", "http://127.0.0.1:" + healthPort + "/alert");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -43,6 +50,22 @@ public class TestDataDir implements QuarkusTestResourceLifecycleManager {
     /** The data directory of the running test application. */
     public static Path dataDir() {
         return root.resolve("data");
+    }
+
+    /** The script the apptest environment runs as its restart command. */
+    public static Path restartScript() {
+        return root.resolve("restart.sh");
+    }
+
+    /** The port of the apptest environment's health URL and of the alert webhook (served by the test). */
+    public static int healthPort() {
+        return healthPort;
+    }
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
     }
 
     /** The file root of the running test application. */

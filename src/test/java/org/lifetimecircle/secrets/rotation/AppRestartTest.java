@@ -1,0 +1,293 @@
+package org.lifetimecircle.secrets.rotation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.lifetimecircle.secrets.testing.Api.adminToken;
+import static org.lifetimecircle.secrets.testing.Api.as;
+
+import com.sun.net.httpserver.HttpServer;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.lifetimecircle.secrets.testing.Api;
+import org.lifetimecircle.secrets.testing.Rotations;
+import org.lifetimecircle.secrets.testing.TestDataDir;
+
+/**
+ * Restart and health check as rotation steps, with a real restart command (a shell script the test
+ * rewrites) and a real HTTP health endpoint and alert webhook served by the test.
+ */
+@QuarkusTest
+@WithTestResource(TestDataDir.class)
+class AppRestartTest {
+
+    private static final String ENV = "apptest";
+    private static final String SECRET = "LTC_SECRET_KEY";
+    private static HttpServer app;
+    private static final AtomicInteger HEALTH_STATUS = new AtomicInteger(200);
+    private static final List<String> ALERTS = new CopyOnWriteArrayList<>();
+    private static String token;
+
+    @BeforeAll
+    static void stubApp() throws Exception {
+        app = HttpServer.create(new InetSocketAddress("127.0.0.1", TestDataDir.healthPort()), 0);
+        app.createContext("/health", exchange -> {
+            exchange.sendResponseHeaders(HEALTH_STATUS.get(), -1);
+            exchange.close();
+        });
+        app.createContext("/alert", exchange -> {
+            ALERTS.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
+        app.start();
+    }
+
+    @AfterAll
+    static void stopApp() {
+        app.stop(0);
+    }
+
+    @BeforeEach
+    void principal() {
+        HEALTH_STATUS.set(200);
+        if (token != null) {
+            return;
+        }
+        String name = Api.uniqueName("restarter");
+        as(adminToken()).contentType(ContentType.JSON).body(Map.of("name", name, "role", "security-engineer"))
+                .post("/api/v1/principals").then().statusCode(201);
+        token = as(adminToken()).contentType(ContentType.JSON).body("{}")
+                .post("/api/v1/principals/" + name + "/tokens").then().statusCode(201).extract().path("token");
+        as(adminToken()).contentType(ContentType.JSON).body(Map.of("principal", name, "environment", ENV,
+                        "permission", "secret:rotate", "ttl", "PT20H", "reason", "app restart test"))
+                .post("/api/v1/grants").then().statusCode(201);
+    }
+
+    private static Path envFile() {
+        return TestDataDir.fileRoot().resolve("etc/lifetimecircle/apptest.env");
+    }
+
+    private static Path marker(String name) {
+        return TestDataDir.restartScript().resolveSibling(name);
+    }
+
+    private static void restartScript(String body) throws Exception {
+        Files.writeString(TestDataDir.restartScript(), body + "\n");
+    }
+
+    private static String keyIn(String file) {
+        return file.lines().filter(l -> l.startsWith(SECRET + "=")).findFirst().orElseThrow().substring(SECRET.length() + 1);
+    }
+
+    private static JsonPath rotate() {
+        Rotations.awaitIdle(token, ENV);
+        return Rotations.rotateAndWait(token, ENV, SECRET);
+    }
+
+    private static String step(JsonPath r, String name, String field) {
+        List<Map<String, Object>> steps = r.getList("steps");
+        return steps.stream().filter(s -> name.equals(s.get("name"))).map(s -> String.valueOf(s.get(field)))
+                .reduce((a, b) -> b).orElse(null);
+    }
+
+    @Test
+    void aRestartThatComesBackHealthyCompletesTheRotation() throws Exception {
+        Path seen = marker("seen.env");
+        restartScript("cp '" + envFile() + "' '" + seen + "'\necho restarted");
+        String before = keyIn(Files.readString(envFile()));
+        JsonPath r = rotate();
+        assertThat(r.getString("status")).isEqualTo("COMPLETED");
+        assertThat(step(r, "restart", "status")).isEqualTo("DONE");
+        assertThat(step(r, "restart", "detail")).contains("exit 0").contains("restarted");
+        assertThat(step(r, "health-check", "status")).isEqualTo("DONE");
+        String after = keyIn(Files.readString(envFile()));
+        assertThat(after).isNotEqualTo(before);
+        // The app was restarted with the new file in place.
+        assertThat(keyIn(Files.readString(seen))).isEqualTo(after);
+    }
+
+    @Test
+    void anUnhealthyAppGetsTheOldFileBackAndTheRotationEndsRolledBack() throws Exception {
+        Path count = marker("restarts.count");
+        Files.deleteIfExists(count);
+        restartScript("echo x >> '" + count + "'");
+        String before = Files.readString(envFile());
+        int alerts = ALERTS.size();
+        HEALTH_STATUS.set(503);
+        JsonPath r = rotate();
+        assertThat(r.getString("status")).isEqualTo("ROLLED_BACK");
+        assertThat(step(r, "health-check", "status")).isEqualTo("FAILED");
+        assertThat(step(r, "health-check", "detail")).contains("503");
+        assertThat(step(r, "restore-env-file", "status")).isEqualTo("DONE");
+        assertThat(step(r, "restart-after-rollback", "status")).isEqualTo("DONE");
+        assertThat(Files.readString(envFile())).isEqualTo(before);
+        assertThat(Files.readAllLines(count)).hasSize(2);
+        List<Map<String, Object>> versions = as(token).get("/api/v1/environments/" + ENV + "/secrets/" + SECRET
+                + "/versions").then().statusCode(200).extract().jsonPath().getList("$");
+        assertThat(versions.get(0)).containsEntry("state", "RETIRED")
+                .containsEntry("version", r.getInt("toVersion"));
+        assertThat(versions).extracting(v -> v.get("state")).containsOnlyOnce("CURRENT");
+        awaitAlert(alerts, "rotation.rolled-back");
+    }
+
+    @Test
+    void aHangingRestartIsKilledAtItsTimeoutAndRolledBack() throws Exception {
+        Path pids = marker("restart.pids");
+        Files.deleteIfExists(pids);
+        restartScript("echo $$ >> '" + pids + "'\nexec sleep 60");
+        String before = Files.readString(envFile());
+        JsonPath r = rotate();
+        assertThat(r.getString("status")).isEqualTo("ROLLED_BACK");
+        assertThat(step(r, "restart", "status")).isEqualTo("FAILED");
+        assertThat(step(r, "restart", "detail")).contains("timed out after PT2S");
+        assertThat(step(r, "health-check", "status")).isEqualTo("SKIPPED");
+        assertThat(Files.readString(envFile())).isEqualTo(before);
+        for (String pid : Files.readAllLines(pids)) {
+            assertThat(ProcessHandle.of(Long.parseLong(pid.trim())).map(ProcessHandle::isAlive).orElse(false))
+                    .as("restart process " + pid + " was killed").isFalse();
+        }
+    }
+
+    @Test
+    void aFailingRestartIsJournaledWithoutAnySecretInItsOutput() throws Exception {
+        restartScript("cat '" + envFile() + "'\necho 'token ltcs_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'\nexit 3");
+        String value = keyIn(Files.readString(envFile()));
+        JsonPath r = rotate();
+        assertThat(r.getString("status")).isEqualTo("ROLLED_BACK");
+        String detail = step(r, "restart", "detail");
+        assertThat(detail).contains("exit 3").contains("<removed>").doesNotContain(value).doesNotContain("ltcs_");
+        assertThat(r.prettify()).doesNotContain(value);
+    }
+
+    private static JsonPath emergency(String incident) {
+        Rotations.awaitIdle(token, ENV);
+        String id = as(token).contentType(ContentType.JSON).body(Map.of("reason", "key leaked", "incident", incident))
+                .post("/api/v1/environments/" + ENV + "/emergency-rotations").then().statusCode(202)
+                .extract().path("id");
+        return Rotations.awaitFinished(token, id);
+    }
+
+    private static Map<Object, Object> states() {
+        Map<Object, Object> out = new java.util.HashMap<>();
+        as(token).get("/api/v1/environments/" + ENV + "/secrets/" + SECRET + "/versions").then().statusCode(200)
+                .extract().jsonPath().getList("$", Map.class)
+                .forEach(v -> out.put(((Number) v.get("version")).longValue(), v.get("state")));
+        return out;
+    }
+
+    @Test
+    void anEmergencyRevokesEveryVersionRotatesAndCutsOffEveryoneElse() throws Exception {
+        restartScript("exit 0");
+        rotate(); // so there is a PREVIOUS to revoke as well
+        Map<Object, Object> before = states();
+        String oldFile = Files.readString(envFile());
+        String other = Api.uniqueName("bystander");
+        as(adminToken()).contentType(ContentType.JSON).body(Map.of("name", other, "role", "deployer"))
+                .post("/api/v1/principals").then().statusCode(201);
+        String otherToken = as(adminToken()).contentType(ContentType.JSON).body("{}")
+                .post("/api/v1/principals/" + other + "/tokens").then().statusCode(201).extract().path("token");
+        String otherGrant = as(adminToken()).contentType(ContentType.JSON).body(Map.of("principal", other,
+                        "environment", ENV, "permission", "env-file:read", "ttl", "PT2H", "reason", "deploys"))
+                .post("/api/v1/grants").then().statusCode(201).extract().path("id");
+        as(otherToken).get("/api/v1/environments/" + ENV + "/env-file").then().statusCode(200);
+        int alerts = ALERTS.size();
+
+        JsonPath r = emergency("INC-2026-0042");
+        assertThat(r.getString("kind")).isEqualTo("EMERGENCY");
+        assertThat(r.getString("status")).isEqualTo("COMPLETED");
+        assertThat(r.getString("secret")).isNull();
+        assertThat(r.getList("secrets.name")).containsExactly(SECRET);
+        assertThat(r.getList("steps.name")).containsSubsequence("request", "pre-empt", "revoke-versions",
+                "generate-and-promote", "start", "write-env-file", "restart", "health-check", "revoke-grants",
+                "record-incident", "finish");
+        assertThat(r.getList("steps.at")).doesNotContainNull();
+
+        Map<Object, Object> after = states();
+        before.forEach((version, state) -> {
+            if ("CURRENT".equals(state) || "PREVIOUS".equals(state)) {
+                assertThat(after.get(version)).as("version " + version).isEqualTo("REVOKED");
+            }
+        });
+        assertThat(after.values()).containsOnlyOnce("CURRENT");
+        String newFile = Files.readString(envFile());
+        assertThat(keyIn(newFile)).isNotEqualTo(keyIn(oldFile));
+        // Everyone else is cut off; the caller keeps working.
+        as(otherToken).get("/api/v1/environments/" + ENV + "/env-file").then().statusCode(403);
+        as(adminToken()).get("/api/v1/grants/" + otherGrant).then().statusCode(200)
+                .body("active", org.hamcrest.Matchers.equalTo(false));
+        rotate();
+        List<Map<String, Object>> incidents = as(token).get("/api/v1/incidents").then().statusCode(200)
+                .extract().jsonPath().getList("$");
+        assertThat(incidents).anySatisfy(i -> assertThat(i).containsEntry("incident", "INC-2026-0042")
+                .containsEntry("outcome", "COMPLETED").containsEntry("rotationId", r.getString("id")));
+        awaitAlert(alerts, "emergency.completed");
+    }
+
+    @Test
+    void anEmergencyWhoseHealthCheckFailsEndsFailedAndNeverBringsARevokedValueBack() throws Exception {
+        restartScript("exit 0");
+        String oldValue = keyIn(Files.readString(envFile()));
+        int alerts = ALERTS.size();
+        HEALTH_STATUS.set(500);
+        JsonPath r = emergency("INC-unhealthy");
+        assertThat(r.getString("status")).isEqualTo("FAILED");
+        assertThat(step(r, "health-check", "status")).isEqualTo("FAILED");
+        String file = Files.readString(envFile());
+        assertThat(file).doesNotContain(oldValue);
+        assertThat(states().values()).containsOnlyOnce("CURRENT");
+        awaitAlert(alerts, "emergency.failed");
+    }
+
+    @Test
+    void anEmergencyPreEmptsARunningRotation() throws Exception {
+        Path started = marker("slow-restart.started");
+        Files.deleteIfExists(started);
+        restartScript("touch '" + started + "'\nsleep 1");
+        Rotations.awaitIdle(token, ENV);
+        String slow = Rotations.rotate(token, ENV, SECRET);
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
+        while (!Files.exists(started)) { // the slow rotation is inside its restart step
+            assertThat(Instant.now()).isBefore(deadline);
+            Thread.onSpinWait();
+        }
+        String id = as(token).contentType(ContentType.JSON).body(Map.of("reason", "leak during rotation"))
+                .post("/api/v1/environments/" + ENV + "/emergency-rotations").then().statusCode(202)
+                .extract().path("id");
+        JsonPath pre = Rotations.awaitFinished(token, slow);
+        assertThat(pre.getString("status")).isEqualTo("FAILED");
+        assertThat(pre.getList("steps.name")).contains("pre-empted");
+        JsonPath e = Rotations.awaitFinished(token, id);
+        assertThat(e.getString("status")).isEqualTo("COMPLETED");
+        assertThat(e.getString("incident")).isEqualTo("EMR-" + id);
+        assertThat(states().values()).containsOnlyOnce("CURRENT").doesNotContain("PENDING");
+        assertThat(keyIn(Files.readString(envFile()))).isNotNull();
+        // While it ran, no other rotation of the environment could start; now one can.
+        restartScript("exit 0");
+        assertThat(rotate().getString("status")).isEqualTo("COMPLETED");
+    }
+
+    private static void awaitAlert(int before, String kind) {
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
+        while (ALERTS.size() <= before || ALERTS.stream().skip(before).noneMatch(a -> a.contains("\"" + kind + "\""))) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new AssertionError("no " + kind + " alert reached the webhook; got " + ALERTS);
+            }
+            Thread.onSpinWait();
+        }
+    }
+}

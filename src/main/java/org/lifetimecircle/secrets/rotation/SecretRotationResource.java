@@ -22,6 +22,7 @@ import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.SecretPolicy;
 import org.lifetimecircle.secrets.rotation.RotationViews.ImportRequest;
+import org.lifetimecircle.secrets.secret.SecretNames;
 import org.lifetimecircle.secrets.rotation.RotationViews.RotateRequest;
 import org.lifetimecircle.secrets.rotation.RotationViews.RotationView;
 import org.lifetimecircle.secrets.web.ApiException;
@@ -79,7 +80,7 @@ public class SecretRotationResource {
         if (body == null || body.value() == null || body.value().isEmpty()) {
             throw ApiException.invalid("field 'value' is required");
         }
-        SecretPolicy secret = secret(environments.require(env), name);
+        SecretPolicy secret = SecretNames.require(environments.require(env), name);
         ImportedValues.check(secret, body.value());
         try (SecretValue value = SecretValue.of(body.value())) {
             return start(env, name, RotationKind.IMPORT, body.reason(), Optional.of(value));
@@ -88,23 +89,12 @@ public class SecretRotationResource {
 
     private Response start(String env, String name, RotationKind kind, String reasonText, Optional<SecretValue> value) {
         EnvironmentPolicy policy = environments.require(env);
-        SecretPolicy secret = secret(policy, name);
+        SecretPolicy secret = SecretNames.require(policy, name);
         Reason reason = Reason.of("reason", reasonText);
         RotationEntity r = rotations.request(policy, secret, kind, reason, value, caller.require().name(),
                 audit.requestId());
         return Response.accepted(RotationView.of(r, repository))
                 .location(URI.create("/api/v1/rotations/" + r.id))
                 .build();
-    }
-
-    static SecretPolicy secret(EnvironmentPolicy policy, String name) {
-        if (name == null || !name.matches("[A-Z_][A-Z0-9_]{0,127}")) {
-            throw ApiException.invalid("secret name must match [A-Z_][A-Z0-9_]*");
-        }
-        SecretPolicy s = policy.secrets().get(name);
-        if (s == null) {
-            throw ApiException.notFound("environment '" + policy.environment() + "' has no secret '" + name + "'");
-        }
-        return s;
     }
 }

@@ -15,8 +15,6 @@ import org.lifetimecircle.secrets.access.Permission;
 import org.lifetimecircle.secrets.access.Requires;
 import org.lifetimecircle.secrets.audit.Audited;
 import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
-import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
-import org.lifetimecircle.secrets.web.ApiException;
 import org.lifetimecircle.secrets.web.QueryParams;
 
 /** A secret's versions: states and fingerprints, never a value. */
@@ -48,13 +46,7 @@ public class SecretResource {
     @Operation(summary = "Versions newest first with state and hmac-sha256 fingerprint; never a value")
     public List<VersionView> list(@PathParam("env") String env, @PathParam("name") String name,
                                   @QueryParam("limit") String limit) {
-        EnvironmentPolicy policy = environments.require(env);
-        if (name == null || !name.matches("[A-Z_][A-Z0-9_]{0,127}")) {
-            throw ApiException.invalid("secret name must match [A-Z_][A-Z0-9_]*");
-        }
-        if (!policy.secrets().containsKey(name)) {
-            throw ApiException.notFound("environment '" + env + "' has no secret '" + name + "'");
-        }
+        SecretNames.require(environments.require(env), name);
         return versions.of(env, name, QueryParams.limit(limit)).stream().map(VersionView::of).toList();
     }
 }

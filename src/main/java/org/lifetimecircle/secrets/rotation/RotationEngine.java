@@ -150,15 +150,16 @@ public class RotationEngine {
                 Arrays.fill(content, (byte) 0);
             }
             List<Step> appSteps = new ArrayList<>();
+            appSteps.add(step("write-env-file", "DONE", "sha256=" + written.sha256()));
             if (policy.app().isPresent() && r.kind != RotationKind.INITIAL) {
                 AppPolicy app = policy.app().get();
                 AppRestarter.Outcome restarted = restarter.restart(app);
-                appSteps.add(new Step("restart", restarted.ok() ? "DONE" : "FAILED", restarted.detail()));
+                appSteps.add(step("restart", restarted.ok() ? "DONE" : "FAILED", restarted.detail()));
                 if (restarted.ok()) {
                     AppRestarter.Outcome healthy = restarter.awaitHealthy(app);
-                    appSteps.add(new Step("health-check", healthy.ok() ? "DONE" : "FAILED", healthy.detail()));
+                    appSteps.add(step("health-check", healthy.ok() ? "DONE" : "FAILED", healthy.detail()));
                 } else {
-                    appSteps.add(new Step("health-check", "SKIPPED", "the restart failed"));
+                    appSteps.add(step("health-check", "SKIPPED", "the restart failed"));
                 }
                 if (appSteps.stream().anyMatch(step -> step.status().equals("FAILED"))) {
                     rollBack(r, requestId, policy, written, appSteps);
@@ -184,7 +185,7 @@ public class RotationEngine {
             List<Step> steps = new ArrayList<>();
             boolean ok = false;
             if (policy == null) {
-                steps.add(new Step("write-env-file", "FAILED", "the environment is no longer in the policies"));
+                steps.add(step("write-env-file", "FAILED", "the environment is no longer in the policies"));
             } else {
                 try {
                     Map<String, SecretValues> values = read(() -> currentValues.values(policy,
@@ -192,20 +193,20 @@ public class RotationEngine {
                     byte[] content = EnvFileRenderer.render(policy, values);
                     try {
                         EnvFileWriter.WriteResult written = files.write(policy, content);
-                        steps.add(new Step("write-env-file", "DONE", "sha256=" + written.sha256()));
+                        steps.add(step("write-env-file", "DONE", "sha256=" + written.sha256()));
                         ok = true;
                     } finally {
                         Arrays.fill(content, (byte) 0);
                     }
                 } catch (EnvFileWriteException e) {
-                    steps.add(new Step("write-env-file", "FAILED", e.getMessage()));
+                    steps.add(step("write-env-file", "FAILED", e.getMessage()));
                 }
                 if (ok && policy.app().isPresent()) {
                     AppRestarter.Outcome restarted = restarter.restart(policy.app().get());
-                    steps.add(new Step("restart", restarted.ok() ? "DONE" : "FAILED", restarted.detail()));
+                    steps.add(step("restart", restarted.ok() ? "DONE" : "FAILED", restarted.detail()));
                     AppRestarter.Outcome healthy = restarted.ok() ? restarter.awaitHealthy(policy.app().get()) : null;
-                    steps.add(healthy == null ? new Step("health-check", "SKIPPED", "the restart failed")
-                            : new Step("health-check", healthy.ok() ? "DONE" : "FAILED", healthy.detail()));
+                    steps.add(healthy == null ? step("health-check", "SKIPPED", "the restart failed")
+                            : step("health-check", healthy.ok() ? "DONE" : "FAILED", healthy.detail()));
                     ok = restarted.ok() && healthy.ok();
                 }
             }
@@ -214,7 +215,7 @@ public class RotationEngine {
             writer.submit(new Unit<>(() -> {
                 Instant now = Clocks.now(clock);
                 RotationEntity row = rotations.findById(r.id);
-                steps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), now, s.detail()).persist());
+                steps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), s.at(), s.detail()).persist());
                 revokedGrants[0] = grants.revokeAllOn(row.environment, row.requestedBy, row.requestedBy,
                         "emergency rotation " + row.id + " (incident " + row.incident + ")", now);
                 RotationStepEntity.of(row.id, "revoke-grants", "DONE", now, revokedGrants[0]
@@ -246,7 +247,11 @@ public class RotationEngine {
     }
 
     /** A journal entry made outside the writer, recorded with the commit that ends the stage. */
-    record Step(String name, String status, String detail) {
+    record Step(String name, String status, Instant at, String detail) {
+    }
+
+    private Step step(String name, String status, String detail) {
+        return new Step(name, status, Clocks.now(clock), detail);
     }
 
     /**
@@ -257,13 +262,13 @@ public class RotationEngine {
                           EnvFileWriter.WriteResult written, List<Step> appSteps) {
         List<Step> steps = new ArrayList<>(appSteps);
         boolean restored = restoreFile(policy);
-        steps.add(new Step("restore-env-file", restored ? "DONE" : "FAILED",
+        steps.add(step("restore-env-file", restored ? "DONE" : "FAILED",
                 restored ? "the CURRENT version's file is back" : "could not rewrite the file; see the log"));
         AppRestarter.Outcome again = restarter.restart(policy.app().get());
-        steps.add(new Step("restart-after-rollback", again.ok() ? "DONE" : "FAILED", again.detail()));
+        steps.add(step("restart-after-rollback", again.ok() ? "DONE" : "FAILED", again.detail()));
         if (again.ok()) {
             AppRestarter.Outcome healthy = restarter.awaitHealthy(policy.app().get());
-            steps.add(new Step("health-check-after-rollback", healthy.ok() ? "DONE" : "FAILED", healthy.detail()));
+            steps.add(step("health-check-after-rollback", healthy.ok() ? "DONE" : "FAILED", healthy.detail()));
         }
         String failedStep = appSteps.stream().filter(s -> s.status().equals("FAILED")).map(Step::name).findFirst()
                 .orElse("restart");
@@ -271,8 +276,7 @@ public class RotationEngine {
             writer.submit(new Unit<>(() -> {
                 Instant now = Clocks.now(clock);
                 RotationEntity row = rotations.findById(r.id);
-                RotationStepEntity.of(row.id, "write-env-file", "DONE", now, "sha256=" + written.sha256()).persist();
-                steps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), now, s.detail()).persist());
+                steps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), s.at(), s.detail()).persist());
                 versions.inState(row.environment, row.secret, VersionState.PENDING)
                         .ifPresent(p -> p.end(VersionState.RETIRED, now));
                 RotationStepEntity.of(row.id, "finish", "DONE", now, "rolled back: the CURRENT version stays").persist();
@@ -345,8 +349,7 @@ public class RotationEngine {
             if (row.status.finished()) {
                 throw new IllegalStateException("rotation " + r.id + " was pre-empted");
             }
-            RotationStepEntity.of(row.id, "write-env-file", "DONE", now, "sha256=" + written.sha256()).persist();
-            appSteps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), now, s.detail()).persist());
+            appSteps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), s.at(), s.detail()).persist());
             SecretVersionEntity current = versions.inState(row.environment, row.secret, VersionState.CURRENT).orElseThrow();
             SecretVersionEntity previous = versions.inState(row.environment, row.secret, VersionState.PREVIOUS).orElse(null);
             if (row.kind == RotationKind.ROLLBACK) {

@@ -1,0 +1,365 @@
+package org.lifetimecircle.secrets.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import io.restassured.path.json.JsonPath;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.lifetimecircle.secrets.testing.FileModes;
+import org.lifetimecircle.secrets.testing.ServiceProcess;
+
+/**
+ * Black-box crash tests of one rotation of an environment with an {@code app} section: the packaged
+ * jar is killed with SIGKILL at a chosen step of the rotation's journal (the restart, the health
+ * check, right after the 202) and started again on the same data. Whatever the step, the rotation
+ * must end finished, one CURRENT version must remain, and the env file on disk must be the one the
+ * CURRENT versions render. The app is a shell script (its restarts are counted in a file, its
+ * duration read from another) and its health endpoint is served from this JVM.
+ */
+class RotationCrashIT {
+
+    private static final Duration START_DEADLINE = Duration.ofSeconds(60);
+    private static final Duration JOB_DEADLINE = Duration.ofSeconds(30);
+    private static final Duration MARKER_DEADLINE = Duration.ofSeconds(15);
+    private static final String ENV = "crash";
+    private static final Pattern SECRET_LINE = Pattern.compile("(?m)^LTC_SECRET_KEY=([A-Za-z0-9_-]{64})$");
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Where in the rotation's journal the service is killed. */
+    enum Point {
+        /** The restart command is running (sleeping 30 s): after the file write, before the health check. */
+        DURING_RESTART,
+        /** The app was restarted and answers 503: after the restart, before promotion. */
+        DURING_HEALTH_CHECK,
+        /** Right after the POST returned 202: most likely before the file write. */
+        AFTER_ACCEPT
+    }
+
+    @TempDir
+    Path tmp;
+    Path data;
+    Path policies;
+    Path fileRoot;
+    Path envFile;
+    Path restarts;
+    Path sleepFile;
+    HttpServer health;
+    final AtomicInteger healthStatus = new AtomicInteger(200);
+    int starts;
+
+    @BeforeEach
+    void layout() throws IOException {
+        data = tmp.resolve("data");
+        fileRoot = data.resolve("root");
+        envFile = fileRoot.resolve("etc/lifetimecircle/crash.env");
+        policies = tmp.resolve("policies");
+        restarts = tmp.resolve("restarts");
+        sleepFile = tmp.resolve("sleep");
+        Files.createDirectories(policies.resolve("environments"));
+        try (Stream<Path> files = Files.list(Path.of("src/test/resources/test-policies/environments"))) {
+            for (Path f : files.toList()) {
+                // apptest.yaml has placeholders only the in-JVM tests fill in.
+                if (!f.getFileName().toString().equals("apptest.yaml")) {
+                    Files.copy(f, policies.resolve("environments").resolve(f.getFileName()));
+                }
+            }
+        }
+
+        health = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        health.createContext("/health", exchange -> {
+            exchange.sendResponseHeaders(healthStatus.get(), -1);
+            exchange.close();
+        });
+        health.start();
+
+        // Each run appends its pid (the exec'd sleep keeps it), so leftovers can be ended by id.
+        Path script = tmp.resolve("restart.sh");
+        Files.writeString(script, "#!/bin/sh\n"
+                + "echo $$ >> '" + restarts + "'\n"
+                + "exec sleep \"$(cat '" + sleepFile + "')\"\n", StandardCharsets.US_ASCII);
+        Files.writeString(sleepFile, "0\n");
+
+        // The file name must equal the environment.
+        Files.writeString(policies.resolve("environments/" + ENV + ".yaml"), ""
+                + "environment: " + ENV + "\n"
+                + "envFile:\n"
+                + "  path: /etc/lifetimecircle/" + ENV + ".env\n"
+                + "  mode: \"0600\"\n"
+                + "variables:\n"
+                + "  LTC_ENV: " + ENV + "\n"
+                + "secrets:\n"
+                + "  LTC_SECRET_KEY:\n"
+                + "    rotateEvery: P90D\n"
+                + "app:\n"
+                + "  restartCommand: [\"/bin/sh\", \"" + script + "\"]\n"
+                + "  healthUrl: http://127.0.0.1:" + health.getAddress().getPort() + "/health\n"
+                + "  restartTimeout: PT10S\n"
+                + "  healthTimeout: PT10S\n", StandardCharsets.UTF_8);
+    }
+
+    @AfterEach
+    void stopHealth() throws IOException {
+        if (health != null) {
+            health.stop(0);
+        }
+        endLeftoverRestarts();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Point.class)
+    void aKill9AtAnyStepLeavesOneCurrentVersionAndItsFile(Point point) throws Exception {
+        long t0 = System.nanoTime();
+        String id;
+        String before;
+        String statusAtKill;
+        int restartsAtKill;
+        try (ServiceProcess service = start()) {
+            String token = adminToken();
+            grant(service, token, "secret:rotate");
+            grant(service, token, "env-file:read");
+            before = secretOf(Files.readString(envFile, StandardCharsets.UTF_8));
+            assertThat(restartCount()).as("the first start does not restart the app").isZero();
+
+            switch (point) {
+                case DURING_RESTART -> {
+                    Files.writeString(sleepFile, "30\n");
+                    healthStatus.set(200);
+                }
+                case DURING_HEALTH_CHECK -> {
+                    Files.writeString(sleepFile, "0\n");
+                    healthStatus.set(503);
+                }
+                case AFTER_ACCEPT -> {
+                    Files.writeString(sleepFile, "0\n");
+                    healthStatus.set(200);
+                }
+            }
+            Reply accepted = post(service, token, "/api/v1/environments/" + ENV + "/secrets/LTC_SECRET_KEY/rotations",
+                    Map.of("reason", "crash test " + point));
+            assertThat(accepted.status()).as(accepted.text()).isEqualTo(202);
+            id = accepted.json().getString("id");
+
+            if (point == Point.AFTER_ACCEPT) {
+                service.kill();
+                // How far the job got before the kill, as the disk and the app's restarts tell it.
+                boolean written = !secretOf(Files.readString(envFile, StandardCharsets.UTF_8)).equals(before);
+                statusAtKill = "(not read; file " + (written ? "written" : "not written") + ")";
+            } else {
+                awaitRestartCount(1);
+                if (point == Point.DURING_HEALTH_CHECK) {
+                    Thread.sleep(1000); // the health check polls the 503 every 200 ms meanwhile
+                }
+                statusAtKill = get(service, token, "/api/v1/rotations/" + id).json().getString("status");
+                service.kill();
+                assertThat(statusAtKill).as("the rotation while the app is restarted or checked").isEqualTo("RUNNING");
+                if (point == Point.DURING_RESTART) {
+                    assertThat(secretOf(Files.readString(envFile, StandardCharsets.UTF_8)))
+                            .as("the new value was written before the restart").isNotEqualTo(before);
+                }
+            }
+            restartsAtKill = restartCount();
+        }
+        endLeftoverRestarts();
+        Files.writeString(sleepFile, "0\n");
+        healthStatus.set(200);
+
+        try (ServiceProcess service = start()) {
+            String token = adminToken();
+            JsonPath done = awaitFinished(service, token, id);
+            String status = done.getString("status");
+            List<String> steps = done.getList("steps.name");
+            assertThat(status).as(done.prettify()).isIn("COMPLETED", "ROLLED_BACK");
+            if (point != Point.AFTER_ACCEPT) {
+                assertThat(status).as(done.prettify()).isEqualTo("ROLLED_BACK");
+                assertThat(steps).as("steps").contains("recover");
+                assertThat(restartCount()).as("the app restarted again on the recovered file")
+                        .isGreaterThan(restartsAtKill);
+            }
+
+            List<Map<String, Object>> versions = get(service, token,
+                    "/api/v1/environments/" + ENV + "/secrets/LTC_SECRET_KEY/versions").json().getList("");
+            List<Map<String, Object>> current = versions.stream().filter(v -> "CURRENT".equals(v.get("state"))).toList();
+            assertThat(current).as("CURRENT versions: " + versions).hasSize(1);
+            assertThat(versions).as("versions").noneMatch(v -> "PENDING".equals(v.get("state")));
+            long currentVersion = ((Number) current.get(0).get("version")).longValue();
+            assertThat(currentVersion).isEqualTo(status.equals("COMPLETED") ? 2L : 1L);
+
+            byte[] disk = Files.readAllBytes(envFile);
+            Reply served = get(service, token, "/api/v1/environments/" + ENV + "/env-file");
+            assertThat(served.status()).as(served.text()).isEqualTo(200);
+            assertThat(disk).as("the env file on disk equals the served one").isEqualTo(served.body());
+            assertThat(served.header("X-Secret-Version")).isEqualTo("LTC_SECRET_KEY:" + currentVersion);
+            String after = secretOf(new String(disk, StandardCharsets.UTF_8));
+            if (status.equals("ROLLED_BACK")) {
+                assertThat(after).as("the value on disk after a roll-back is the one before").isEqualTo(before);
+            } else {
+                assertThat(after).as("the value on disk after completion is a new one").isNotEqualTo(before);
+            }
+            try (Stream<Path> beside = Files.list(envFile.getParent())) {
+                assertThat(beside.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(".crash.env.tmp-"));
+            }
+            assertThat(FileModes.stat(envFile)).isEqualTo("600");
+
+            JsonPath verify = get(service, token, "/api/v1/audit/verify").json();
+            assertThat(verify.getBoolean("valid")).as(verify.prettify()).isTrue();
+
+            System.out.printf("[crash-it] %s: at kill %s, after restart %s (version %d CURRENT), steps %s, "
+                            + "app restarts %d at kill / %d after, %d ms%n", point, statusAtKill, status, currentVersion,
+                    steps, restartsAtKill, restartCount(), (System.nanoTime() - t0) / 1_000_000);
+        }
+    }
+
+    // ---- the app's restarts ------------------------------------------------------------------------
+
+    private int restartCount() throws IOException {
+        return Files.exists(restarts) ? Files.readAllLines(restarts).size() : 0;
+    }
+
+    private void awaitRestartCount(int n) throws IOException, InterruptedException {
+        long end = System.nanoTime() + MARKER_DEADLINE.toNanos();
+        while (restartCount() < n) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("no restart marker within " + MARKER_DEADLINE);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** A SIGKILL of the service leaves its restart command running; end those by the pids they wrote. */
+    private void endLeftoverRestarts() throws IOException {
+        if (!Files.exists(restarts)) {
+            return;
+        }
+        for (String line : Files.readAllLines(restarts)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            ProcessHandle.of(Long.parseLong(line.trim()))
+                    .filter(h -> h.info().command().map(c -> c.endsWith("sleep")).orElse(false))
+                    .ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    // ---- the service -------------------------------------------------------------------------------
+
+    private ServiceProcess start() throws IOException {
+        Path log = tmp.resolve("service-" + (++starts) + ".log");
+        ServiceProcess service = ServiceProcess.builder()
+                .profile("dev")
+                .workingDir(tmp)
+                .jvmFlag("-Xmx128m")
+                .jvmFlag("-XX:TieredStopAtLevel=1")
+                .jvmFlag("-XX:+UseSerialGC")
+                .property("ltc-secrets.data-dir", data.toString())
+                .property("ltc-secrets.policies-dir", policies.toString())
+                .property("ltc-secrets.file-root", fileRoot.toString())
+                .log(log)
+                .start();
+        try {
+            service.awaitHealthy(START_DEADLINE);
+        } catch (AssertionError e) {
+            service.close();
+            throw e;
+        }
+        return service;
+    }
+
+    private String adminToken() throws IOException {
+        return Files.readString(data.resolve("bootstrap-admin.token")).trim();
+    }
+
+    // ---- API calls ---------------------------------------------------------------------------------
+
+    private record Reply(int status, byte[] body, HttpResponse<byte[]> response) {
+        String text() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+
+        JsonPath json() {
+            return JsonPath.from(text());
+        }
+
+        String header(String name) {
+            return response.headers().firstValue(name).orElse(null);
+        }
+    }
+
+    private static Reply get(ServiceProcess service, String token, String path) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(URI.create(service.baseUrl() + path)).GET(), token);
+    }
+
+    private static Reply post(ServiceProcess service, String token, String path, Object body)
+            throws IOException, InterruptedException {
+        String json;
+        try {
+            json = JSON.writeValueAsString(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(e);
+        }
+        return send(HttpRequest.newBuilder(URI.create(service.baseUrl() + path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)), token);
+    }
+
+    private static Reply send(HttpRequest.Builder request, String token) throws IOException, InterruptedException {
+        HttpResponse<byte[]> r = HTTP.send(request.timeout(Duration.ofSeconds(10))
+                .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofByteArray());
+        return new Reply(r.statusCode(), r.body(), r);
+    }
+
+    private static void grant(ServiceProcess service, String token, String permission)
+            throws IOException, InterruptedException {
+        Reply r = post(service, token, "/api/v1/grants", Map.of("principal", "bootstrap-admin", "environment", ENV,
+                "permission", permission, "ttl", "PT1H", "reason", "crash it"));
+        assertThat(r.status()).as(r.text()).isEqualTo(201);
+    }
+
+    /** Polls the rotation until it is no longer PENDING or RUNNING, with a deadline. */
+    private static JsonPath awaitFinished(ServiceProcess service, String token, String id)
+            throws IOException, InterruptedException {
+        long end = System.nanoTime() + JOB_DEADLINE.toNanos();
+        while (true) {
+            Reply r = get(service, token, "/api/v1/rotations/" + id);
+            assertThat(r.status()).as(r.text()).isEqualTo(200);
+            JsonPath rotation = r.json();
+            String status = rotation.getString("status");
+            if (!status.equals("PENDING") && !status.equals("RUNNING")) {
+                return rotation;
+            }
+            if (System.nanoTime() > end) {
+                throw new AssertionError("rotation " + id + " still " + status + " after " + JOB_DEADLINE
+                        + ":\n" + rotation.prettify());
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static String secretOf(String envFile) {
+        Matcher m = SECRET_LINE.matcher(envFile);
+        assertThat(m.find()).as("an LTC_SECRET_KEY line of 64 base64url characters in:\n" + envFile).isTrue();
+        return m.group(1);
+    }
+}

@@ -33,9 +33,10 @@ import org.lifetimecircle.secrets.testing.ServiceProcess;
 /**
  * Black-box crash tests of one rotation of an environment with an {@code app} section: the packaged
  * jar is killed with SIGKILL at a chosen step of the rotation's journal (the restart, the health
- * check, right after the 202) and started again on the same data. Whatever the step, the rotation
- * must end finished, one CURRENT version must remain, and the env file on disk must be the one the
- * CURRENT versions render. The app is a shell script (its restarts are counted in a file, its
+ * check, right after the 202, or with a second secret's rotation accepted but still waiting on the
+ * environment's lock, before its file write) and started again on the same data. Whatever the step, the rotation
+ * must end finished, one CURRENT version of each secret must remain, and the env file on disk must be
+ * the one the CURRENT versions render. The app is a shell script (its restarts are counted in a file, its
  * duration read from another) and its health endpoint is served from this JVM.
  */
 class RotationCrashIT {
@@ -44,7 +45,9 @@ class RotationCrashIT {
     private static final Duration JOB_DEADLINE = Duration.ofSeconds(30);
     private static final Duration MARKER_DEADLINE = Duration.ofSeconds(15);
     private static final String ENV = "crash";
+    private static final String OTHER = "OTHER_KEY";
     private static final Pattern SECRET_LINE = Pattern.compile("(?m)^LTC_SECRET_KEY=([A-Za-z0-9_-]{64})$");
+    private static final Pattern OTHER_LINE = Pattern.compile("(?m)^OTHER_KEY=(\\S+)$");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -55,7 +58,12 @@ class RotationCrashIT {
         /** The app was restarted and answers 503: after the restart, before promotion. */
         DURING_HEALTH_CHECK,
         /** Right after the POST returned 202: most likely before the file write. */
-        AFTER_ACCEPT
+        AFTER_ACCEPT,
+        /**
+         * A rotation of OTHER_KEY accepted (PENDING) while one of LTC_SECRET_KEY holds the environment's
+         * lock in its 30 s restart: the OTHER_KEY job waits on that lock, i.e. before its file write.
+         */
+        BEFORE_FILE_WRITE
     }
 
     @TempDir
@@ -113,6 +121,8 @@ class RotationCrashIT {
                 + "secrets:\n"
                 + "  LTC_SECRET_KEY:\n"
                 + "    rotateEvery: P90D\n"
+                + "  " + OTHER + ":\n"
+                + "    rotateEvery: P90D\n"
                 + "app:\n"
                 + "  restartCommand: [\"/bin/sh\", \"" + script + "\"]\n"
                 + "  healthUrl: http://127.0.0.1:" + health.getAddress().getPort() + "/health\n"
@@ -133,7 +143,9 @@ class RotationCrashIT {
     void aKill9AtAnyStepLeavesOneCurrentVersionAndItsFile(Point point) throws Exception {
         long t0 = System.nanoTime();
         String id;
+        String otherId = null;
         String before;
+        String otherBefore;
         String statusAtKill;
         int restartsAtKill;
         try (ServiceProcess service = start()) {
@@ -141,10 +153,11 @@ class RotationCrashIT {
             grant(service, token, "secret:rotate");
             grant(service, token, "env-file:read");
             before = secretOf(Files.readString(envFile, StandardCharsets.UTF_8));
+            otherBefore = otherOf(Files.readString(envFile, StandardCharsets.UTF_8));
             assertThat(restartCount()).as("the first start does not restart the app").isZero();
 
             switch (point) {
-                case DURING_RESTART -> {
+                case DURING_RESTART, BEFORE_FILE_WRITE -> {
                     Files.writeString(sleepFile, "30\n");
                     healthStatus.set(200);
                 }
@@ -172,10 +185,24 @@ class RotationCrashIT {
                 if (point == Point.DURING_HEALTH_CHECK) {
                     Thread.sleep(1000); // the health check polls the 503 every 200 ms meanwhile
                 }
+                String otherAtKill = null;
+                if (point == Point.BEFORE_FILE_WRITE) {
+                    Reply other = post(service, token, "/api/v1/environments/" + ENV + "/secrets/" + OTHER + "/rotations",
+                            Map.of("reason", "crash test " + point + " (waits on the lock)"));
+                    assertThat(other.status()).as(other.text()).isEqualTo(202);
+                    otherId = other.json().getString("id");
+                    otherAtKill = get(service, token, "/api/v1/rotations/" + otherId).json().getString("status");
+                }
                 statusAtKill = get(service, token, "/api/v1/rotations/" + id).json().getString("status");
                 service.kill();
                 assertThat(statusAtKill).as("the rotation while the app is restarted or checked").isEqualTo("RUNNING");
-                if (point == Point.DURING_RESTART) {
+                if (point == Point.BEFORE_FILE_WRITE) {
+                    assertThat(otherAtKill).as("the " + OTHER + " rotation waiting on the lock").isEqualTo("PENDING");
+                    assertThat(otherOf(Files.readString(envFile, StandardCharsets.UTF_8)))
+                            .as("the " + OTHER + " value was not written before the kill").isEqualTo(otherBefore);
+                    statusAtKill += ", " + OTHER + " " + otherAtKill;
+                }
+                if (point == Point.DURING_RESTART || point == Point.BEFORE_FILE_WRITE) {
                     assertThat(secretOf(Files.readString(envFile, StandardCharsets.UTF_8)))
                             .as("the new value was written before the restart").isNotEqualTo(before);
                 }
@@ -207,12 +234,32 @@ class RotationCrashIT {
             long currentVersion = ((Number) current.get(0).get("version")).longValue();
             assertThat(currentVersion).isEqualTo(status.equals("COMPLETED") ? 2L : 1L);
 
+            String otherStatus = null;
+            List<String> otherSteps = null;
+            if (otherId != null) {
+                JsonPath otherDone = awaitFinished(service, token, otherId);
+                otherStatus = otherDone.getString("status");
+                otherSteps = otherDone.getList("steps.name");
+                // PENDING rotations are resumed at start, and the app is healthy again: it completes.
+                assertThat(otherStatus).as(otherDone.prettify()).isEqualTo("COMPLETED");
+            }
+            long otherVersion = currentVersionOf(service, token, OTHER);
+            assertThat(otherVersion).as(OTHER + " CURRENT version").isEqualTo("COMPLETED".equals(otherStatus) ? 2L : 1L);
+
             byte[] disk = Files.readAllBytes(envFile);
             Reply served = get(service, token, "/api/v1/environments/" + ENV + "/env-file");
             assertThat(served.status()).as(served.text()).isEqualTo(200);
             assertThat(disk).as("the env file on disk equals the served one").isEqualTo(served.body());
-            assertThat(served.header("X-Secret-Version")).isEqualTo("LTC_SECRET_KEY:" + currentVersion);
+            assertThat(served.header("X-Secret-Version"))
+                    .isEqualTo("LTC_SECRET_KEY:" + currentVersion + "," + OTHER + ":" + otherVersion);
             String after = secretOf(new String(disk, StandardCharsets.UTF_8));
+            String otherAfter = otherOf(new String(disk, StandardCharsets.UTF_8));
+            if ("COMPLETED".equals(otherStatus)) {
+                assertThat(otherAfter).as("the " + OTHER + " value on disk after completion is a new one")
+                        .isNotEqualTo(otherBefore);
+            } else {
+                assertThat(otherAfter).as("the " + OTHER + " value on disk is unchanged").isEqualTo(otherBefore);
+            }
             if (status.equals("ROLLED_BACK")) {
                 assertThat(after).as("the value on disk after a roll-back is the one before").isEqualTo(before);
             } else {
@@ -227,8 +274,10 @@ class RotationCrashIT {
             assertThat(verify.getBoolean("valid")).as(verify.prettify()).isTrue();
 
             System.out.printf("[crash-it] %s: at kill %s, after restart %s (version %d CURRENT), steps %s, "
-                            + "app restarts %d at kill / %d after, %d ms%n", point, statusAtKill, status, currentVersion,
-                    steps, restartsAtKill, restartCount(), (System.nanoTime() - t0) / 1_000_000);
+                            + "%s %s (version %d CURRENT), steps %s, app restarts %d at kill / %d after, %d ms%n",
+                    point, statusAtKill, status, currentVersion, steps, OTHER,
+                    otherStatus == null ? "not rotated" : otherStatus, otherVersion, otherSteps, restartsAtKill,
+                    restartCount(), (System.nanoTime() - t0) / 1_000_000);
         }
     }
 
@@ -355,6 +404,23 @@ class RotationCrashIT {
             }
             Thread.sleep(50);
         }
+    }
+
+    /** The one CURRENT version of a secret; asserts there is exactly one and no PENDING one. */
+    private static long currentVersionOf(ServiceProcess service, String token, String secret)
+            throws IOException, InterruptedException {
+        List<Map<String, Object>> versions = get(service, token,
+                "/api/v1/environments/" + ENV + "/secrets/" + secret + "/versions").json().getList("");
+        List<Map<String, Object>> current = versions.stream().filter(v -> "CURRENT".equals(v.get("state"))).toList();
+        assertThat(current).as(secret + " CURRENT versions: " + versions).hasSize(1);
+        assertThat(versions).as(secret + " versions").noneMatch(v -> "PENDING".equals(v.get("state")));
+        return ((Number) current.get(0).get("version")).longValue();
+    }
+
+    private static String otherOf(String envFile) {
+        Matcher m = OTHER_LINE.matcher(envFile);
+        assertThat(m.find()).as("an " + OTHER + " line in:\n" + envFile).isTrue();
+        return m.group(1);
     }
 
     private static String secretOf(String envFile) {

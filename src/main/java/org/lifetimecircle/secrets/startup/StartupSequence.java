@@ -29,6 +29,7 @@ import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
 import org.lifetimecircle.secrets.files.SecureFiles;
 import org.lifetimecircle.secrets.policy.PolicyException;
 import org.lifetimecircle.secrets.rotation.RotationStartup;
+import org.lifetimecircle.secrets.secret.SecretMetrics;
 
 /**
  * Brings the service up in an order that fails early and clearly: configuration, data directory,
@@ -50,12 +51,14 @@ public class StartupSequence {
     private final AuditWriter writer;
     private final AuditIntegrity integrity;
     private final RotationStartup rotations;
+    private final SecretMetrics secretMetrics;
     private volatile boolean started;
 
     StartupSequence(LtcSecretsConfig config, MasterKeys masterKeys, EnvironmentRegistry environments, Flyway flyway,
                     BootstrapAdmin bootstrap, InstallationKeys installationKeys, AuditWriter writer,
-                    AuditIntegrity integrity, RotationStartup rotations) {
+                    AuditIntegrity integrity, RotationStartup rotations, SecretMetrics secretMetrics) {
         this.rotations = rotations;
+        this.secretMetrics = secretMetrics;
         this.installationKeys = installationKeys;
         this.writer = writer;
         this.integrity = integrity;
@@ -81,6 +84,7 @@ public class StartupSequence {
                     startDetails(keysCreated, chain)));
             bootstrap.run();
             rotations.run();
+            secretMetrics.register();
         } catch (MasterKeyException | PolicyException | StartupRefusedException e) {
             LOG.errorf("ltc-secrets refused to start: %s", e.getMessage());
             throw new StartupRefusedException(e.getMessage());

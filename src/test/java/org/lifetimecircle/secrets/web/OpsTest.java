@@ -29,7 +29,11 @@ class OpsTest {
 
     @Test
     void metricsAndOpenApiAreServed() {
-        given().get("/q/metrics").then().statusCode(200).body(containsString("jvm_"));
+        given().get("/q/metrics").then().statusCode(200).body(containsString("jvm_"))
+                // The contract's per-secret gauges, one per environment and secret.
+                .body(containsString("ltc_secret_overdue{environment=\"prod\",secret=\"LTC_SECRET_KEY\"} 0.0"))
+                .body(containsString("ltc_secret_due_soon{environment=\"staging\",secret=\"LTC_SECRET_KEY\"}"))
+                .body(matchesPattern("(?s).*ltc_secret_age_seconds\\{environment=\"prod\",secret=\"LTC_SECRET_KEY\"\\} [0-9.E]+\n.*"));
         given().get("/q/openapi?format=json").then().statusCode(200)
                 .body(containsString("/api/v1/principals"))
                 .body(containsString("bearer"));

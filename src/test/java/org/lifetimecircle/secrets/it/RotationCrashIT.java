@@ -1,17 +1,13 @@
 package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.lifetimecircle.secrets.testing.BlackBoxHttp.get;
+import static org.lifetimecircle.secrets.testing.BlackBoxHttp.post;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.restassured.path.json.JsonPath;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.lifetimecircle.secrets.testing.FileModes;
+import org.lifetimecircle.secrets.testing.BlackBoxHttp.Reply;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
 /**
@@ -48,8 +45,6 @@ class RotationCrashIT {
     private static final String OTHER = "OTHER_KEY";
     private static final Pattern SECRET_LINE = Pattern.compile("(?m)^LTC_SECRET_KEY=([A-Za-z0-9_-]{64})$");
     private static final Pattern OTHER_LINE = Pattern.compile("(?m)^OTHER_KEY=(\\S+)$");
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Where in the rotation's journal the service is killed. */
     enum Point {
@@ -341,43 +336,6 @@ class RotationCrashIT {
     }
 
     // ---- API calls ---------------------------------------------------------------------------------
-
-    private record Reply(int status, byte[] body, HttpResponse<byte[]> response) {
-        String text() {
-            return new String(body, StandardCharsets.UTF_8);
-        }
-
-        JsonPath json() {
-            return JsonPath.from(text());
-        }
-
-        String header(String name) {
-            return response.headers().firstValue(name).orElse(null);
-        }
-    }
-
-    private static Reply get(ServiceProcess service, String token, String path) throws IOException, InterruptedException {
-        return send(HttpRequest.newBuilder(URI.create(service.baseUrl() + path)).GET(), token);
-    }
-
-    private static Reply post(ServiceProcess service, String token, String path, Object body)
-            throws IOException, InterruptedException {
-        String json;
-        try {
-            json = JSON.writeValueAsString(body);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(e);
-        }
-        return send(HttpRequest.newBuilder(URI.create(service.baseUrl() + path))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)), token);
-    }
-
-    private static Reply send(HttpRequest.Builder request, String token) throws IOException, InterruptedException {
-        HttpResponse<byte[]> r = HTTP.send(request.timeout(Duration.ofSeconds(10))
-                .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofByteArray());
-        return new Reply(r.statusCode(), r.body(), r);
-    }
 
     private static void grant(ServiceProcess service, String token, String permission)
             throws IOException, InterruptedException {

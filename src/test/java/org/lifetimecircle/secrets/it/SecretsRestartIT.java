@@ -1,15 +1,11 @@
 package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.lifetimecircle.secrets.testing.BlackBoxHttp.get;
+import static org.lifetimecircle.secrets.testing.BlackBoxHttp.post;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.restassured.path.json.JsonPath;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lifetimecircle.secrets.testing.FileModes;
 import org.lifetimecircle.secrets.testing.Processes;
+import org.lifetimecircle.secrets.testing.BlackBoxHttp.Reply;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
 /**
@@ -47,8 +44,6 @@ class SecretsRestartIT {
     private static final String HEADER = "# ltc-secrets env file: ";
     private static final Pattern SECRET_LINE = Pattern.compile("(?m)^LTC_SECRET_KEY=([A-Za-z0-9_-]{64})$");
     private static final Pattern ENV_LINE = Pattern.compile("[A-Z_][A-Z0-9_]*=[^\\n]*");
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path tmp;
@@ -341,47 +336,6 @@ class SecretsRestartIT {
     }
 
     // ---- API calls ---------------------------------------------------------------------------------
-
-    /** A finished exchange; the body as bytes so env files can be compared byte for byte. */
-    private record Reply(int status, byte[] body, HttpResponse<byte[]> response) {
-        String text() {
-            return new String(body, StandardCharsets.UTF_8);
-        }
-
-        JsonPath json() {
-            return JsonPath.from(text());
-        }
-
-        String header(String name) {
-            return response.headers().firstValue(name).orElse(null);
-        }
-    }
-
-    private static Reply get(ServiceProcess service, String token, String path) throws IOException, InterruptedException {
-        return send(service, HttpRequest.newBuilder(URI.create(service.baseUrl() + path)).GET(), token);
-    }
-
-    private static Reply post(ServiceProcess service, String token, String path, Object body)
-            throws IOException, InterruptedException {
-        return send(service, HttpRequest.newBuilder(URI.create(service.baseUrl() + path))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json(body))), token);
-    }
-
-    private static Reply send(ServiceProcess service, HttpRequest.Builder request, String token)
-            throws IOException, InterruptedException {
-        HttpResponse<byte[]> r = HTTP.send(request.timeout(Duration.ofSeconds(10))
-                .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofByteArray());
-        return new Reply(r.statusCode(), r.body(), r);
-    }
-
-    private static String json(Object body) {
-        try {
-            return JSON.writeValueAsString(body);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(e);
-        }
-    }
 
     private static void grant(ServiceProcess service, String token, String env, String permission)
             throws IOException, InterruptedException {

@@ -281,6 +281,23 @@ class AppRestartTest {
         assertThat(rotate().getString("status")).isEqualTo("COMPLETED");
     }
 
+    @Test
+    void badEmergencyRequestsAre400AndRevokeNothing() throws Exception {
+        Rotations.awaitIdle(token, ENV);
+        Map<Object, Object> before = states();
+        String file = Files.readString(envFile());
+        for (String body : List.of("{}", "{\"reason\":\"a\\nb\"}", "{\"reason\":\"leak\",\"incident\":\"../x\"}",
+                "{\"reason\":\"leak\",\"force\":true}", "{\"reason\":5}", "{\"reason\":")) {
+            as(token).contentType(ContentType.JSON).body(body)
+                    .post("/api/v1/environments/" + ENV + "/emergency-rotations").then().statusCode(400)
+                    .contentType("application/problem+json");
+        }
+        as(token).contentType(ContentType.JSON).body(Map.of("reason", "leak"))
+                .post("/api/v1/environments/nowhere/emergency-rotations").then().statusCode(403);
+        assertThat(states()).isEqualTo(before);
+        assertThat(Files.readString(envFile())).isEqualTo(file);
+    }
+
     private static void awaitAlert(int before, String kind) {
         Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
         while (ALERTS.size() <= before || ALERTS.stream().skip(before).noneMatch(a -> a.contains("\"" + kind + "\""))) {

@@ -9,6 +9,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -94,6 +95,64 @@ public class EnvFileService {
         }
     }
 
+    /**
+     * Writes {@code content} over whatever is at the target, a symbolic link included (replaced, never
+     * followed): for repairing a file this service wrote and someone changed. Never for automatic writes
+     * to a file this service may not own; those use {@link #write}.
+     */
+    public EnvFileWriter.WriteResult overwrite(EnvironmentPolicy policy, byte[] content) {
+        return writer.write(target(policy), content, policy.envFile().mode(), policy.envFile().group(), true);
+    }
+
+    /**
+     * How the file on disk differs from a regular file of this content hash and size at the policy's
+     * mode, owned by the service's user (and the policy's group): e.g. {@code "is missing"},
+     * {@code "has mode 0644, expected 0600"}; null if it does not.
+     */
+    public String problemWith(EnvironmentPolicy policy, String sha256, long bytes) {
+        Path file = target(policy);
+        try {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (a.isSymbolicLink()) {
+                return "is a symbolic link, not the file ltc-secrets wrote";
+            }
+            if (a.isDirectory()) {
+                return "is a directory, not the file ltc-secrets wrote";
+            }
+            return new OnDisk(sha256, bytes, policy.envFile().mode(),
+                    EnvFileWriter.lookUp(file, policy.envFile().group())).problemWith(file);
+        } catch (NoSuchFileException e) {
+            return "is missing";
+        } catch (IOException | EnvFileWriteException e) {
+            return "cannot be inspected (" + e.getClass().getSimpleName() + ")";
+        }
+    }
+
+    /**
+     * What is at the target now, as one line (type, mode, owner, size, content hash; a link's target):
+     * two drifts with the same description and the same observation are the same drift.
+     */
+    public String observed(EnvironmentPolicy policy) {
+        Path file = target(policy);
+        try {
+            Map<String, Object> a = Files.readAttributes(file, "unix:mode,uid,gid,size,isSymbolicLink,isRegularFile",
+                    LinkOption.NOFOLLOW_LINKS);
+            String meta = String.format("mode=%04o uid=%s gid=%s size=%s", (Integer) a.get("mode") & 07777,
+                    a.get("uid"), a.get("gid"), a.get("size"));
+            if (Boolean.TRUE.equals(a.get("isSymbolicLink"))) {
+                return "link " + meta + " to=" + Files.readSymbolicLink(file);
+            }
+            if (!Boolean.TRUE.equals(a.get("isRegularFile"))) {
+                return "other " + meta;
+            }
+            return "file " + meta + " sha256=" + sha256OnDisk(policy).orElse("unreadable");
+        } catch (NoSuchFileException e) {
+            return "missing";
+        } catch (IOException e) {
+            return "uninspectable " + e.getClass().getSimpleName();
+        }
+    }
+
     /** Removes temporary files a crash left beside the env file; for start-up. */
     public int removeLeftovers(EnvironmentPolicy policy) {
         Path file = target(policy);
@@ -126,6 +185,10 @@ public class EnvFileService {
         s.bytes = result.bytes();
         s.secretVersions = secretVersions;
         s.writtenAt = at;
+        // A file just written and checked is what was recorded: any earlier drift is over.
+        s.drift = null;
+        s.driftObserved = null;
+        s.driftSince = null;
     }
 
     /** {@code NAME:version,…} for headers, audit details and the write record. */

@@ -33,4 +33,15 @@ public class EnvFileStateEntity extends PanacheEntityBase {
 
     @Column(name = "written_at", nullable = false)
     public Instant writtenAt;
+
+    /** How the file on disk differs from this record, while it does (null otherwise). */
+    @Column(name = "drift")
+    public String drift;
+
+    /** What was on disk when the drift was recorded, to tell a new difference from a known one. */
+    @Column(name = "drift_observed")
+    public String driftObserved;
+
+    @Column(name = "drift_since")
+    public Instant driftSince;
 }

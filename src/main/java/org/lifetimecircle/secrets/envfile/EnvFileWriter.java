@@ -82,6 +82,15 @@ public final class EnvFileWriter {
      *     {@link EnvFileWriteException#replaced()} the previous file is untouched
      */
     public WriteResult write(Path target, byte[] content, FileMode mode, Optional<String> group) {
+        return write(target, content, mode, group, false);
+    }
+
+    /**
+     * {@link #write(Path, byte[], FileMode, Optional)}, except that with {@code replaceLink} a symbolic link at
+     * the target is replaced by the new file (the rename replaces the link itself; nothing is written through
+     * it). For repairing drift: a link someone put where this service's file was.
+     */
+    public WriteResult write(Path target, byte[] content, FileMode mode, Optional<String> group, boolean replaceLink) {
         Objects.requireNonNull(content, "content");
         Objects.requireNonNull(mode, "mode");
         if (group.isPresent() && mode != FileMode.M0640) {
@@ -89,7 +98,7 @@ public final class EnvFileWriter {
         }
         Path file = target.toAbsolutePath();
         Path dir = file.getParent();
-        refuseAnythingButARegularFile(file);
+        refuseAnythingButARegularFile(file, replaceLink);
         Optional<GroupPrincipal> owningGroup = lookUp(file, group);
         OnDisk expected = new OnDisk(EnvFileRenderer.sha256Hex(content), content.length, mode, owningGroup);
         try {
@@ -108,7 +117,7 @@ public final class EnvFileWriter {
             }
             // Again just before the rename, to report a link planted meanwhile; one planted even later is only
             // replaced by the rename (it renames the link itself), never written through.
-            refuseAnythingButARegularFile(file);
+            refuseAnythingButARegularFile(file, replaceLink);
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException | RuntimeException e) {
             deleteQuietly(temp, e);
@@ -185,7 +194,7 @@ public final class EnvFileWriter {
         }
     }
 
-    private static void refuseAnythingButARegularFile(Path file) {
+    private static void refuseAnythingButARegularFile(Path file, boolean linkAllowed) {
         BasicFileAttributes attributes;
         try {
             attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
@@ -195,6 +204,9 @@ public final class EnvFileWriter {
             throw new EnvFileWriteException(file, "cannot be inspected: " + describe(e), e);
         }
         if (attributes.isSymbolicLink()) {
+            if (linkAllowed) {
+                return;
+            }
             throw new EnvFileWriteException(file, "is a symbolic link; refusing to write through or over it");
         }
         if (attributes.isDirectory()) {
@@ -205,7 +217,7 @@ public final class EnvFileWriter {
         }
     }
 
-    private static Optional<GroupPrincipal> lookUp(Path file, Optional<String> group) {
+    static Optional<GroupPrincipal> lookUp(Path file, Optional<String> group) {
         if (group.isEmpty()) {
             return Optional.empty();
         }

@@ -43,7 +43,7 @@ record OnDisk(String sha256, long bytes, FileMode mode, Optional<GroupPrincipal>
             return "has group " + attributes.group().getName() + ", expected " + group.get().getName();
         }
         if (attributes.size() != bytes) {
-            return "has " + attributes.size() + " bytes, expected " + bytes;
+            return "has different content than was written (" + attributes.size() + " bytes, expected " + bytes + ")";
         }
         if (!sha256Of(file).equals(sha256)) {
             return "has different content than was written (SHA-256 differs)";

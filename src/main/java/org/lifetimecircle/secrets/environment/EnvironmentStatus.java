@@ -35,7 +35,9 @@ class EnvironmentStatus {
         EnvFileStateEntity last = files.lastWrite(p.environment()).orElse(null);
         EnvironmentViews.EnvFile envFile = new EnvironmentViews.EnvFile(p.envFile().path(), p.envFile().mode().octal(),
                 last == null ? null : last.writtenAt, last == null ? null : last.sha256,
-                last == null ? null : last.secretVersions, !files.absentOrOurs(p));
+                last == null ? null : last.secretVersions, !files.absentOrOurs(p),
+                last == null || last.drift == null ? null : "the file " + last.drift,
+                last == null ? null : last.driftSince);
         return new EnvironmentViews.Detail(p.environment(), List.copyOf(p.variables().keySet()), secrets, envFile);
     }
 

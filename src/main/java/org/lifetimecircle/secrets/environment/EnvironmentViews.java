@@ -32,8 +32,10 @@ final class EnvironmentViews {
     /**
      * Where the env file goes and what was last written there. {@code conflict}: a file this service
      * did not write is in its place and is left alone (preflight fails until it is removed or imported).
+     * {@code drift}: how the file on disk differs from what was last written, as the scheduler last saw it
+     * (null while it does not), and since when.
      */
     record EnvFile(String path, String mode, Instant lastWrittenAt, String sha256, String secretVersions,
-                   boolean conflict) {
+                   boolean conflict, String drift, Instant driftSince) {
     }
 }

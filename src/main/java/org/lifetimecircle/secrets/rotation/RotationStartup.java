@@ -10,7 +10,6 @@ import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.alert.Alerts;
@@ -180,6 +179,25 @@ public class RotationStartup {
 
     /** {@link #sync(EnvironmentPolicy)} recording {@code cause} and {@code actor} in the audit event. */
     public void sync(EnvironmentPolicy p, String cause, String actor) {
+        try {
+            writeCurrent(p, cause, actor, false);
+        } catch (EnvFileWriteException e) {
+            LOG.errorf("environment %s: cannot write the env file: %s", p.environment(), e.getMessage());
+        }
+    }
+
+    /**
+     * Rewrites the env file from the CURRENT versions even though it is not what this service wrote
+     * (drift repair): over changed content or mode, and over a link put in its place (the link is
+     * replaced, never followed). Audited as {@code envfile.write} with {@code cause}.
+     *
+     * @throws EnvFileWriteException if the file cannot be written (a directory in its place, say)
+     */
+    public void repair(EnvironmentPolicy p, String cause, String actor) {
+        writeCurrent(p, cause, actor, true);
+    }
+
+    private void writeCurrent(EnvironmentPolicy p, String cause, String actor, boolean repair) {
         ReentrantLock lock = files.lock(p.environment());
         lock.lock();
         try {
@@ -191,16 +209,18 @@ public class RotationStartup {
             byte[] content = EnvFileRenderer.render(p, values);
             try {
                 String sha = EnvFileRenderer.sha256Hex(content);
-                if (Optional.of(sha).equals(files.sha256OnDisk(p))) {
+                // Content, mode, owner and group: a policy's new mode is applied like new content.
+                String problem = files.problemWith(p, sha, content.length);
+                if (problem == null && !repair) {
                     return;
                 }
-                if (!files.absentOrOurs(p)) {
+                if (!repair && !files.absentOrOurs(p)) {
                     LOG.warnf("environment %s: %s exists and was not written by ltc-secrets; left alone. Remove it, "
                             + "or adopt its value with POST /api/v1/environments/%s/secrets/{name}/import",
                             p.environment(), files.target(p), p.environment());
                     return;
                 }
-                EnvFileWriter.WriteResult written = files.write(p, content);
+                EnvFileWriter.WriteResult written = repair ? files.overwrite(p, content) : files.write(p, content);
                 String secretVersions = EnvFileService.versions(values);
                 writer.submit(new Unit<>(() -> {
                     files.recordWrite(p, written, secretVersions, Clocks.now(clock));
@@ -211,13 +231,12 @@ public class RotationStartup {
                     d.put("sha256", written.sha256());
                     d.put("secretVersions", secretVersions);
                     d.put("cause", cause);
+                    d.put("before", problem == null ? "the file was as rendered" : "the file " + problem);
                     return new AuditDraft(actor, "envfile.write", p.environment(), null, Outcome.SUCCESS, null, null, d);
                 }, null));
             } finally {
                 Arrays.fill(content, (byte) 0);
             }
-        } catch (EnvFileWriteException e) {
-            LOG.errorf("environment %s: cannot write the env file: %s", p.environment(), e.getMessage());
         } finally {
             lock.unlock();
         }

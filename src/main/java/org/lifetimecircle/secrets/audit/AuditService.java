@@ -56,7 +56,7 @@ public class AuditService {
     }
 
     /** The details of a failed action: the problem code, never the exception's message. */
-    static Map<String, Object> failureDetails(RuntimeException e) {
+    public static Map<String, Object> failureDetails(RuntimeException e) {
         if (e instanceof ApiException api) {
             return Map.of("code", api.code().code(), "status", api.code().status());
         }

@@ -8,7 +8,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
+import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditService;
+import org.lifetimecircle.secrets.audit.AuditWriter;
+import org.lifetimecircle.secrets.audit.Outcome;
+import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.crypto.SecretGenerator;
 import org.lifetimecircle.secrets.crypto.SecretValue;
@@ -35,11 +39,13 @@ public class EmergencyService {
     private final RotationService service;
     private final RotationEngine engine;
     private final AuditService audit;
+    private final AuditWriter writer;
     private final EntityManager em;
     private final Clock clock;
 
     EmergencyService(RotationRepository rotations, SecretVersionRepository versions, RotationService service,
-                     RotationEngine engine, AuditService audit, EntityManager em, Clock clock) {
+                     RotationEngine engine, AuditService audit, AuditWriter writer, EntityManager em, Clock clock) {
+        this.writer = writer;
         this.rotations = rotations;
         this.versions = versions;
         this.service = service;
@@ -52,16 +58,31 @@ public class EmergencyService {
     public RotationEntity request(EnvironmentPolicy policy, Reason reason, String incident, String actor,
                                   String requestId) {
         RotationEntity r = audit.mutate("emergency.start", policy.environment(), incident,
-                () -> start(policy, reason, incident, actor),
-                row -> {
-                    Map<String, Object> d = new LinkedHashMap<>();
-                    d.put("rotationId", row.id);
-                    d.put("incident", row.incident);
-                    d.put("reason", row.reason);
-                    return d;
-                });
+                () -> start(policy, reason, incident, actor), EmergencyService::startDetails);
         engine.schedule(r.id, requestId);
         return r;
+    }
+
+    /**
+     * Starts the procedure on the service's own decision (the scheduler, for {@code whenOverdue} or
+     * {@code onDrift: emergency}), audited with {@code actor}. Refused (409) while one is running.
+     */
+    public RotationEntity requestAs(String actor, EnvironmentPolicy policy, Reason reason) {
+        AuditDraft base = new AuditDraft(actor, "emergency.start", policy.environment(), null, Outcome.SUCCESS,
+                null, null, Map.of());
+        RotationEntity r = writer.submit(new Unit<>(() -> start(policy, reason, null, actor),
+                row -> base.withOutcome(Outcome.SUCCESS, startDetails(row)),
+                e -> base.withOutcome(Outcome.FAILED, AuditService.failureDetails(e))));
+        engine.schedule(r.id, null);
+        return r;
+    }
+
+    private static Map<String, Object> startDetails(RotationEntity row) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("rotationId", row.id);
+        d.put("incident", row.incident);
+        d.put("reason", row.reason);
+        return d;
     }
 
     private RotationEntity start(EnvironmentPolicy policy, Reason reason, String incident, String actor) {

@@ -184,6 +184,8 @@ public class RotationEngine {
             markRunning(r, requestId, null);
             List<Step> steps = new ArrayList<>();
             boolean ok = false;
+            EnvFileWriter.WriteResult[] written = new EnvFileWriter.WriteResult[1];
+            String[] secretVersions = new String[1];
             if (policy == null) {
                 steps.add(step("write-env-file", "FAILED", "the environment is no longer in the policies"));
             } else {
@@ -192,8 +194,11 @@ public class RotationEngine {
                             currentValues.slots(r.environment))).orElseThrow();
                     byte[] content = EnvFileRenderer.render(policy, values);
                     try {
-                        EnvFileWriter.WriteResult written = files.write(policy, content);
-                        steps.add(step("write-env-file", "DONE", "sha256=" + written.sha256()));
+                        // Forceful on purpose: the leaked values are revoked and the file must carry the new
+                        // ones, even where a link was put in its place (replaced, never followed).
+                        written[0] = files.overwrite(policy, content);
+                        secretVersions[0] = EnvFileService.versions(values);
+                        steps.add(step("write-env-file", "DONE", "sha256=" + written[0].sha256()));
                         ok = true;
                     } finally {
                         Arrays.fill(content, (byte) 0);
@@ -216,6 +221,10 @@ public class RotationEngine {
                 Instant now = Clocks.now(clock);
                 RotationEntity row = rotations.findById(r.id);
                 steps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), s.at(), s.detail()).persist());
+                if (written[0] != null) {
+                    // What is on disk now, so drift checks compare with the emergency's file.
+                    files.recordWrite(policy, written[0], secretVersions[0], now);
+                }
                 revokedGrants[0] = grants.revokeAllOn(row.environment, row.requestedBy, row.requestedBy,
                         "emergency rotation " + row.id + " (incident " + row.incident + ")", now);
                 RotationStepEntity.of(row.id, "revoke-grants", "DONE", now, revokedGrants[0]
@@ -412,6 +421,13 @@ public class RotationEngine {
         } catch (AuditUnavailableException e) {
             LOG.errorf("rotation %s failed at %s and could not be recorded; it is recovered at the next start", r.id, step);
         }
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("rotationId", r.id);
+        details.put("secret", r.secret);
+        details.put("kind", r.kind.name());
+        details.put("failedStep", step);
+        alerts.raise("rotation.failed", r.environment, "rotation " + r.id + " of " + r.secret + " FAILED at " + step
+                + ": " + reason, details);
     }
 
     /** Rewrites the env file from the CURRENT versions; false (and logged) if that failed too. */

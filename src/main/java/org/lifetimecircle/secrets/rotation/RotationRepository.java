@@ -32,6 +32,21 @@ public class RotationRepository implements PanacheRepositoryBase<RotationEntity,
         return rows;
     }
 
+    /** Whether a SCHEDULED rotation away from this version was ever requested (the scheduler tries once). */
+    public boolean scheduledFrom(String environment, String secret, long fromVersion) {
+        return count("environment = ?1 and secret = ?2 and kind = ?3 and fromVersion = ?4", environment, secret,
+                RotationKind.SCHEDULED, fromVersion) > 0;
+    }
+
+    /** Finished rotations counted by environment, kind and status: {@code [environment, kind, status, count]}. */
+    public List<Object[]> finishedCounts() {
+        @SuppressWarnings("unchecked")
+        List<Object[]> rows = getEntityManager().createNativeQuery("select environment, kind, status, count(*) "
+                + "from rotation where status in ('COMPLETED', 'FAILED', 'ROLLED_BACK') "
+                + "group by environment, kind, status").getResultList();
+        return rows;
+    }
+
     /** Every PENDING or RUNNING rotation: what a crash left behind, at start. */
     public List<RotationEntity> unfinished() {
         return list("status in ?1 order by requestedAt", List.of(RotationStatus.PENDING, RotationStatus.RUNNING));

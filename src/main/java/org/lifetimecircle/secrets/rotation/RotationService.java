@@ -9,7 +9,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditService;
+import org.lifetimecircle.secrets.audit.AuditWriter;
+import org.lifetimecircle.secrets.audit.Outcome;
+import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.crypto.Randoms;
 import org.lifetimecircle.secrets.crypto.SecretGenerator;
@@ -37,11 +41,13 @@ public class RotationService {
     private final SecretVersionRepository versions;
     private final SecretStore store;
     private final AuditService audit;
+    private final AuditWriter writer;
     private final RotationEngine engine;
     private final Clock clock;
 
     RotationService(RotationRepository rotations, SecretVersionRepository versions, SecretStore store,
-                    AuditService audit, RotationEngine engine, Clock clock) {
+                    AuditService audit, AuditWriter writer, RotationEngine engine, Clock clock) {
+        this.writer = writer;
         this.rotations = rotations;
         this.versions = versions;
         this.store = store;
@@ -58,18 +64,36 @@ public class RotationService {
     public RotationEntity request(EnvironmentPolicy policy, SecretPolicy secret, RotationKind kind, Reason reason,
                                   Optional<SecretValue> imported, String actor, String requestId) {
         RotationEntity r = audit.mutate("rotation.request", policy.environment(), secret.name(),
-                () -> stage(policy, secret, kind, reason, imported, actor),
-                row -> {
-                    Map<String, Object> d = new LinkedHashMap<>();
-                    d.put("rotationId", row.id);
-                    d.put("kind", row.kind.name());
-                    d.put("fromVersion", row.fromVersion);
-                    d.put("toVersion", row.toVersion);
-                    d.put("reason", row.reason);
-                    return d;
-                });
+                () -> stage(policy, secret, kind, reason, imported, actor), RotationService::requestDetails);
         engine.schedule(r.id, requestId);
         return r;
+    }
+
+    /**
+     * Journals and starts a rotation the service decided on itself (the scheduler's SCHEDULED
+     * rotations): the same commit as {@link #request}, audited with {@code actor} instead of a caller.
+     * A refusal (another rotation running, say) is recorded as a FAILED event and thrown.
+     */
+    @Transactional(Transactional.TxType.NEVER)
+    public RotationEntity requestAs(String actor, EnvironmentPolicy policy, SecretPolicy secret, RotationKind kind,
+                                    Reason reason) {
+        AuditDraft base = new AuditDraft(actor, "rotation.request", policy.environment(), secret.name(),
+                Outcome.SUCCESS, null, null, Map.of());
+        RotationEntity r = writer.submit(new Unit<>(() -> stage(policy, secret, kind, reason, Optional.empty(), actor),
+                row -> base.withOutcome(Outcome.SUCCESS, requestDetails(row)),
+                e -> base.withOutcome(Outcome.FAILED, AuditService.failureDetails(e))));
+        engine.schedule(r.id, null);
+        return r;
+    }
+
+    static Map<String, Object> requestDetails(RotationEntity row) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("rotationId", row.id);
+        d.put("kind", row.kind.name());
+        d.put("fromVersion", row.fromVersion);
+        d.put("toVersion", row.toVersion);
+        d.put("reason", row.reason);
+        return d;
     }
 
     private RotationEntity stage(EnvironmentPolicy policy, SecretPolicy secret, RotationKind kind, Reason reason,

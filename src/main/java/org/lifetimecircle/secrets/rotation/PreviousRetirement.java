@@ -1,9 +1,7 @@
 package org.lifetimecircle.secrets.rotation;
 
 import io.quarkus.narayana.jta.QuarkusTransaction;
-import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,12 +17,12 @@ import org.lifetimecircle.secrets.policy.SecretPolicy;
 import org.lifetimecircle.secrets.secret.SecretVersionEntity;
 import org.lifetimecircle.secrets.secret.SecretVersionRepository;
 import org.lifetimecircle.secrets.secret.VersionState;
-import org.lifetimecircle.secrets.startup.StartupSequence;
 
 /**
  * Ends each PREVIOUS version's grace: once {@code previousGrace} has passed since it stopped being
  * CURRENT it becomes RETIRED with its ciphertext destroyed (audited {@code secret.retire}, actor
  * {@code scheduler}), and an env file that exported it under {@code exportPreviousAs} is rewritten.
+ * Called by the scheduler's run.
  */
 @ApplicationScoped
 public class PreviousRetirement {
@@ -35,24 +33,13 @@ public class PreviousRetirement {
     private final EnvironmentRegistry environments;
     private final AuditWriter writer;
     private final RotationStartup files;
-    private final StartupSequence startup;
-    private final Clock clock;
 
     PreviousRetirement(SecretVersionRepository versions, EnvironmentRegistry environments, AuditWriter writer,
-                       RotationStartup files, StartupSequence startup, Clock clock) {
+                       RotationStartup files) {
         this.versions = versions;
         this.environments = environments;
         this.writer = writer;
         this.files = files;
-        this.startup = startup;
-        this.clock = clock;
-    }
-
-    @Scheduled(every = "${ltc-secrets.scheduler.check-every:60s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void tick() {
-        if (startup.started()) {
-            retireExpired(clock.instant());
-        }
     }
 
     /** Retires every PREVIOUS version whose grace ended before {@code now}; returns how many. */

@@ -29,6 +29,7 @@ import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
 import org.lifetimecircle.secrets.files.SecureFiles;
 import org.lifetimecircle.secrets.policy.PolicyException;
 import org.lifetimecircle.secrets.rotation.RotationStartup;
+import org.lifetimecircle.secrets.scheduler.SchedulerMetrics;
 import org.lifetimecircle.secrets.secret.SecretMetrics;
 
 /**
@@ -52,11 +53,14 @@ public class StartupSequence {
     private final AuditIntegrity integrity;
     private final RotationStartup rotations;
     private final SecretMetrics secretMetrics;
+    private final SchedulerMetrics schedulerMetrics;
     private volatile boolean started;
 
     StartupSequence(LtcSecretsConfig config, MasterKeys masterKeys, EnvironmentRegistry environments, Flyway flyway,
                     BootstrapAdmin bootstrap, InstallationKeys installationKeys, AuditWriter writer,
-                    AuditIntegrity integrity, RotationStartup rotations, SecretMetrics secretMetrics) {
+                    AuditIntegrity integrity, RotationStartup rotations, SecretMetrics secretMetrics,
+                    SchedulerMetrics schedulerMetrics) {
+        this.schedulerMetrics = schedulerMetrics;
         this.rotations = rotations;
         this.secretMetrics = secretMetrics;
         this.installationKeys = installationKeys;
@@ -85,6 +89,7 @@ public class StartupSequence {
             bootstrap.run();
             rotations.run();
             secretMetrics.register();
+            schedulerMetrics.register();
         } catch (MasterKeyException | PolicyException | StartupRefusedException e) {
             LOG.errorf("ltc-secrets refused to start: %s", e.getMessage());
             throw new StartupRefusedException(e.getMessage());

@@ -21,9 +21,10 @@ class EnvironmentEndpointsTest {
     void listsOneEnvironmentPerPolicy() {
         as(adminToken()).get("/api/v1/environments").then()
                 .statusCode(200)
-                .body("name", contains("apptest", "prod", "staging"))
-                .body("[1].envFilePath", equalTo("/etc/lifetimecircle/prod.env"))
-                .body("[1].secrets", contains("LTC_SECRET_KEY"));
+                .body("name", contains("apptest", "drift-emergency", "drift-flag", "drift-repair", "due-emergency",
+                        "due-flag", "due-rotate", "prod", "staging"))
+                .body("[7].envFilePath", equalTo("/etc/lifetimecircle/prod.env"))
+                .body("[7].secrets", contains("LTC_SECRET_KEY"));
     }
 
     @Test

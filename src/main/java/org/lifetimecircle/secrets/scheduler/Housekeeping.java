@@ -1,0 +1,95 @@
+package org.lifetimecircle.secrets.scheduler;
+
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.rotation.PreviousRetirement;
+import org.lifetimecircle.secrets.startup.StartupSequence;
+
+/**
+ * The scheduler: every {@code ltc-secrets.scheduler.check-every} it records due-state changes and acts
+ * on overdue secrets, ends PREVIOUS versions' grace, checks env files for drift and records expired
+ * grants and tokens, in that order, at one instant from the injected {@link Clock}. Runs never overlap;
+ * a step that fails is logged and the others still run (the run then counts as failed in the metrics).
+ * Audit checkpoints are signed by their own schedule ({@code ltc-secrets.audit.checkpoint-every}).
+ */
+@ApplicationScoped
+public class Housekeeping {
+
+    /** The actor of everything the scheduler does. */
+    static final String SCHEDULER = "scheduler";
+
+    private static final Logger LOG = Logger.getLogger(Housekeeping.class);
+
+    /** What one run did, for tests and the debug log. */
+    public record Report(Instant at, int dueStateChanges, int retired, int drifts, int expiries, boolean success) {
+    }
+
+    private final DueStates dueStates;
+    private final PreviousRetirement retirement;
+    private final DriftCheck drift;
+    private final Expiries expiries;
+    private final SchedulerMetrics metrics;
+    private final StartupSequence startup;
+    private final Clock clock;
+    private final ReentrantLock running = new ReentrantLock();
+
+    Housekeeping(DueStates dueStates, PreviousRetirement retirement, DriftCheck drift, Expiries expiries,
+                 SchedulerMetrics metrics, StartupSequence startup, Clock clock) {
+        this.dueStates = dueStates;
+        this.retirement = retirement;
+        this.drift = drift;
+        this.expiries = expiries;
+        this.metrics = metrics;
+        this.startup = startup;
+        this.clock = clock;
+    }
+
+    @Scheduled(every = "${ltc-secrets.scheduler.check-every:60s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void tick() {
+        if (startup.started() && running.tryLock()) {
+            try {
+                runLocked(clock.instant());
+            } finally {
+                running.unlock();
+            }
+        }
+    }
+
+    /** One run at {@code now}; waits for a run in progress to finish first. */
+    public Report run(Instant now) {
+        running.lock();
+        try {
+            return runLocked(now);
+        } finally {
+            running.unlock();
+        }
+    }
+
+    private Report runLocked(Instant now) {
+        boolean[] ok = {true};
+        int changes = step("due states", ok, () -> dueStates.check(now));
+        int retired = step("retirement", ok, () -> retirement.retireExpired(now));
+        int drifts = step("drift check", ok, () -> drift.check(now));
+        int expired = step("expiries", ok, () -> expiries.record(now));
+        metrics.runFinished(now, ok[0]);
+        Report report = new Report(now, changes, retired, drifts, expired, ok[0]);
+        LOG.debugf("scheduler run: %s", report);
+        return report;
+    }
+
+    private static int step(String name, boolean[] ok, java.util.function.IntSupplier work) {
+        try {
+            return work.getAsInt();
+        } catch (RuntimeException e) {
+            ok[0] = false;
+            // Class name only: a message could carry a path or worse; the step says what failed.
+            LOG.errorf("scheduler: %s failed (%s); the other steps ran, the next run tries again", name,
+                    e.getClass().getSimpleName());
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package org.lifetimecircle.secrets.scheduler;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.EntityManager;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
+import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
+import org.lifetimecircle.secrets.rotation.RotationKind;
+import org.lifetimecircle.secrets.rotation.RotationRepository;
+
+/**
+ * What an SRE alerts on besides each secret's age (see {@code SecretMetrics}):
+ * {@code ltc_rotations_total{environment,kind,outcome}} (finished rotations, counted from the journal,
+ * so they survive restarts), {@code ltc_envfile_drift{environment}} (1 while the file differs from what
+ * was written), {@code ltc_envfile_drift_events_total{environment}}, and the scheduler's own
+ * {@code ltc_scheduler_last_success_timestamp_seconds} and {@code ltc_scheduler_runs_total{outcome}}.
+ */
+@ApplicationScoped
+public class SchedulerMetrics {
+
+    /** Finished rotation statuses, as the {@code outcome} label. */
+    private static final List<String> OUTCOMES = List.of("COMPLETED", "FAILED", "ROLLED_BACK");
+    /** How long one query's rotation counts serve a scrape's many series. */
+    private static final long COUNTS_TTL_MILLIS = 1000;
+
+    private final MeterRegistry registry;
+    private final EnvironmentRegistry environments;
+    private final RotationRepository rotations;
+    private final EntityManager em;
+    private final AtomicLong lastSuccessSeconds = new AtomicLong();
+    private final Map<String, Counter> driftEvents = new HashMap<>();
+    private volatile Counter successfulRuns;
+    private volatile Counter failedRuns;
+    private volatile Map<String, Long> counts = Map.of();
+    private volatile long countsAt;
+
+    SchedulerMetrics(MeterRegistry registry, EnvironmentRegistry environments, RotationRepository rotations,
+                     EntityManager em) {
+        this.registry = registry;
+        this.environments = environments;
+        this.rotations = rotations;
+        this.em = em;
+    }
+
+    /** Registers the meters; called once the schema exists and the policies are loaded. */
+    public synchronized void register() {
+        Gauge.builder("ltc_scheduler_last_success_timestamp_seconds", lastSuccessSeconds, AtomicLong::doubleValue)
+                .description("when the scheduler last completed a run without an error (Unix seconds; 0: never)")
+                .register(registry);
+        successfulRuns = Counter.builder("ltc_scheduler_runs").description("scheduler runs by outcome")
+                .tags("outcome", "success").register(registry);
+        failedRuns = Counter.builder("ltc_scheduler_runs").description("scheduler runs by outcome")
+                .tags("outcome", "failure").register(registry);
+        for (EnvironmentPolicy p : environments.all()) {
+            String env = p.environment();
+            for (RotationKind kind : RotationKind.values()) {
+                for (String outcome : OUTCOMES) {
+                    String key = env + "/" + kind.name() + "/" + outcome;
+                    FunctionCounter.builder("ltc_rotations", this, m -> m.count(key))
+                            .description("finished rotations by kind and outcome")
+                            .tags("environment", env, "kind", kind.name(), "outcome", outcome).register(registry);
+                }
+            }
+            Gauge.builder("ltc_envfile_drift", () -> drifting(env))
+                    .description("1 while the env file on disk is not what ltc-secrets wrote, else 0")
+                    .tags("environment", env).register(registry);
+            driftEvents.put(env, Counter.builder("ltc_envfile_drift_events")
+                    .description("drifts of the env file detected (each distinct difference once)")
+                    .tags("environment", env).register(registry));
+        }
+    }
+
+    void driftDetected(String environment) {
+        Counter c = driftEvents.get(environment);
+        if (c != null) {
+            c.increment();
+        }
+    }
+
+    void runFinished(Instant at, boolean success) {
+        if (success) {
+            lastSuccessSeconds.set(at.getEpochSecond());
+        }
+        Counter runs = success ? successfulRuns : failedRuns;
+        if (runs != null) { // null only before the start-up sequence registered the meters
+            runs.increment();
+        }
+    }
+
+    private double count(String key) {
+        long now = System.currentTimeMillis();
+        if (now - countsAt > COUNTS_TTL_MILLIS) {
+            Map<String, Long> fresh = new HashMap<>();
+            for (Object[] row : QuarkusTransaction.requiringNew().call(rotations::finishedCounts)) {
+                fresh.put(row[0] + "/" + row[1] + "/" + row[2], ((Number) row[3]).longValue());
+            }
+            counts = fresh;
+            countsAt = now;
+        }
+        return counts.getOrDefault(key, 0L);
+    }
+
+    private double drifting(String environment) {
+        List<?> rows = QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery(
+                "select 1 from env_file_state where environment = ?1 and drift is not null")
+                .setParameter(1, environment).getResultList());
+        return rows.isEmpty() ? 0 : 1;
+    }
+}

@@ -129,6 +129,38 @@ public class EnvFileService {
     }
 
     /**
+     * Why the file on disk is not a regular file at the policy's mode, owned by the service's user
+     * (and the policy's group), e.g. {@code "has mode 0644, expected 0600"}; null if it is. Content is
+     * not compared: that is {@link #problemWith}.
+     */
+    public String permissionProblem(EnvironmentPolicy policy) {
+        Path file = target(policy);
+        try {
+            java.nio.file.attribute.PosixFileAttributes a = Files.readAttributes(file,
+                    java.nio.file.attribute.PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!a.isRegularFile()) {
+                return a.isSymbolicLink() ? "is a symbolic link" : "is not a regular file";
+            }
+            int mode = (Integer) Files.getAttribute(file, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777;
+            if (mode != Integer.parseInt(policy.envFile().mode().octal(), 8)) {
+                return String.format("has mode %04o, expected %s", mode, policy.envFile().mode().octal());
+            }
+            long uid = ((Number) Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS)).longValue();
+            if (uid != EnvFileWriter.processUid()) {
+                return "is owned by " + a.owner().getName() + ", not by the service's user";
+            }
+            if (policy.envFile().group().isPresent() && !policy.envFile().group().get().equals(a.group().getName())) {
+                return "has group " + a.group().getName() + ", expected " + policy.envFile().group().get();
+            }
+            return null;
+        } catch (NoSuchFileException e) {
+            return "is missing";
+        } catch (IOException e) {
+            return "cannot be inspected (" + e.getClass().getSimpleName() + ")";
+        }
+    }
+
+    /**
      * What is at the target now, as one line (type, mode, owner, size, content hash; a link's target):
      * two drifts with the same description and the same observation are the same drift.
      */

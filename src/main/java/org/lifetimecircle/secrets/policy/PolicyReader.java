@@ -29,7 +29,8 @@ final class PolicyReader {
     private static final List<String> ENV_FILE = List.of("path", "mode", "group", "onDrift");
     private static final List<String> SECRET = List.of("length", "alphabet", "rotateEvery", "warnBefore",
             "previousGrace", "exportPreviousAs", "whenOverdue");
-    private static final List<String> APP = List.of("restartCommand", "healthUrl", "restartTimeout", "healthTimeout");
+    private static final List<String> APP = List.of("restartCommand", "healthUrl", "restartTimeout", "healthTimeout",
+            "user");
     private static final List<String> PATHS = List.of("data", "storage");
     private static final List<String> GRANTS = List.of("maxTtl");
 
@@ -205,7 +206,12 @@ final class PolicyReader {
                 .orElse(Rules.DEFAULT_RESTART_TIMEOUT);
         Duration healthTimeout = node.get("healthTimeout").map(PolicyReader::duration)
                 .orElse(Rules.DEFAULT_HEALTH_TIMEOUT);
-        return new AppPolicy(command, healthUrl, restartTimeout, healthTimeout);
+        Optional<String> user = node.get("user").map(u -> {
+            String name = u.text("must be a string naming the user the app runs as");
+            fail(u, Rules.userProblem(name));
+            return name;
+        });
+        return new AppPolicy(command, healthUrl, restartTimeout, healthTimeout, user);
     }
 
     private static PathsPolicy paths(PolicyNode node) {

@@ -120,6 +120,11 @@ final class Rules {
         return null;
     }
 
+    /** A user name as useradd accepts it (the same shape as a group name). */
+    static String userProblem(String user) {
+        return groupProblem(user);
+    }
+
     /** Absolute and already normalized, so the path we check is the path we write. */
     static String absolutePathProblem(String path) {
         if (path == null || path.isEmpty()) {

@@ -61,6 +61,20 @@ public class AppRestarter {
         }
     }
 
+    /** Asks the health URL once (2 s timeout): ok when it answers 200. For preflight. */
+    public Outcome probe(AppPolicy app) {
+        HttpRequest request = HttpRequest.newBuilder(app.healthUrl()).timeout(Duration.ofSeconds(2)).GET().build();
+        try {
+            int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+            return new Outcome(status == 200, "answered " + status);
+        } catch (IOException e) {
+            return new Outcome(false, "no answer (" + e.getClass().getSimpleName() + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Outcome(false, "interrupted");
+        }
+    }
+
     /** Polls the health URL until it answers 200 or {@code healthTimeout} has passed. */
     public Outcome awaitHealthy(AppPolicy app) {
         Instant deadline = Instant.now().plus(app.healthTimeout());

@@ -199,6 +199,8 @@ class AuthorizationMatrixTest {
                         () -> Call.to("/api/v1/environments/" + ENV + "/env-file/write")),
                 new Row("GET", "/api/v1/incidents", METADATA_READ, 200,
                         () -> Call.to("/api/v1/incidents")),
+                new Row("GET", "/api/v1/environments/{env}/preflight", METADATA_READ, 200,
+                        () -> Call.to("/api/v1/environments/" + ENV + "/preflight")),
                 // environment-scoped test-only probes (one per permission, independent of the endpoints above)
                 new Row("GET", "/api/v1/test-probe/{env}/rotate", SECRET_ROTATE, 200,
                         () -> Call.to("/api/v1/test-probe/" + ENV + "/rotate")),

@@ -41,8 +41,8 @@ class PolicyLoaderTest {
                 Duration.ofDays(90), Duration.ofDays(14), Duration.ofDays(7), Optional.empty(), OverdueAction.FLAG)),
                 prod.secrets());
         assertEquals(Optional.of(new AppPolicy(List.of("systemctl", "restart", "lifetimecircle-api"),
-                URI.create("http://127.0.0.1:8000/health"), Duration.ofSeconds(60), Duration.ofSeconds(30))),
-                prod.app());
+                URI.create("http://127.0.0.1:8000/health"), Duration.ofSeconds(60), Duration.ofSeconds(30),
+                Optional.of("lifetimecircle"))), prod.app());
         assertEquals(Optional.of(new PathsPolicy(Optional.of("/var/lib/lifetimecircle/data"),
                 Optional.of("/var/lib/lifetimecircle/storage"))), prod.paths());
 

@@ -423,8 +423,15 @@ class PolicyValidationTest {
 
     @Test
     void unknownAppFieldIsRefused() {
-        assertRefusedStartingWith(edit("healthTimeout: PT30S", "healthTimeout: PT30S\n  user: root"), "app.user",
+        assertRefusedStartingWith(edit("healthTimeout: PT30S", "healthTimeout: PT30S\n  owner: root"), "app.owner",
                 "unknown field");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"Root", "-app", "app user", "a/b", "\"\""})
+    void appUserWithAnInvalidNameIsRefused(String user) {
+        assertRefusedStartingWith(edit("healthTimeout: PT30S", "healthTimeout: PT30S\n  user: " + user), "app.user",
+                "must match");
     }
 
     // paths

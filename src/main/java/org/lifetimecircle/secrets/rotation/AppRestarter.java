@@ -32,7 +32,10 @@ public class AppRestarter {
     private static final Pattern SECRET_LIKE = Pattern.compile("[A-Za-z0-9_+/=.:-]{20,}");
     private static final Duration POLL = Duration.ofMillis(200);
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    // HTTP/1.1: the JDK client otherwise offers an h2c upgrade (Upgrade: h2c), which uvicorn 0.17
+    // answers with 400 — every health check failed and every rotation rolled back against it.
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
 
     public Outcome restart(AppPolicy app) {
         Process process;

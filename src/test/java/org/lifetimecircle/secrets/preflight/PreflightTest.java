@@ -45,6 +45,12 @@ class PreflightTest {
     static void hostLikeGoLive() throws Exception {
         app = HttpServer.create(new InetSocketAddress("127.0.0.1", TestDataDir.healthPort()), 0);
         app.createContext("/health", exchange -> {
+            // Like uvicorn 0.17: a request offering an h2c upgrade gets 400. The service must not offer it.
+            if (exchange.getRequestHeaders().containsKey("Upgrade")) {
+                exchange.sendResponseHeaders(400, -1);
+                exchange.close();
+                return;
+            }
             exchange.sendResponseHeaders(HEALTH.get(), -1);
             exchange.close();
         });

@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# restore.sh — restores an ltc-secrets backup made by backup.sh into an installed host (or root
+# prefix), and verifies it before and after it is put in place.
+#
+# Order of work, so that a bad backup never replaces a good database:
+#   1. refuse while the service appears to run (systemd says active, or a process has the database
+#      open), unless --force;
+#   2. the backup: SHA256SUMS must match every file it lists, and list the database and manifest;
+#   3. a copy is staged in the data directory, and the master key installed on this host
+#      (PREFIX/etc/ltc-secrets/master.key, put back from its offline copy BEFORE restoring) must be
+#      the one its ciphertexts need: its id (mk-…, a one-way hash; the key is read only to hash it,
+#      never printed or copied) must match;
+#   4. the staged copy is checked: PRAGMA integrity_check = ok, and the audit
+#      chain recomputed offline: the audit_event table is exported in the exact format of
+#      GET /api/v1/audit/export?format=jsonl (with the latest signed checkpoint in the format of
+#      GET /api/v1/audit/checkpoint) and tools/audit-verify checks every hash, the seq order and the
+#      Ed25519 checkpoint signature (with openssl); the head must equal the manifest's;
+#   5. the current database (with its -wal/-shm and bootstrap token) moves aside to
+#      <data-dir>/pre-restore-<time>-XXXX/, the staged copy is renamed into place as ltc-secrets.db,
+#      owner ltc-secrets, mode 0600, with no stale -wal/-shm beside it;
+#   6. the file in place is checked again (integrity_check, checksum).
+# Any failed check exits non-zero. Then start the service: it re-renders the env files from the
+# restored CURRENT versions (restart the app if they changed), and GET /api/v1/audit/verify should say
+# valid. Tokens are those of the backup (only their hashes are stored); if no admin token is at hand:
+# touch <data-dir>/bootstrap-admin.request before the start (README, "Lost every admin token?").
+# The policies are not restored unless --with-policies: git is their source, install.sh puts them in
+# place; a difference between the backup's and the installed ones is reported.
+#
+# Run as root. Needs: sqlite3, python3, openssl, coreutils, diffutils.
+set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+Usage: restore.sh [--root PREFIX] [--force] [--with-policies] [--public-key PEM] BACKUP_DIR
+
+Restore an ltc-secrets backup (from backup.sh) and verify it: checksums, master key id,
+PRAGMA integrity_check, and the audit hash chain recomputed offline with tools/audit-verify.
+
+  --root PREFIX     installation root (default /), prepared with install.sh --root PREFIX
+  --force           restore even though the service appears to be running
+  --with-policies   also put the backup's policies in PREFIX/etc/ltc-secrets/policies
+  --public-key PEM  pin the audit signing key recorded at go-live (tools/audit-verify --public-key)
+  -h, --help        this text
+
+Exit status: 0 restored and verified, 1 a check failed, 2 usage.
+EOF
+}
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PREFIX=/
+FORCE=0
+WITH_POLICIES=0
+PUBKEY=
+BACKUP=
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --root) PREFIX=${2:?--root needs a directory}; shift 2 ;;
+        --force) FORCE=1; shift ;;
+        --with-policies) WITH_POLICIES=1; shift ;;
+        --public-key) PUBKEY=${2:?--public-key needs a PEM file}; shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        -*) echo "restore.sh: unknown option: $1" >&2; usage >&2; exit 2 ;;
+        *) [[ -z $BACKUP ]] || { echo "restore.sh: only one BACKUP_DIR" >&2; exit 2; }; BACKUP=$1; shift ;;
+    esac
+done
+[[ -n $BACKUP ]] || { usage >&2; exit 2; }
+
+die() { echo "restore.sh: FAILED: $*" >&2; exit 1; }
+step() { echo "restore: $*"; }
+
+[[ $EUID -eq 0 ]] || die "run as root (it sets the database's owner)"
+[[ -d $PREFIX ]] || die "root prefix $PREFIX is not a directory"
+PREFIX=$(cd "$PREFIX" && pwd -P)
+R=${PREFIX%/}
+[[ -d $BACKUP ]] || die "$BACKUP is not a directory"
+BACKUP=$(cd "$BACKUP" && pwd -P)
+DATA=$R/var/lib/ltc-secrets
+DB=$DATA/ltc-secrets.db
+KEY=$R/etc/ltc-secrets/master.key
+DBTOOL=$HERE/ltc-secrets-db
+for tool in sqlite3 python3 openssl sha256sum diff; do
+    command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install sqlite3 python3 openssl)"
+done
+# The offline verifier: next to the repo's scripts (tools/), or where install.sh puts it.
+VERIFY=${LTC_AUDIT_VERIFY:-}
+for c in "$HERE/../tools/audit-verify" "$R/opt/ltc-secrets/tools/audit-verify" /opt/ltc-secrets/tools/audit-verify; do
+    if [[ -z $VERIFY && -f $c ]]; then VERIFY=$c; fi
+done
+[[ -n $VERIFY ]] || die "tools/audit-verify not found (install.sh installs it to /opt/ltc-secrets/tools)"
+[[ -d $DATA ]] || die "no data directory $DATA: run install.sh${R:+ --root $PREFIX} first"
+LTCS_UID=$(awk -F: '$1 == "ltc-secrets" { print $3; exit }' "$R/etc/passwd")
+LTCS_GID=$(awk -F: '$1 == "ltc-secrets" { print $4; exit }' "$R/etc/passwd")
+[[ -n $LTCS_UID && -n $LTCS_GID ]] || die "no ltc-secrets user in $R/etc/passwd: run install.sh first"
+
+# ---- 1. the service must not be running ---------------------------------------------------
+
+running=()
+if [[ -z $R && -d /run/systemd/system ]] && command -v systemctl >/dev/null \
+    && systemctl is-active --quiet ltc-secrets.service; then
+    running+=("systemd reports ltc-secrets.service active")
+fi
+# Any root: a process with the database open, or a JVM whose working directory is the data
+# directory (the unit's WorkingDirectory=; an idle service may have closed its pooled connections).
+# Files are compared by device and inode, not by name: a container's /var/lib/ltc-secrets is
+# another directory with the same name.
+service_pids() {
+    local data_id db_id='' f
+    data_id=$(stat -L -c '%d:%i' "$DATA")
+    [[ -e $DB ]] && db_id=$(stat -L -c '%d:%i' "$DB")
+    if [[ -n $db_id ]]; then
+        while IFS= read -r f; do
+            if [[ $(stat -L -c '%d:%i' "$f" 2>/dev/null) == "$db_id" ]]; then f=${f#/proc/}; echo "${f%%/*}"; fi
+        done < <(find /proc/[0-9]*/fd -maxdepth 1 -type l -lname '*/ltc-secrets.db' 2>/dev/null)
+    fi
+    for f in /proc/[0-9]*/exe; do
+        [[ $(readlink "$f" 2>/dev/null) == */java ]] || continue
+        f=${f%/exe}
+        if [[ $(stat -L -c '%d:%i' "$f/cwd" 2>/dev/null) == "$data_id" ]]; then echo "${f#/proc/}"; fi
+    done
+}
+holders=$(service_pids | sort -un | tr '\n' ' ')
+[[ -z $holders ]] || running+=("process(es) ${holders% } use $DATA (database open or working directory)")
+if [[ ${#running[@]} -gt 0 ]]; then
+    if [[ $FORCE -eq 1 ]]; then
+        echo "restore: WARNING: --force although ${running[*]}: restart the service right after; whatever it writes until then is lost" >&2
+    else
+        die "the service appears to be running (${running[*]}); stop it first (systemctl stop ltc-secrets) or pass --force"
+    fi
+fi
+if [[ ${#running[@]} -eq 0 ]]; then step "service not running"; else step "continuing although the service runs (--force)"; fi
+
+# ---- 2. the backup itself -----------------------------------------------------------------
+
+for f in SHA256SUMS manifest.json ltc-secrets.db; do
+    [[ -f $BACKUP/$f ]] || die "$BACKUP/$f missing: not a backup made by backup.sh"
+done
+for f in manifest.json ltc-secrets.db; do
+    grep -qE "^[0-9a-f]{64}  $f\$" "$BACKUP/SHA256SUMS" || die "SHA256SUMS does not list $f"
+done
+(cd "$BACKUP" && sha256sum --check --strict --quiet SHA256SUMS) || die "SHA256SUMS does not match the backup's files"
+unlisted=$(cd "$BACKUP" || exit 1
+    find . -type f ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort \
+        | comm -23 - <(sed -E 's/^[0-9a-f]{64}  //' SHA256SUMS | LC_ALL=C sort))
+[[ -z $unlisted ]] || echo "restore: WARNING: files not in SHA256SUMS are ignored: $(tr '\n' ' ' <<<"$unlisted")" >&2
+step "SHA256SUMS verified ($(wc -l <"$BACKUP/SHA256SUMS") files)"
+
+manifest() { python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v.get(k) if isinstance(v, dict) else None
+print("" if v is None else (",".join(map(str, v)) if isinstance(v, list) else v))' "$BACKUP/manifest.json" "$1"; }
+step "backup of $(manifest sourceHost) taken $(manifest createdAt), schema $(manifest schemaVersion), audit head seq $(manifest audit.headSeq)"
+
+# ---- 3. stage a copy; the master key must fit it ---------------------------------------------
+
+umask 077
+STAGE=$(mktemp -d "$DATA/.restore.XXXXXX")
+WORK=$(mktemp -d)
+cleanup() { rm -rf "$STAGE" "$WORK"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+cp "$BACKUP/ltc-secrets.db" "$STAGE/ltc-secrets.db"
+step "staged a copy in ${STAGE#"$R"}"
+
+# The master key on this host must open the staged copy (ids from the database itself, not the manifest).
+need=$(python3 -c 'import json, sys; print(",".join(json.load(sys.stdin)["masterKeyIds"]))' \
+    < <(python3 "$DBTOOL" facts "$STAGE/ltc-secrets.db"))
+if [[ -n $need ]]; then
+    [[ -f $KEY ]] || die "no master key at $KEY; the backup needs key $need: put its offline copy there first (root:root 0400)"
+    have=$(python3 "$DBTOOL" key-id "$KEY") || die "the master key at $KEY is malformed"
+    [[ ,$need, == *",$have,"* ]] || die "the master key at $KEY is $have; the backup's ciphertexts need $need: put that key's offline copy there first"
+    [[ $need != *,* ]] || echo "restore: WARNING: the backup has ciphertexts under several master keys ($need); only $have is installed" >&2
+    step "master key $have matches the backup"
+fi
+
+# ---- 4. check the staged copy before anything is replaced -------------------------------------
+
+# check_db FILE WHAT: integrity, then the audit chain recomputed offline; sets HEAD_SEQ/HEAD_HASH.
+check_db() {
+    local file=$1 what=$2 out
+    out=$(sqlite3 -readonly -bail "$file" 'PRAGMA integrity_check') || die "sqlite3 cannot read the $what"
+    [[ $out == ok ]] || die "PRAGMA integrity_check of the $what: $(head -c 500 <<<"$out")"
+    step "integrity_check of the $what: ok"
+    python3 "$DBTOOL" export-audit "$file" "$WORK/audit.jsonl" --checkpoint "$WORK/checkpoint.json" 2>/dev/null \
+        || die "cannot export the audit trail of the $what"
+    local args=(--format jsonl)
+    if [[ -f $WORK/checkpoint.json ]]; then
+        args+=(--checkpoint "$WORK/checkpoint.json")
+        [[ -z $PUBKEY ]] || args+=(--public-key "$PUBKEY")
+    elif [[ -n $PUBKEY ]]; then
+        die "--public-key given but the $what has no signed checkpoint to check it against"
+    fi
+    # audit-verify prints one line: OK (seq, head, checkpoint) or INVALID at seq N: reason.
+    if ! out=$(python3 "$VERIFY" "${args[@]}" "$WORK/audit.jsonl" 2>"$WORK/verify.err"); then
+        die "audit chain of the $what: ${out:-$(head -c 500 "$WORK/verify.err")}"
+    fi
+    step "audit chain of the $what: $out"
+    read -r HEAD_SEQ HEAD_HASH < <(python3 -c 'import json, sys
+a = json.load(sys.stdin)["audit"] or {}
+print(a.get("headSeq") or 0, a.get("headHash") or "-")' < <(python3 "$DBTOOL" facts "$file"))
+}
+
+check_db "$STAGE/ltc-secrets.db" "backup's database"
+[[ $HEAD_SEQ == "$(manifest audit.headSeq)" || ( $HEAD_SEQ == 0 && -z $(manifest audit.headSeq) ) ]] \
+    || die "audit head seq $HEAD_SEQ differs from the manifest's $(manifest audit.headSeq)"
+[[ $HEAD_HASH == "$(manifest audit.headHash)" || ( $HEAD_HASH == - && -z $(manifest audit.headHash) ) ]] \
+    || die "audit head hash differs from the manifest's"
+step "audit head matches the manifest (seq $HEAD_SEQ)"
+
+# ---- 5. put it in place -------------------------------------------------------------------
+
+chown "$LTCS_UID:$LTCS_GID" "$STAGE/ltc-secrets.db"
+chmod 0600 "$STAGE/ltc-secrets.db"
+rm -f "$STAGE/ltc-secrets.db-wal" "$STAGE/ltc-secrets.db-shm"
+ASIDE=
+for f in "$DB" "$DB-wal" "$DB-shm" "$DB-journal" "$DATA/bootstrap-admin.token"; do
+    [[ -e $f ]] || continue
+    [[ -n $ASIDE ]] || ASIDE=$(mktemp -d "$DATA/pre-restore-$(date -u +%Y%m%dT%H%M%SZ)-XXXX")
+    # The old database with its WAL, and the token file that belongs to it, stay together.
+    mv "$f" "$ASIDE/"
+done
+[[ -z $ASIDE ]] || step "previous database moved aside to ${ASIDE#"$R"}"
+if [[ -d $BACKUP/audit-archive ]]; then
+    if [[ -d $DATA/audit-archive ]]; then
+        [[ -n $ASIDE ]] || ASIDE=$(mktemp -d "$DATA/pre-restore-$(date -u +%Y%m%dT%H%M%SZ)-XXXX")
+        mv "$DATA/audit-archive" "$ASIDE/"
+    fi
+    cp -R "$BACKUP/audit-archive" "$DATA/audit-archive"
+    chown -R "$LTCS_UID:$LTCS_GID" "$DATA/audit-archive"
+    step "audit archives restored"
+fi
+mv "$STAGE/ltc-secrets.db" "$DB"
+rm -f "$DB-wal" "$DB-shm" "$DB-journal"
+sync "$DB" "$DATA" 2>/dev/null || true
+step "database restored to ${DB#"$R"} ($(stat -c '%u:%g %a' "$DB"))"
+
+# ---- 6. check what is in place --------------------------------------------------------------
+
+want=$(awk '$2 == "ltc-secrets.db" { print $1 }' "$BACKUP/SHA256SUMS")
+[[ $(sha256sum <"$DB" | cut -d' ' -f1) == "$want" ]] || die "the restored file's checksum differs from the backup's"
+out=$(sqlite3 -readonly -bail "$DB" 'PRAGMA integrity_check')
+[[ $out == ok ]] || die "PRAGMA integrity_check of the restored database: $(head -c 500 <<<"$out")"
+# A read-only open of a rollback-journal database leaves nothing behind; make sure of it.
+rm -f "$DB-wal" "$DB-shm"
+[[ $(stat -c '%u:%g %a' "$DB") == "$LTCS_UID:$LTCS_GID 600" ]] || die "owner/mode of $DB is not ltc-secrets 0600"
+step "restored database verified (checksum, integrity_check, owner ltc-secrets, mode 0600)"
+
+# ---- policies -------------------------------------------------------------------------------
+
+POL=$R/etc/ltc-secrets/policies
+if [[ -d $BACKUP/policies ]]; then
+    if [[ -d $POL ]] && diff -r -q "$BACKUP/policies" "$POL" >/dev/null 2>&1; then
+        step "installed policies equal the backup's"
+    elif [[ $WITH_POLICIES -eq 1 ]]; then
+        rm -rf "$POL.restore-new"
+        cp -R --no-preserve=mode,ownership "$BACKUP/policies" "$POL.restore-new"
+        chown -R 0:0 "$POL.restore-new"
+        find "$POL.restore-new" -type d -exec chmod 0755 {} +
+        find "$POL.restore-new" -type f -exec chmod 0644 {} +
+        if [[ -d $POL ]]; then rm -rf "$POL.pre-restore"; mv "$POL" "$POL.pre-restore"; fi
+        mv "$POL.restore-new" "$POL"
+        step "policies restored to ${POL#"$R"} (previous ones in ${POL#"$R"}.pre-restore)"
+    else
+        echo "restore: WARNING: installed policies differ from the backup's (pass --with-policies to restore them):" >&2
+        diff -r -q "$BACKUP/policies" "$POL" >&2 || true
+    fi
+fi
+
+secrets=$(python3 -c 'import json, sys
+print(", ".join("%s/%s v%s" % (s["environment"], s["secret"], s["currentVersion"]) for s in json.load(sys.stdin)["secrets"]))' \
+    < <(python3 "$DBTOOL" facts "$DB"))
+rm -f "$DB-wal" "$DB-shm"
+step "done. CURRENT versions: ${secrets:-none}"
+step "next: start the service${R:+ (root $PREFIX)}; it rewrites the env files from the restored versions; then check GET /api/v1/audit/verify"

@@ -77,6 +77,23 @@ public class EnvFileService {
         }
     }
 
+    /**
+     * The bytes of a regular file at the target (never through a link), or null if there is none or it
+     * cannot be read. For putting back a file someone else wrote when an import of its value fails;
+     * the caller zeroes the array.
+     */
+    public byte[] readExisting(EnvironmentPolicy policy) {
+        Path file = target(policy);
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            return null;
+        }
+        try (InputStream in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /** The SHA-256 of the file on disk, if it is a regular file we can read. */
     public Optional<String> sha256OnDisk(EnvironmentPolicy policy) {
         Path file = target(policy);

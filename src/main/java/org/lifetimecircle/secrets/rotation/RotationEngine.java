@@ -120,21 +120,25 @@ public class RotationEngine {
         }
         ReentrantLock lock = files.lock(r.environment);
         lock.lock();
+        byte[] original = null;
         try {
             // Pre-empted by an emergency while waiting for the lock?
             if (read(() -> rotations.findById(rotationId)).status.finished()) {
                 return;
             }
             if (policy == null || !policy.secrets().containsKey(r.secret)) {
-                fail(r, requestId, "policy", "the environment or secret is no longer in the policies", null);
+                fail(r, requestId, "policy", "the environment or secret is no longer in the policies", null, null);
                 return;
             }
             if (r.kind != RotationKind.IMPORT && !files.absentOrOurs(policy)) {
                 // Only an import adopts a file someone else put there (its value is the one imported).
                 fail(r, requestId, "write-env-file", "the file at " + policy.envFile().path()
-                        + " was not written by ltc-secrets; remove it, or import its value", null);
+                        + " was not written by ltc-secrets; remove it, or import its value", null, null);
                 return;
             }
+            // An import adopts the value of a file someone else wrote: if it does not go through, that
+            // file (and so the value) must come back, not a file of the old CURRENT version.
+            original = r.kind == RotationKind.IMPORT && !files.absentOrOurs(policy) ? files.readExisting(policy) : null;
             Instant promotedAt = Clocks.now(clock);
             markRunning(r, requestId, promotedAt);
             // Read after markRunning committed the promotion time, so the header renders it.
@@ -144,7 +148,7 @@ public class RotationEngine {
             try {
                 written = files.write(policy, content);
             } catch (EnvFileWriteException e) {
-                fail(r, requestId, "write-env-file", e.getMessage(), e.replaced() ? policy : null);
+                fail(r, requestId, "write-env-file", e.getMessage(), e.replaced() ? policy : null, original);
                 return;
             } finally {
                 Arrays.fill(content, (byte) 0);
@@ -162,12 +166,15 @@ public class RotationEngine {
                     appSteps.add(step("health-check", "SKIPPED", "the restart failed"));
                 }
                 if (appSteps.stream().anyMatch(step -> step.status().equals("FAILED"))) {
-                    rollBack(r, requestId, policy, written, appSteps);
+                    rollBack(r, requestId, policy, appSteps, original);
                     return;
                 }
             }
             promote(r, requestId, policy, written, EnvFileService.versions(values), appSteps);
         } finally {
+            if (original != null) {
+                Arrays.fill(original, (byte) 0);
+            }
             lock.unlock();
         }
     }
@@ -267,12 +274,13 @@ public class RotationEngine {
      * The app did not come back healthy with the new file: put the CURRENT version's file back,
      * restart again, and end ROLLED_BACK with the staged version retired. Alerts either way.
      */
-    private void rollBack(RotationEntity r, String requestId, EnvironmentPolicy policy,
-                          EnvFileWriter.WriteResult written, List<Step> appSteps) {
+    private void rollBack(RotationEntity r, String requestId, EnvironmentPolicy policy, List<Step> appSteps,
+                          byte[] original) {
         List<Step> steps = new ArrayList<>(appSteps);
-        boolean restored = restoreFile(policy);
-        steps.add(step("restore-env-file", restored ? "DONE" : "FAILED",
-                restored ? "the CURRENT version's file is back" : "could not rewrite the file; see the log"));
+        boolean restored = restoreFile(policy, original);
+        steps.add(step("restore-env-file", restored ? "DONE" : "FAILED", !restored ? "could not rewrite the file; see the log"
+                : original != null ? "the file that was there before the import is back"
+                : "the CURRENT version's file is back"));
         AppRestarter.Outcome again = restarter.restart(policy.app().get());
         steps.add(step("restart-after-rollback", again.ok() ? "DONE" : "FAILED", again.detail()));
         if (again.ok()) {
@@ -400,9 +408,10 @@ public class RotationEngine {
      * Ends the rotation FAILED with its staged version retired. {@code restore} is set when the env
      * file was already replaced: then the file is rewritten from the CURRENT version first.
      */
-    private void fail(RotationEntity r, String requestId, String step, String reason, EnvironmentPolicy restore) {
+    private void fail(RotationEntity r, String requestId, String step, String reason, EnvironmentPolicy restore,
+                      byte[] original) {
         if (restore != null) {
-            restoreFile(restore);
+            restoreFile(restore, original);
         }
         try {
             writer.submit(new Unit<>(() -> {
@@ -430,8 +439,22 @@ public class RotationEngine {
                 + ": " + reason, details);
     }
 
-    /** Rewrites the env file from the CURRENT versions; false (and logged) if that failed too. */
-    boolean restoreFile(EnvironmentPolicy policy) {
+    /**
+     * Puts the file back as it was before the rotation: {@code original} if the rotation replaced a
+     * file someone else wrote (an import), else rendered from the CURRENT versions. False (and logged)
+     * if that failed too.
+     */
+    boolean restoreFile(EnvironmentPolicy policy, byte[] original) {
+        if (original != null) {
+            try {
+                files.write(policy, original);
+                return true;
+            } catch (RuntimeException e) {
+                LOG.errorf("environment %s: could not put back the file the import replaced (%s)",
+                        policy.environment(), e.getClass().getSimpleName());
+                return false;
+            }
+        }
         try {
             Map<String, SecretValues> values = read(() -> currentValues.values(policy,
                     currentValues.slots(policy.environment())).orElseThrow());

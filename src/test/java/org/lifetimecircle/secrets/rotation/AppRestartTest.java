@@ -3,6 +3,7 @@ package org.lifetimecircle.secrets.rotation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.lifetimecircle.secrets.testing.Api.adminToken;
 import static org.lifetimecircle.secrets.testing.Api.as;
+import static org.hamcrest.Matchers.equalTo;
 
 import com.sun.net.httpserver.HttpServer;
 import io.quarkus.test.common.WithTestResource;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.lifetimecircle.secrets.testing.Api;
+import org.lifetimecircle.secrets.testing.FileModes;
 import org.lifetimecircle.secrets.testing.Rotations;
 import org.lifetimecircle.secrets.testing.TestDataDir;
 
@@ -149,6 +151,35 @@ class AppRestartTest {
                 .containsEntry("version", r.getInt("toVersion"));
         assertThat(versions).extracting(v -> v.get("state")).containsOnlyOnce("CURRENT");
         awaitAlert(alerts, "rotation.rolled-back");
+    }
+
+    @Test
+    void aFailedImportPutsBackTheFileItsValueCameFromNotAGeneratedOne() throws Exception {
+        // Go-live: the app already runs with a hand-made file; its key is imported, and the app does
+        // not come back healthy. The hand-made file (and its key) must be back, byte for byte.
+        Rotations.awaitIdle(token, ENV);
+        String key = "handMadeKey_" + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQR";
+        String handMade = "# written by the ops team\nLTC_ENV=apptest\nLTC_SECRET_KEY=" + key + "\n";
+        Files.delete(envFile());
+        Files.writeString(envFile(), handMade);
+        try {
+            HEALTH_STATUS.set(503);
+            String id = as(token).contentType(ContentType.JSON).body(Map.of("value", key, "reason", "adopt the key"))
+                    .post("/api/v1/environments/" + ENV + "/secrets/" + SECRET + "/import").then().statusCode(202)
+                    .extract().path("id");
+            JsonPath r = Rotations.awaitFinished(token, id);
+            assertThat(r.getString("status")).isEqualTo("ROLLED_BACK");
+            assertThat(step(r, "restore-env-file", "detail")).contains("before the import");
+            assertThat(Files.readString(envFile())).isEqualTo(handMade);
+            assertThat(FileModes.stat(envFile())).isEqualTo("600");
+            // Still someone else's file: reported as a conflict until it is imported or removed.
+            as(token).get("/api/v1/environments/" + ENV).then().statusCode(200).body("envFile.conflict", equalTo(true));
+        } finally {
+            // Back to a file this service wrote, as the other tests expect.
+            Files.delete(envFile());
+            HEALTH_STATUS.set(200);
+            assertThat(Rotations.rotateAndWait(token, ENV, SECRET).getString("status")).isEqualTo("COMPLETED");
+        }
     }
 
     @Test

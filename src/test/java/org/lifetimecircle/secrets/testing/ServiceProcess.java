@@ -2,7 +2,6 @@ package org.lifetimecircle.secrets.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The packaged jar ({@code target/quarkus-app/quarkus-run.jar}) run as a real process, the way the
@@ -26,15 +27,19 @@ public final class ServiceProcess implements AutoCloseable {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+    /** Quarkus's start line; the port is read from it because the service binds port 0 itself. */
+    private static final Pattern LISTENING = Pattern.compile("Listening on: http://127\\.0\\.0\\.1:(\\d+)");
+
     private final Process process;
     private final Path log;
-    private final int port;
+    private final long logOffset;
     private final long startedNanos;
+    private volatile int port;
 
-    private ServiceProcess(Process process, Path log, int port, long startedNanos) {
+    private ServiceProcess(Process process, Path log, long logOffset, long startedNanos) {
         this.process = process;
         this.log = log;
-        this.port = port;
+        this.logOffset = logOffset;
         this.startedNanos = startedNanos;
     }
 
@@ -80,7 +85,6 @@ public final class ServiceProcess implements AutoCloseable {
 
         public ServiceProcess start() {
             try {
-                int port = freePort();
                 Path jar = Path.of(System.getProperty("quarkus.app.dir", "target/quarkus-app"), "quarkus-run.jar")
                         .toAbsolutePath();
                 if (!Files.exists(jar)) {
@@ -90,7 +94,9 @@ public final class ServiceProcess implements AutoCloseable {
                 cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
                 cmd.addAll(jvmFlags);
                 cmd.add("-Dquarkus.profile=" + profile);
-                cmd.add("-Dquarkus.http.port=" + port);
+                // Port 0: the service binds a free port itself. Picking one here and passing it on
+                // raced with other processes on a shared machine ("port in use" at start).
+                cmd.add("-Dquarkus.http.port=0");
                 properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
                 cmd.add("-jar");
                 cmd.add(jar.toString());
@@ -101,8 +107,9 @@ public final class ServiceProcess implements AutoCloseable {
                 if (workingDir != null) {
                     pb.directory(workingDir.toFile());
                 }
+                long offset = Files.exists(logFile) ? Files.size(logFile) : 0;
                 long t0 = System.nanoTime();
-                return new ServiceProcess(pb.start(), logFile, port, t0);
+                return new ServiceProcess(pb.start(), logFile, offset, t0);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -114,10 +121,27 @@ public final class ServiceProcess implements AutoCloseable {
     }
 
     public String baseUrl() {
-        return "http://127.0.0.1:" + port;
+        return "http://127.0.0.1:" + port();
     }
 
+    /** The port this process listens on, from its start line; fails if it has not started listening. */
     public int port() {
+        int p = listeningPort();
+        if (p == 0) {
+            throw new IllegalStateException("the service has not started listening yet");
+        }
+        return p;
+    }
+
+    private int listeningPort() {
+        if (port == 0) {
+            // Only this start's part of the log: a log file may be appended to by several starts.
+            String out = output();
+            Matcher m = LISTENING.matcher(out.substring((int) Math.min(logOffset, out.length())));
+            if (m.find()) {
+                port = Integer.parseInt(m.group(1));
+            }
+        }
         return port;
     }
 
@@ -156,6 +180,9 @@ public final class ServiceProcess implements AutoCloseable {
 
     /** A GET, optionally with a bearer token; empty if the service does not answer. */
     public Optional<HttpResponse<String>> get(String path, String token) {
+        if (listeningPort() == 0) {
+            return Optional.empty();
+        }
         try {
             HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(5));
             if (token != null) {
@@ -209,12 +236,6 @@ public final class ServiceProcess implements AutoCloseable {
     public void close() {
         if (process.isAlive()) {
             kill();
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 

@@ -91,6 +91,7 @@ public class PrincipalResource {
 
     @POST
     @Path("/principals/{name}/tokens")
+    @Consumes(MediaType.APPLICATION_JSON)
     @Audited("token.create")
     @Requires(Permission.PRINCIPAL_MANAGE)
     @Operation(summary = "Issue a token; the response is the only time it is shown")

@@ -78,8 +78,14 @@ public class AuditResource {
         if (!fmt.equals("jsonl") && !fmt.equals("csv")) {
             throw ApiException.invalid("query parameter 'format' must be jsonl or csv");
         }
-        String fromTime = QueryParams.instant("from", from).map(ChainHash::time).orElse("");
-        String toTime = QueryParams.instant("to", to).map(ChainHash::time).orElse("\uffff");
+        java.util.Optional<java.time.Instant> fromAt = QueryParams.instant("from", from);
+        java.util.Optional<java.time.Instant> toAt = QueryParams.instant("to", to);
+        if (fromAt.isPresent() && toAt.isPresent() && !fromAt.get().isBefore(toAt.get())) {
+            // An empty export of an inverted range would look like "nothing happened": refuse it.
+            throw ApiException.invalid("'from' must be before 'to'");
+        }
+        String fromTime = fromAt.map(ChainHash::time).orElse("");
+        String toTime = toAt.map(ChainHash::time).orElse("\uffff");
         AuditReader.Export export = reader.openExport(fromTime, toTime);
         try {
             Map<String, Object> details = new LinkedHashMap<>();

@@ -84,6 +84,27 @@ class BadInputTest {
     }
 
     @Test
+    void aTokenRequestThatIsNotJsonIsUnsupportedNotAServerError() {
+        // Found by FuzzTest: without @Consumes this was a 500 (the text was "converted" to the record).
+        as(adminToken()).contentType("text/plain").body("{\"ttl\":\"PT1H\"}")
+                .post("/api/v1/principals/bootstrap-admin/tokens").then().statusCode(415)
+                .contentType("application/problem+json");
+    }
+
+    @Test
+    void aTokenRequestWithoutABodyGetsTheDefaultLifetime() {
+        // `curl -X POST …/tokens` sends neither a body nor a content type: still the documented default.
+        as(adminToken()).post("/api/v1/principals/bootstrap-admin/tokens").then().statusCode(201);
+    }
+
+    @Test
+    void anInvertedExportRangeIsRefused() {
+        // Found by FuzzTest: an empty export of an impossible range looked like "nothing happened".
+        as(adminToken()).queryParam("from", "2026-01-02T00:00:00Z").queryParam("to", "2026-01-01T00:00:00Z")
+                .get("/api/v1/audit/export").then().statusCode(400).body("code", equalTo("invalid-request"));
+    }
+
+    @Test
     void unknownPathIsNotFoundProblem() {
         problem(as(adminToken()).get("/api/v1/no-such-thing").then(), 404, "not-found");
         problem(given().get("/nothing-here").then(), 404, "not-found");

@@ -31,11 +31,11 @@ public class AuthFilter {
 
     private final TokenService tokens;
     private final CallerContext callerContext;
-    private final GrantRepository grants;
+    private final AccessLookups grants;
     private final AuditContext audit;
     private final Clock clock;
 
-    AuthFilter(TokenService tokens, CallerContext callerContext, GrantRepository grants, AuditContext audit,
+    AuthFilter(TokenService tokens, CallerContext callerContext, AccessLookups grants, AuditContext audit,
                Clock clock) {
         this.tokens = tokens;
         this.callerContext = callerContext;

@@ -8,24 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Grants by id, by the (principal, environment, permission) triple, and filtered for listings. */
+/** Grants by id and filtered for listings; the per-request grant check is {@link AccessLookups#activeGrantId}. */
 @ApplicationScoped
 public class GrantRepository implements PanacheRepositoryBase<GrantEntity, String> {
-
-    /**
-     * The id of an active grant for the triple at {@code now}. Runs on every environment-scoped
-     * request, straight from the database, so a revocation or expiry counts from the next request.
-     */
-    public Optional<String> activeGrantId(long principalId, String environment, Permission permission, Instant now) {
-        return getEntityManager().createQuery("select g.id from GrantEntity g where g.principal.id = :p "
-                        + "and g.environment = :e and g.permission = :perm and g.revokedAt is null and g.expiresAt > :now "
-                        + "order by g.expiresAt desc", String.class)
-                .setParameter("p", principalId).setParameter("e", environment).setParameter("perm", permission)
-                .setParameter("now", now).setMaxResults(1)
-                // A list, not getResultStream(): an unclosed stream keeps its JDBC connection until the
-                // request ends, and a request then waiting on the audit writer starves the pool.
-                .getResultList().stream().findFirst();
-    }
 
     public Optional<GrantEntity> findWithPrincipal(String id) {
         return find("from GrantEntity g join fetch g.principal where g.id = ?1", id).firstResultOptional();

@@ -4,16 +4,10 @@ import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 
 /** API tokens by id and by principal. */
 @ApplicationScoped
 public class TokenRepository implements PanacheRepositoryBase<TokenEntity, String> {
-
-    /** The token with its principal, in one query: this runs on every authenticated request. */
-    public Optional<TokenEntity> findWithPrincipal(String id) {
-        return find("from TokenEntity t join fetch t.principal where t.id = ?1", id).firstResultOptional();
-    }
 
     public List<TokenEntity> activeOf(PrincipalEntity principal, Instant now) {
         return list("principal = ?1 and revokedAt is null and (expiresAt is null or expiresAt > ?2)", principal, now);

@@ -19,14 +19,16 @@ import org.lifetimecircle.secrets.web.ApiException;
 public class TokenService {
 
     private final TokenRepository tokens;
+    private final AccessLookups lookups;
     private final PrincipalRepository principals;
     private final AuditService audit;
     private final LtcSecretsConfig config;
     private final Clock clock;
 
-    TokenService(TokenRepository tokens, PrincipalRepository principals, AuditService audit, LtcSecretsConfig config,
-                 Clock clock) {
+    TokenService(TokenRepository tokens, AccessLookups lookups, PrincipalRepository principals, AuditService audit,
+                 LtcSecretsConfig config, Clock clock) {
         this.tokens = tokens;
+        this.lookups = lookups;
         this.principals = principals;
         this.audit = audit;
         this.config = config;
@@ -90,15 +92,15 @@ public class TokenService {
         if (id.isEmpty()) {
             return Optional.empty();
         }
-        Optional<TokenEntity> found = tokens.findWithPrincipal(id.get());
+        Optional<AccessLookups.TokenRow> found = lookups.token(id.get());
         if (found.isEmpty()) {
             return Optional.empty();
         }
-        TokenEntity t = found.get();
-        if (!TokenCodec.matches(presented, t.tokenHash) || !t.activeAt(clock.instant()) || !t.principal.enabled()) {
+        AccessLookups.TokenRow t = found.get();
+        if (!TokenCodec.matches(presented, t.hash()) || !t.activeAt(clock.instant()) || !t.principalEnabled()) {
             return Optional.empty();
         }
-        return Optional.of(new Caller(t.principal.id, t.principal.name, t.principal.role, t.id));
+        return Optional.of(new Caller(t.principalId(), t.principal(), t.role(), id.get()));
     }
 
     /** Revokes a token, audited; revoking a revoked token again changes nothing. */

@@ -1,6 +1,5 @@
 package org.lifetimecircle.secrets.envfile;
 
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.util.Arrays;
@@ -44,8 +43,8 @@ public class EnvFileWrites {
 
     /** The env file as it is (or would be) on disk: byte for byte what a write would put there. */
     public Rendered render(EnvironmentPolicy policy) {
-        Map<String, SecretValues> values = QuarkusTransaction.requiringNew().call(() ->
-                currentValues.values(policy, currentValues.slots(policy.environment())))
+        // No transaction: one autocommit statement reads a consistent set of rows (see readableSlots).
+        Map<String, SecretValues> values = currentValues.values(policy, currentValues.readableSlots(policy.environment()))
                 .orElseThrow(() -> ApiException.conflict("environment '" + policy.environment()
                         + "' has a secret without a CURRENT version yet"));
         byte[] content = EnvFileRenderer.render(policy, values);

@@ -1,7 +1,13 @@
 package org.lifetimecircle.secrets.secret;
 
+import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,11 +25,16 @@ public class CurrentValues {
     public record Slot(SecretVersionEntity current, SecretVersionEntity previous) {
     }
 
+    private static final String READABLE = "select secret, version, state, ciphertext, promoted_at from secret_version "
+            + "where environment = ? and state in ('CURRENT', 'PREVIOUS')";
+
     private final EntityManager em;
+    private final AgroalDataSource dataSource;
     private final SecretStore store;
 
-    CurrentValues(EntityManager em, SecretStore store) {
+    CurrentValues(EntityManager em, AgroalDataSource dataSource, SecretStore store) {
         this.em = em;
+        this.dataSource = dataSource;
         this.store = store;
     }
 
@@ -32,11 +43,46 @@ public class CurrentValues {
      * commits meanwhile is seen entirely or not at all.
      */
     public Map<String, Slot> slots(String environment) {
+        // Two scalar parameters, not "in ?2": a list parameter keeps Hibernate from caching the SQL translation.
         List<SecretVersionEntity> rows = em.createQuery("from SecretVersionEntity v where v.environment = ?1 "
-                        + "and v.state in ?2", SecretVersionEntity.class)
+                        + "and (v.state = ?2 or v.state = ?3)", SecretVersionEntity.class)
                 .setParameter(1, environment)
-                .setParameter(2, List.of(VersionState.CURRENT, VersionState.PREVIOUS))
+                .setParameter(2, VersionState.CURRENT)
+                .setParameter(3, VersionState.PREVIOUS)
                 .getResultList();
+        return bySecret(rows);
+    }
+
+    /**
+     * The same as {@link #slots}, read with plain JDBC on an autocommit connection (one statement, so
+     * just as consistent) into detached rows that hold only what rendering needs: for serving the env
+     * file on every fetch without a transaction or a Hibernate session. Never for code that changes the
+     * rows, nor inside a writer unit (it would not see the unit's own changes).
+     */
+    public Map<String, Slot> readableSlots(String environment) {
+        List<SecretVersionEntity> rows = new java.util.ArrayList<>(4);
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(READABLE)) {
+            ps.setString(1, environment);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    SecretVersionEntity v = new SecretVersionEntity();
+                    v.environment = environment;
+                    v.secret = rs.getString(1);
+                    v.version = rs.getLong(2);
+                    v.state = VersionState.valueOf(rs.getString(3));
+                    v.ciphertext = rs.getBytes(4);
+                    long promoted = rs.getLong(5);
+                    v.promotedAt = rs.wasNull() ? null : Instant.ofEpochMilli(promoted);
+                    rows.add(v);
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("reading the versions of " + environment + " failed", e);
+        }
+        return bySecret(rows);
+    }
+
+    private static Map<String, Slot> bySecret(List<SecretVersionEntity> rows) {
         Map<String, SecretVersionEntity> current = new HashMap<>();
         Map<String, SecretVersionEntity> previous = new HashMap<>();
         for (SecretVersionEntity v : rows) {

@@ -20,8 +20,16 @@ public record Unit<R>(Supplier<R> work, Function<R, AuditDraft> onSuccess,
         Objects.requireNonNull(onSuccess, "onSuccess");
     }
 
+    private static final Supplier<Object> NO_WORK = () -> null;
+
     /** A unit that only records an event (a read, a denial). */
+    @SuppressWarnings("unchecked")
     public static Unit<Void> eventOnly(AuditDraft draft) {
-        return new Unit<>(() -> null, r -> draft, null);
+        return new Unit<>((Supplier<Void>) (Supplier<?>) NO_WORK, r -> draft, null);
+    }
+
+    /** Whether this unit changes nothing but the trail: the writer can record it without a Hibernate session. */
+    boolean eventOnly() {
+        return work == NO_WORK;
     }
 }

@@ -6,7 +6,6 @@ import java.util.Objects;
 import org.bouncycastle.crypto.InvalidCipherTextException;
 import org.bouncycastle.crypto.MultiBlockCipher;
 import org.bouncycastle.crypto.engines.AESEngine;
-import org.bouncycastle.crypto.modes.GCMBlockCipher;
 import org.bouncycastle.crypto.modes.GCMModeCipher;
 import org.bouncycastle.crypto.params.AEADParameters;
 import org.bouncycastle.crypto.params.KeyParameter;
@@ -52,7 +51,7 @@ final class SealedBox {
         System.arraycopy(header, 0, sealed, 0, header.length);
         System.arraycopy(nonce, 0, sealed, header.length, NONCE_LENGTH);
         MultiBlockCipher aes = AESEngine.newInstance();
-        GCMModeCipher gcm = GCMBlockCipher.newInstance(aes);
+        GCMModeCipher gcm = Envelope.newGcm(aes);
         KeyParameter key = keyParameter(kek);
         try {
             gcm.init(true, new AEADParameters(key, TAG_LENGTH * 8, nonce));
@@ -86,7 +85,7 @@ final class SealedBox {
         int bodyLength = sealed.length - bodyOffset;
         byte[] plaintext = new byte[bodyLength - TAG_LENGTH];
         MultiBlockCipher aes = AESEngine.newInstance();
-        GCMModeCipher gcm = GCMBlockCipher.newInstance(aes);
+        GCMModeCipher gcm = Envelope.newGcm(aes);
         KeyParameter key = keyParameter(kek);
         boolean ok = false;
         try {

@@ -1,13 +1,9 @@
 package org.lifetimecircle.secrets.audit;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -23,21 +19,18 @@ import java.util.List;
 @ApplicationScoped
 public class AuditReader {
 
-    static final String COLUMNS = "seq, time, actor, action, environment, target, outcome, request_id, source_ip, "
-            + "details, prev_hash, hash";
-    static final String CSV_HEADER = "seq,time,actor,action,environment,target,outcome,requestId,sourceIp,details,prevHash,hash";
+    /** Export chunk size: large writes keep the HTTP layer's per-write overhead out of the loop. */
+    private static final int CHUNK_CHARS = 256 * 1024;
 
     private final AgroalDataSource dataSource;
-    private final ObjectMapper mapper;
 
-    AuditReader(AgroalDataSource dataSource, ObjectMapper mapper) {
+    AuditReader(AgroalDataSource dataSource) {
         this.dataSource = dataSource;
-        this.mapper = mapper;
     }
 
     /** Events with seq greater than {@code after}, in seq order, optionally filtered. */
     public List<AuditEvent> page(long after, int limit, String action, String environment) {
-        StringBuilder sql = new StringBuilder("select " + COLUMNS + " from audit_event where seq > ?");
+        StringBuilder sql = new StringBuilder(EventRows.SELECT + " where seq > ?");
         if (action != null) {
             sql.append(" and action = ?");
         }
@@ -56,9 +49,11 @@ public class AuditReader {
             }
             ps.setInt(i, limit);
             List<AuditEvent> events = new ArrayList<>();
+            EventRows rows = new EventRows();
+            String[] fields = new String[EventRows.TEXT_COLUMNS];
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    events.add(event(rs));
+                    events.add(rows.event(rs, fields));
                 }
             }
             return events;
@@ -88,29 +83,36 @@ public class AuditReader {
 
         /** Writes every event of the snapshot in {@code [from, to)} and closes the snapshot. */
         public void write(OutputStream out, boolean csv) throws IOException {
-            try (PreparedStatement ps = connection.prepareStatement("select " + COLUMNS + " from audit_event "
-                    + "where time >= ? and time < ? and seq <= ? order by seq")) {
-                ps.setString(1, from);
-                ps.setString(2, to);
-                ps.setLong(3, last.seq());
-                ps.setFetchSize(1000);
-                Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 64 * 1024);
+            try (PreparedStatement ps = connection.prepareStatement(EventRows.SELECT
+                    + " where seq <= ?" + window(from, to) + " order by seq")) {
+                ps.setLong(1, last.seq());
+                bindWindow(ps, 2, from, to);
+                // Lines are built in one buffer and sent in large chunks, cut at line ends (so a
+                // surrogate pair is never split): per-line writes through an encoder and 8 KiB
+                // pieces cost more than building the lines.
+                StringBuilder chunk = new StringBuilder(CHUNK_CHARS + 4096);
+                EventRows rows = new EventRows();
+                String[] fields = new String[EventRows.TEXT_COLUMNS];
                 if (csv) {
-                    w.write(CSV_HEADER);
-                    w.write("\r\n");
+                    chunk.append(ExportFormat.CSV_HEADER).append("\r\n");
                 }
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        AuditEvent e = event(rs);
+                        AuditEvent e = rows.event(rs, fields);
                         if (csv) {
-                            writeCsv(w, e);
+                            ExportFormat.csv(chunk, e);
+                            chunk.append("\r\n");
                         } else {
-                            w.write(mapper.writeValueAsString(e));
-                            w.write('\n');
+                            ExportFormat.jsonl(chunk, e);
+                            chunk.append('\n');
+                        }
+                        if (chunk.length() >= CHUNK_CHARS) {
+                            send(out, chunk);
                         }
                     }
                 }
-                w.flush();
+                send(out, chunk);
+                out.flush();
             } catch (SQLException e) {
                 throw new IOException("audit export failed", e);
             } finally {
@@ -131,7 +133,8 @@ public class AuditReader {
     }
 
     /**
-     * Opens a snapshot for an export of {@code [from, to)} (times as stored, RFC 3339 with millis).
+     * Opens a snapshot for an export of {@code [from, to)} (times as stored, RFC 3339 with millis;
+     * null for an open end).
      * The caller records the export event and then streams or closes it.
      */
     public Export openExport(String from, String to) {
@@ -140,10 +143,11 @@ public class AuditReader {
             c = dataSource.getConnection();
             c.setAutoCommit(false);
             ChainHead last = ChainHead.EMPTY;
+            // Without a window this is the primary key's last row; with "time >= ''" it used to be a
+            // scan of the whole time index (0.4 s at a million events).
             try (PreparedStatement ps = c.prepareStatement(
-                    "select seq, hash from audit_event where time >= ? and time < ? order by seq desc limit 1")) {
-                ps.setString(1, from);
-                ps.setString(2, to);
+                    "select seq, hash from audit_event where 1 = 1" + window(from, to) + " order by seq desc limit 1")) {
+                bindWindow(ps, 1, from, to);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) {
                         last = new ChainHead(rs.getLong(1), rs.getString(2));
@@ -163,29 +167,26 @@ public class AuditReader {
         }
     }
 
-    static AuditEvent event(ResultSet rs) throws SQLException {
-        return new AuditEvent(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                rs.getString(6), Outcome.valueOf(rs.getString(7)), rs.getString(8), rs.getString(9), rs.getString(10),
-                rs.getString(11), rs.getString(12));
+    /** The SQL conditions of a window; an open end adds none, so the primary key alone drives the query. */
+    private static String window(String from, String to) {
+        return (from == null ? "" : " and time >= ?") + (to == null ? "" : " and time < ?");
     }
 
-    private static void writeCsv(Writer w, AuditEvent e) throws IOException {
-        w.write(Long.toString(e.seq()));
-        for (String field : new String[] {e.time(), e.actor(), e.action(), e.environment(), e.target(),
-                e.outcome().name(), e.requestId(), e.sourceIp(), e.details(), e.prevHash(), e.hash()}) {
-            w.write(',');
-            w.write(csv(field));
+    private static void bindWindow(PreparedStatement ps, int index, String from, String to) throws SQLException {
+        if (from != null) {
+            ps.setString(index++, from);
         }
-        w.write("\r\n");
+        if (to != null) {
+            ps.setString(index, to);
+        }
     }
 
-    /** RFC 4180 field; null is an empty field (events never hold empty strings). */
-    static String csv(String value) {
-        if (value == null) {
-            return "";
+    /** Sends the buffered lines as UTF-8 (a lone surrogate becomes '?', as a Writer would make it). */
+    private static void send(OutputStream out, StringBuilder chunk) throws IOException {
+        if (chunk.isEmpty()) {
+            return;
         }
-        boolean quote = value.indexOf(',') >= 0 || value.indexOf('"') >= 0 || value.indexOf('\n') >= 0
-                || value.indexOf('\r') >= 0;
-        return quote ? '"' + value.replace("\"", "\"\"") + '"' : value;
+        out.write(chunk.toString().getBytes(StandardCharsets.UTF_8));
+        chunk.setLength(0);
     }
 }

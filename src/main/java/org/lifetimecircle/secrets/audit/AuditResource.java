@@ -84,14 +84,14 @@ public class AuditResource {
             // An empty export of an inverted range would look like "nothing happened": refuse it.
             throw ApiException.invalid("'from' must be before 'to'");
         }
-        String fromTime = fromAt.map(ChainHash::time).orElse("");
-        String toTime = toAt.map(ChainHash::time).orElse("\uffff");
+        String fromTime = fromAt.map(ChainHash::time).orElse(null);
+        String toTime = toAt.map(ChainHash::time).orElse(null);
         AuditReader.Export export = reader.openExport(fromTime, toTime);
         try {
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("format", fmt);
-            details.put("from", from == null ? null : fromTime);
-            details.put("to", to == null ? null : toTime);
+            details.put("from", fromTime);
+            details.put("to", toTime);
             details.put("lastSeq", export.last().seq());
             // Durable before a byte of the export leaves; the export's snapshot does not include it.
             audit.read("audit.export", null, null, details);

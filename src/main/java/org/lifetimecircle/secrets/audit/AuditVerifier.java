@@ -20,8 +20,7 @@ import org.lifetimecircle.secrets.crypto.AuditSigner;
 @ApplicationScoped
 public class AuditVerifier {
 
-    private static final String SELECT = "select seq, time, actor, action, environment, target, outcome, "
-            + "request_id, source_ip, details, prev_hash, hash from audit_event where seq >= ? order by seq";
+    private static final String SELECT = EventRows.SELECT + " where seq >= ? order by seq";
 
     private final AgroalDataSource dataSource;
     private final InstallationKeys keys;
@@ -81,14 +80,16 @@ public class AuditVerifier {
             String prev = anchoredAtGenesis ? AuditEvent.GENESIS : null;
             String lastHash = null;
             long lastSeq = from - 1;
+            ChainHash.Hasher hasher = new ChainHash.Hasher();
+            EventRows rows = new EventRows();
+            String[] f = new String[EventRows.TEXT_COLUMNS];
             try (PreparedStatement ps = c.prepareStatement(SELECT)) {
                 ps.setLong(1, from);
-                ps.setFetchSize(1000);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        long seq = rs.getLong(1);
-                        String prevHash = rs.getString(11);
-                        String hash = rs.getString(12);
+                        long seq = rows.read(rs, f);
+                        String prevHash = f[EventRows.PREV_HASH];
+                        String hash = f[EventRows.HASH];
                         if (seq != expectedSeq) {
                             return invalid(count, lastSeq, lastHash, expectedSeq,
                                     "seq " + expectedSeq + " is missing (next stored is " + seq + ")");
@@ -97,9 +98,9 @@ public class AuditVerifier {
                             return invalid(count, lastSeq, lastHash, seq, "prevHash of seq " + seq
                                     + " does not match the hash of seq " + (seq - 1));
                         }
-                        String recomputed = ChainHash.hash(seq, rs.getString(2), rs.getString(3), rs.getString(4),
-                                rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
-                                rs.getString(10), prevHash);
+                        String recomputed = hasher.hash(seq, f[EventRows.TIME], f[EventRows.ACTOR],
+                                f[EventRows.ACTION], f[EventRows.ENVIRONMENT], f[EventRows.TARGET], f[EventRows.OUTCOME],
+                                f[EventRows.REQUEST_ID], f[EventRows.SOURCE_IP], f[EventRows.DETAILS], prevHash);
                         if (!recomputed.equals(hash)) {
                             return invalid(count, lastSeq, lastHash, seq, "hash of seq " + seq + " does not match its content");
                         }

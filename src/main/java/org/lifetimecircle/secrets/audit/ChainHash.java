@@ -20,6 +20,9 @@ import org.erdtman.jcs.JsonCanonicalizer;
 public final class ChainHash {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final HexFormat HEX = HexFormat.of();
+    /** JCS prints numbers as doubles: from 2^53 on, a seq would not survive unchanged (never reached). */
+    private static final long MAX_EXACT_SEQ = 1L << 53;
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
             .withZone(ZoneOffset.UTC);
 
@@ -38,21 +41,83 @@ public final class ChainHash {
 
     /** Canonical JSON of the event without its hash. */
     public static String canonicalWithoutHash(AuditEvent e) {
-        return canonicalFields(e.seq(), e.time(), e.actor(), e.action(), e.environment(), e.target(),
+        StringBuilder out = new StringBuilder(512);
+        appendCanonical(out, e.seq(), e.time(), e.actor(), e.action(), e.environment(), e.target(),
                 e.outcome().name(), e.requestId(), e.sourceIp(), e.details(), e.prevHash());
+        return out.toString();
     }
 
     /** The hash of an event given its fields, details as canonical JSON text. */
     public static String hash(long seq, String time, String actor, String action, String environment, String target,
                               String outcome, String requestId, String sourceIp, String details, String prevHash) {
-        String canonical = canonicalFields(seq, time, actor, action, environment, target, outcome, requestId,
-                sourceIp, details, prevHash);
-        return sha256Hex(prevHash + "\n" + canonical);
+        return new Hasher().hash(seq, time, actor, action, environment, target, outcome, requestId, sourceIp, details,
+                prevHash);
     }
 
-    private static String canonicalFields(long seq, String time, String actor, String action, String environment,
-                                          String target, String outcome, String requestId, String sourceIp,
-                                          String details, String prevHash) {
+    /**
+     * Computes event hashes with one digest and one text buffer, for loops over many events
+     * (verification): a fresh MessageDigest and builder per event cost more than the hashing.
+     * Not thread-safe.
+     */
+    static final class Hasher {
+        private final MessageDigest sha256 = sha256();
+        private final StringBuilder text = new StringBuilder(1024);
+
+        String hash(long seq, String time, String actor, String action, String environment, String target,
+                    String outcome, String requestId, String sourceIp, String details, String prevHash) {
+            text.setLength(0);
+            text.append(prevHash).append('\n');
+            appendCanonical(text, seq, time, actor, action, environment, target, outcome, requestId, sourceIp,
+                    details, prevHash);
+            // toString + getBytes keeps String's UTF-8 rules exactly (a lone surrogate becomes '?').
+            return HEX.formatHex(sha256.digest(text.toString().getBytes(StandardCharsets.UTF_8)));
+        }
+    }
+
+    /**
+     * Appends JCS(event without hash). The event has a fixed shape, so the fields are written
+     * directly in RFC 8785 key order; only {@code details} is free-form, and it is stored in
+     * canonical form, which {@link CanonicalJson#isCanonical} confirms in one pass. Anything that
+     * check does not vouch for (and an out-of-range seq) takes the library path, so the result is
+     * always exactly what the JCS library gives for the whole event.
+     */
+    private static void appendCanonical(StringBuilder out, long seq, String time, String actor, String action,
+                                        String environment, String target, String outcome, String requestId,
+                                        String sourceIp, String details, String prevHash) {
+        if (Math.abs(seq) >= MAX_EXACT_SEQ || !CanonicalJson.isCanonical(details)) {
+            out.append(canonicalByLibrary(seq, time, actor, action, environment, target, outcome, requestId,
+                    sourceIp, details, prevHash));
+            return;
+        }
+        // Keys in UTF-16 order: action, actor, details, environment, outcome, prevHash, requestId, seq,
+        // sourceIp, target, time.
+        out.append("{\"action\":");
+        CanonicalJson.appendString(out, action);
+        out.append(",\"actor\":");
+        CanonicalJson.appendString(out, actor);
+        out.append(",\"details\":").append(details);
+        out.append(",\"environment\":");
+        CanonicalJson.appendString(out, environment);
+        out.append(",\"outcome\":");
+        CanonicalJson.appendString(out, outcome);
+        out.append(",\"prevHash\":");
+        CanonicalJson.appendString(out, prevHash);
+        out.append(",\"requestId\":");
+        CanonicalJson.appendString(out, requestId);
+        out.append(",\"seq\":").append(seq);
+        out.append(",\"sourceIp\":");
+        CanonicalJson.appendString(out, sourceIp);
+        out.append(",\"target\":");
+        CanonicalJson.appendString(out, target);
+        out.append(",\"time\":");
+        CanonicalJson.appendString(out, time);
+        out.append('}');
+    }
+
+    /** The reference path: the event as a map, serialised by Jackson, canonicalised by the JCS library. */
+    static String canonicalByLibrary(long seq, String time, String actor, String action, String environment,
+                                     String target, String outcome, String requestId, String sourceIp,
+                                     String details, String prevHash) {
         try {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("seq", seq);
@@ -96,9 +161,9 @@ public final class ChainHash {
         return false;
     }
 
-    static String sha256Hex(String text) {
+    private static MessageDigest sha256() {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

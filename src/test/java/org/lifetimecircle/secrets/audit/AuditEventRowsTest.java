@@ -1,0 +1,96 @@
+package org.lifetimecircle.secrets.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sqlite.SQLiteDataSource;
+
+/** Rows packed by SQLite's json_array and unpacked by EventRows are exactly what getString reads. */
+class AuditEventRowsTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void packedRowsReadBackAsTheDriverReadsEachColumn() throws Exception {
+        StringBuilder everyChar = new StringBuilder();
+        for (char c = 0; c < 0xffff; c++) {
+            if (!Character.isSurrogate(c)) {
+                everyChar.append(c);
+            }
+        }
+        everyChar.append("😀 end");
+        List<AuditEvent> events = new ArrayList<>(GoldenChain.events());
+        AuditEvent t = events.get(0);
+        events.add(new AuditEvent(events.size() + 1, t.time(), everyChar.toString(), "x", null, "\u0000nul\u0000",
+                Outcome.FAILED, "", everyChar.toString(), "{\"k\":\"" + everyChar + "\"}", t.prevHash(), t.hash()));
+
+        SQLiteDataSource db = new SQLiteDataSource(); // not DriverManager: Quarkus tests load the driver elsewhere
+        db.setUrl("jdbc:sqlite:" + dir.resolve("rows.db"));
+        try (Connection c = db.getConnection()) {
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate(schema());
+            }
+            try (PreparedStatement ps = c.prepareStatement("insert into audit_event values (?,?,?,?,?,?,?,?,?,?,?,?)")) {
+                for (AuditEvent e : events) {
+                    ps.setLong(1, e.seq());
+                    ps.setString(2, e.time());
+                    ps.setString(3, e.actor());
+                    ps.setString(4, e.action());
+                    ps.setString(5, e.environment());
+                    ps.setString(6, e.target());
+                    ps.setString(7, e.outcome().name());
+                    ps.setString(8, e.requestId());
+                    ps.setString(9, e.sourceIp());
+                    ps.setString(10, e.details());
+                    ps.setString(11, e.prevHash());
+                    ps.setString(12, e.hash());
+                    ps.executeUpdate();
+                }
+            }
+            List<AuditEvent> byColumn = byColumn(c);
+            EventRows rows = new EventRows();
+            String[] fields = new String[EventRows.TEXT_COLUMNS];
+            List<AuditEvent> packed = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(EventRows.SELECT + " order by seq");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    packed.add(rows.event(rs, fields));
+                }
+            }
+            assertThat(byColumn).hasSize(events.size());
+            assertThat(packed).isEqualTo(byColumn);
+            assertThat(packed.subList(0, events.size() - 1)).isEqualTo(events.subList(0, events.size() - 1));
+        }
+    }
+
+    private static List<AuditEvent> byColumn(Connection c) throws SQLException {
+        List<AuditEvent> events = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("select seq, time, actor, action, environment, target, outcome, "
+                + "request_id, source_ip, details, prev_hash, hash from audit_event order by seq");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                events.add(new AuditEvent(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getString(5), rs.getString(6), Outcome.valueOf(rs.getString(7)), rs.getString(8),
+                        rs.getString(9), rs.getString(10), rs.getString(11), rs.getString(12)));
+            }
+        }
+        return events;
+    }
+
+    /** The table as the migration creates it (without its triggers and indexes). */
+    private static String schema() throws Exception {
+        String migration = Files.readString(Path.of("src/main/resources/db/migration/V2__audit.sql"));
+        return migration.substring(migration.indexOf("CREATE TABLE audit_event"), migration.indexOf(");") + 2);
+    }
+}

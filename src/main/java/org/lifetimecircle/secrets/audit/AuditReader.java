@@ -53,7 +53,7 @@ public class AuditReader {
             String[] fields = new String[EventRows.TEXT_COLUMNS];
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    events.add(rows.event(rs, fields));
+                    events.add(rows.event(rs.getBytes(1), fields));
                 }
             }
             return events;
@@ -96,9 +96,9 @@ public class AuditReader {
                 if (csv) {
                     chunk.append(ExportFormat.CSV_HEADER).append("\r\n");
                 }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        AuditEvent e = rows.event(rs, fields);
+                try (ResultSet rs = ps.executeQuery(); ReadAhead ahead = new ReadAhead(rs)) {
+                    for (byte[] row = ahead.next(); row != null; row = ahead.next()) {
+                        AuditEvent e = rows.event(row, fields);
                         if (csv) {
                             ExportFormat.csv(chunk, e);
                             chunk.append("\r\n");

@@ -85,9 +85,9 @@ public class AuditVerifier {
             String[] f = new String[EventRows.TEXT_COLUMNS];
             try (PreparedStatement ps = c.prepareStatement(SELECT)) {
                 ps.setLong(1, from);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        long seq = rows.read(rs, f);
+                try (ResultSet rs = ps.executeQuery(); ReadAhead ahead = new ReadAhead(rs)) {
+                    for (byte[] row = ahead.next(); row != null; row = ahead.next()) {
+                        long seq = rows.read(row, f);
                         String prevHash = f[EventRows.PREV_HASH];
                         String hash = f[EventRows.HASH];
                         if (seq != expectedSeq) {

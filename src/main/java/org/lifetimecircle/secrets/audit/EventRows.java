@@ -1,8 +1,6 @@
 package org.lifetimecircle.secrets.audit;
 
 import java.nio.charset.StandardCharsets;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 
 /**
  * Reads audit_event rows for exports and verification, which go through every row. The SQLite
@@ -31,15 +29,17 @@ final class EventRows {
 
     private final StringBuilder unescaped = new StringBuilder(256);
 
-    /** Reads the current row: returns its seq and puts the text columns into {@code fields}. */
-    long read(ResultSet rs, String[] fields) throws SQLException {
-        // Bytes, not getString: the driver's text path is the slow one (see above).
-        return unpack(new String(rs.getBytes(1), StandardCharsets.UTF_8), fields);
+    /**
+     * Decodes a row, read with {@code getBytes(1)} (the driver's getString is the slow path, see
+     * above): returns its seq and puts the text columns into {@code fields}.
+     */
+    long read(byte[] row, String[] fields) {
+        return unpack(new String(row, StandardCharsets.UTF_8), fields);
     }
 
-    /** The current row as an event. */
-    AuditEvent event(ResultSet rs, String[] fields) throws SQLException {
-        long seq = read(rs, fields);
+    /** A row as an event. */
+    AuditEvent event(byte[] row, String[] fields) {
+        long seq = read(row, fields);
         return new AuditEvent(seq, fields[TIME], fields[ACTOR], fields[ACTION], fields[ENVIRONMENT], fields[TARGET],
                 Outcome.valueOf(fields[OUTCOME]), fields[REQUEST_ID], fields[SOURCE_IP], fields[DETAILS],
                 fields[PREV_HASH], fields[HASH]);
@@ -54,13 +54,26 @@ final class EventRows {
         }
         long seq = Long.parseLong(json, i, comma, 10);
         i = comma;
+        // Where the next backslash is (-1: none left), so each string is searched for escapes once.
+        int backslash = json.indexOf('\\', i);
         for (int k = 0; k < fields.length; k++) {
             i = expect(json, i, ',');
             if (json.startsWith("null", i)) {
                 fields[k] = null;
                 i += 4;
+                continue;
+            }
+            int start = expect(json, i, '"');
+            int end = json.indexOf('"', start);
+            if (end < 0) {
+                throw new IllegalStateException("unexpected audit row shape");
+            }
+            if (backslash < 0 || backslash > end) { // the common case: nothing to unescape
+                fields[k] = json.substring(start, end);
+                i = end + 1;
             } else {
-                i = string(json, expect(json, i, '"'), fields, k);
+                i = unescape(json, start, fields, k);
+                backslash = json.indexOf('\\', i);
             }
         }
         if (expect(json, i, ']') != json.length()) {
@@ -70,13 +83,7 @@ final class EventRows {
     }
 
     /** {@code i} is just after the opening quote; returns the index after the closing one. */
-    private int string(String json, int i, String[] fields, int k) {
-        int end = json.indexOf('"', i);
-        int escape = json.indexOf('\\', i);
-        if (escape < 0 || escape > end) { // the common case: nothing to unescape
-            fields[k] = json.substring(i, end);
-            return end + 1;
-        }
+    private int unescape(String json, int i, String[] fields, int k) {
         StringBuilder out = unescaped;
         out.setLength(0);
         while (true) {

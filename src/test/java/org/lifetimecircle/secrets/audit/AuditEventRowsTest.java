@@ -1,7 +1,9 @@
 package org.lifetimecircle.secrets.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -15,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sqlite.SQLiteDataSource;
 
-/** Rows packed by SQLite's json_array and unpacked by EventRows are exactly what getString reads. */
+/** Rows packed by SQLite's json_array, read ahead and unpacked are exactly what getString reads. */
 class AuditEventRowsTest {
 
     @TempDir
@@ -63,14 +65,53 @@ class AuditEventRowsTest {
             String[] fields = new String[EventRows.TEXT_COLUMNS];
             List<AuditEvent> packed = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(EventRows.SELECT + " order by seq");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    packed.add(rows.event(rs, fields));
+                 ResultSet rs = ps.executeQuery(); ReadAhead ahead = new ReadAhead(rs)) {
+                for (byte[] row = ahead.next(); row != null; row = ahead.next()) {
+                    packed.add(rows.event(row, fields));
                 }
             }
             assertThat(byColumn).hasSize(events.size());
             assertThat(packed).isEqualTo(byColumn);
             assertThat(packed.subList(0, events.size() - 1)).isEqualTo(events.subList(0, events.size() - 1));
+        }
+    }
+
+    @Test
+    void readingAheadEndsCleanlyOnCloseOnFailureAndAtTheEnd() throws Exception {
+        SQLiteDataSource db = new SQLiteDataSource();
+        db.setUrl("jdbc:sqlite:" + dir.resolve("many.db"));
+        try (Connection c = db.getConnection()) {
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate("create table t (v text)");
+                s.executeUpdate("with recursive n(i) as (select 1 union all select i + 1 from n where i < 20000) "
+                        + "insert into t select 'row ' || i from n");
+            }
+            try (PreparedStatement ps = c.prepareStatement("select v from t"); ResultSet rs = ps.executeQuery()) {
+                ReadAhead ahead = new ReadAhead(rs);
+                assertThat(new String(ahead.next(), StandardCharsets.UTF_8)).isEqualTo("row 1");
+                Thread.sleep(100); // the reader fills the queue and waits
+                ahead.close();
+                assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("audit-read-ahead"));
+                assertThat(rs.next()).as("the result set is the caller's again").isTrue();
+            }
+            // A failure while stepping (malformed JSON from row 5000 on) reaches the caller after the rows before it.
+            try (PreparedStatement ps = c.prepareStatement(
+                    "select case when rowid < 5000 then v else json_extract(v, '$') end from t");
+                 ResultSet rs = ps.executeQuery(); ReadAhead ahead = new ReadAhead(rs)) {
+                for (int i = 1; i < 5000; i++) {
+                    assertThat(ahead.next()).isNotNull();
+                }
+                assertThatThrownBy(ahead::next).isInstanceOf(SQLException.class).hasMessageContaining("JSON");
+            }
+            try (PreparedStatement ps = c.prepareStatement("select v from t where rowid <= 3");
+                 ResultSet rs = ps.executeQuery(); ReadAhead ahead = new ReadAhead(rs)) {
+                int n = 0;
+                while (ahead.next() != null) {
+                    n++;
+                }
+                assertThat(n).isEqualTo(3);
+                assertThat(ahead.next()).as("still the end").isNull();
+            }
         }
     }
 

@@ -8,7 +8,8 @@
 # 3. Restarts the service (it verifies the chain tail at start) and times
 #    GET /api/v1/audit/export?format=jsonl, ?format=csv and GET /api/v1/audit/verify, sampling
 #    heap used (/q/metrics) and RSS (/proc) while each runs, and the service's CPU time (/proc)
-#    for each; peak RSS is VmHWM. Events/s are set against the target (250,000 events/s).
+#    for each; peak RSS is VmHWM. Events/s are set against the target (250,000 events/s). The
+#    first request waits until the service is idle (start-up's JIT work done), not warmed up.
 # 4. Runs tools/audit-verify on a JSONL export saved to disk.
 # The service runs with the memory and GC flags of the unit's ExecStart= (-Xms32m -Xmx128m
 # -XX:+UseSerialGC ...; the dev profile instead of prod, so no credentials are needed).
@@ -70,6 +71,7 @@ start() {
     STARTUP=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}')
 }
 stop() { kill -TERM "$PID"; wait "$PID" || true; PID=; }
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$PID/stat"; }   # user + system, all threads
 
 # Steps 1 and 2, unless an earlier run's chain is reused.
 APPEND=reused
@@ -137,9 +139,18 @@ START_EVENT=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1])
     "select details from audit_event where action = ? order by seq desc limit 1", ("system.start",)).fetchone()[0])' "$DB")
 grep -q '"auditChainValid":true' <<<"$START_EVENT" || { echo "FAIL: system.start after restart: $START_EVENT" >&2; FAIL=1; }
 
+# settle: waits (at most 60 s) until the service is idle, so the first measurement does not pay for
+# the tail of start-up (the JIT compiles start-up code for seconds after /health answers).
+settle() {
+    local t0=$EPOCHREALTIME c0 c1
+    for _ in $(seq 60); do
+        c0=$(cpu); sleep 1; c1=$(cpu)
+        awk -v a="$c0" -v b="$c1" 'BEGIN {exit !(b - a < 0.05)}' && break
+    done
+    SETTLE=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.0f", b - a}')
+}
 heap() { curl -sf "$URL/q/metrics" | awk 'index($0, "jvm_memory_used_bytes{area=\"heap\"") == 1 {s += $NF} END {printf "%.0f", s / 1048576}'; }
 rss() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$PID/status"; }
-cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$PID/stat"; }   # user + system, all threads
 
 # measure NAME PATH: times one GET to /dev/null while sampling heap and RSS; appends a table row
 measure() {
@@ -163,6 +174,7 @@ measure() {
 }
 
 : >"$WORK/rows"
+settle
 measure export-jsonl '/api/v1/audit/export?format=jsonl'
 measure export-csv '/api/v1/audit/export?format=csv'
 measure verify '/api/v1/audit/verify'
@@ -182,7 +194,7 @@ LOGERR=$(grep -cE ' (ERROR|WARN) |OutOfMemory' "$WORK/service.log" || true)
 
 echo
 echo "audit-1m: $EVENTS events, java ${JVM_FLAGS[*]}, nproc=$(nproc), loadavg before start $LOAD0 (other load skews results)"
-echo "append (python, batches of 100k): ${APPEND}; data dir ${DBSIZE} MiB; restart to healthy: ${STARTUP}s"
+echo "append (python, batches of 100k): ${APPEND}; data dir ${DBSIZE} MiB; restart to healthy: ${STARTUP}s, then idle after ${SETTLE}s"
 printf '%-13s %5s %8s %6s %9s %8s %6s %11s %8s %13s %12s\n' request http seconds MiB events/s target ratio events cpu-s \
     max-heap-MiB max-rss-MiB
 cat "$WORK/rows"

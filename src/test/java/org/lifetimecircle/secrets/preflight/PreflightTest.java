@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.lifetimecircle.secrets.testing.Api.adminToken;
 import static org.lifetimecircle.secrets.testing.Api.as;
 
-import com.sun.net.httpserver.HttpServer;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -22,6 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.lifetimecircle.secrets.testing.Api;
 import org.lifetimecircle.secrets.testing.Db;
+import org.lifetimecircle.secrets.testing.StubApp;
 import org.lifetimecircle.secrets.testing.TestDataDir;
 
 /**
@@ -38,27 +37,13 @@ class PreflightTest {
             "audit-chain");
     /** The app's user, made up for the file root's etc/passwd: not the uid the tests run as. */
     private static final int APP_UID = 4321;
-    private static final AtomicInteger HEALTH = new AtomicInteger(200);
-    private static HttpServer app;
+    private static AtomicInteger HEALTH;
+    private static StubApp app;
 
     @BeforeAll
     static void hostLikeGoLive() throws Exception {
-        app = HttpServer.create(new InetSocketAddress("127.0.0.1", TestDataDir.healthPort()), 0);
-        app.createContext("/health", exchange -> {
-            // Like uvicorn 0.17: a request offering an h2c upgrade gets 400. The service must not offer it.
-            if (exchange.getRequestHeaders().containsKey("Upgrade")) {
-                exchange.sendResponseHeaders(400, -1);
-                exchange.close();
-                return;
-            }
-            exchange.sendResponseHeaders(HEALTH.get(), -1);
-            exchange.close();
-        });
-        app.createContext("/alert", exchange -> {
-            exchange.sendResponseHeaders(204, -1);
-            exchange.close();
-        });
-        app.start();
+        app = StubApp.start();
+        HEALTH = app.health;
         Path etc = TestDataDir.fileRoot().resolve("etc");
         Files.createDirectories(etc);
         Files.writeString(etc.resolve("passwd"), "root:x:0:0:root:/root:/bin/bash\n"
@@ -69,7 +54,7 @@ class PreflightTest {
 
     @AfterAll
     static void stopApp() {
-        app.stop(0);
+        app.close();
     }
 
     @BeforeEach

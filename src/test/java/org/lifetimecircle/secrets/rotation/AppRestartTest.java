@@ -5,20 +5,16 @@ import static org.lifetimecircle.secrets.testing.Api.adminToken;
 import static org.lifetimecircle.secrets.testing.Api.as;
 import static org.hamcrest.Matchers.equalTo;
 
-import com.sun.net.httpserver.HttpServer;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.lifetimecircle.secrets.testing.Api;
 import org.lifetimecircle.secrets.testing.FileModes;
 import org.lifetimecircle.secrets.testing.Rotations;
+import org.lifetimecircle.secrets.testing.StubApp;
 import org.lifetimecircle.secrets.testing.TestDataDir;
 
 /**
@@ -39,35 +36,21 @@ class AppRestartTest {
 
     private static final String ENV = "apptest";
     private static final String SECRET = "LTC_SECRET_KEY";
-    private static HttpServer app;
-    private static final AtomicInteger HEALTH_STATUS = new AtomicInteger(200);
-    private static final List<String> ALERTS = new CopyOnWriteArrayList<>();
+    private static StubApp app;
+    private static AtomicInteger HEALTH_STATUS;
+    private static List<String> ALERTS;
     private static String token;
 
     @BeforeAll
-    static void stubApp() throws Exception {
-        app = HttpServer.create(new InetSocketAddress("127.0.0.1", TestDataDir.healthPort()), 0);
-        app.createContext("/health", exchange -> {
-            // Like uvicorn 0.17: a request offering an h2c upgrade gets 400. The service must not offer it.
-            if (exchange.getRequestHeaders().containsKey("Upgrade")) {
-                exchange.sendResponseHeaders(400, -1);
-                exchange.close();
-                return;
-            }
-            exchange.sendResponseHeaders(HEALTH_STATUS.get(), -1);
-            exchange.close();
-        });
-        app.createContext("/alert", exchange -> {
-            ALERTS.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-            exchange.sendResponseHeaders(204, -1);
-            exchange.close();
-        });
-        app.start();
+    static void stubApp() {
+        app = StubApp.start();
+        HEALTH_STATUS = app.health;
+        ALERTS = app.alerts;
     }
 
     @AfterAll
     static void stopApp() {
-        app.stop(0);
+        app.close();
     }
 
     @BeforeEach

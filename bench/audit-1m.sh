@@ -152,13 +152,14 @@ settle() {
 heap() { curl -sf "$URL/q/metrics" | awk 'index($0, "jvm_memory_used_bytes{area=\"heap\"") == 1 {s += $NF} END {printf "%.0f", s / 1048576}'; }
 rss() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$PID/status"; }
 
-# measure NAME PATH: times one GET to /dev/null while sampling heap and RSS; appends a table row
+# measure NAME PATH [BODY]: times one GET (body to /dev/null, or to BODY to be read afterwards: the
+# client writing 371 MiB to a file is not the service's time) while sampling heap and RSS; appends a table row
 measure() {
-    local name=$1 path=$2 maxheap=0 maxrss=0 h r out code secs bytes last cpu0 cpu1
+    local name=$1 path=$2 body=${3:-/dev/null} maxheap=0 maxrss=0 h r out code secs bytes last cpu0 cpu1
     (while :; do echo "$(heap) $(rss)"; sleep 0.5; done) >"$WORK/samples" 2>/dev/null &
     local sampler=$!
     cpu0=$(cpu)
-    out=$(curl -sS -o "$WORK/body" -D "$WORK/headers" -w '%{http_code} %{time_total} %{size_download}' -H "$AUTH" "$URL$path") ||
+    out=$(curl -sS -o "$body" -D "$WORK/headers" -w '%{http_code} %{time_total} %{size_download}' -H "$AUTH" "$URL$path") ||
         { echo "FAIL: $name: curl failed" >&2; FAIL=1; }
     cpu1=$(cpu)
     kill "$sampler"; wait "$sampler" 2>/dev/null || true
@@ -177,7 +178,7 @@ measure() {
 settle
 measure export-jsonl '/api/v1/audit/export?format=jsonl'
 measure export-csv '/api/v1/audit/export?format=csv'
-measure verify '/api/v1/audit/verify'
+measure verify '/api/v1/audit/verify' "$WORK/body"
 VERIFY=$(cat "$WORK/body")
 grep -q '"valid":true' <<<"$VERIFY" || { echo "FAIL: /audit/verify: $VERIFY" >&2; FAIL=1; }
 HWM=$(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$PID/status")

@@ -19,8 +19,8 @@ import java.util.List;
 @ApplicationScoped
 public class AuditReader {
 
-    /** Export chunk size: large writes keep the HTTP layer's per-write overhead out of the loop. */
-    private static final int CHUNK_CHARS = 256 * 1024;
+    /** Export chunk size, that of the HTTP output buffer (quarkus.rest.output-buffer-size). */
+    private static final int CHUNK_CHARS = 64 * 1024;
 
     private final AgroalDataSource dataSource;
 
@@ -88,8 +88,8 @@ public class AuditReader {
                 ps.setLong(1, last.seq());
                 bindWindow(ps, 2, from, to);
                 // Lines are built in one buffer and sent in large chunks, cut at line ends (so a
-                // surrogate pair is never split): per-line writes through an encoder and 8 KiB
-                // pieces cost more than building the lines.
+                // surrogate pair is never split): per-line writes through an encoder cost more than
+                // building the lines.
                 StringBuilder chunk = new StringBuilder(CHUNK_CHARS + 4096);
                 EventRows rows = new EventRows();
                 String[] fields = new String[EventRows.TEXT_COLUMNS];

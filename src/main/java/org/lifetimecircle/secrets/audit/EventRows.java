@@ -5,9 +5,10 @@ import java.nio.charset.StandardCharsets;
 /**
  * Reads audit_event rows for exports and verification, which go through every row. The SQLite
  * driver pays a JNI round trip (and a direct buffer) for every column it hands out: twelve
- * columns cost about 4 µs a row, more than everything else an export does with the row. So
+ * columns cost 3–4 µs a row, more than everything else an export does with the row. So
  * SQLite packs the row into one JSON array (its own escaping, NULL kept as null) and it is
- * unpacked here: about 1.7 µs a row, with the same strings {@code getString} would return.
+ * unpacked here: about 1.5 µs a row (most of it SQLite building the array), with the same strings
+ * {@code getString} would return.
  */
 final class EventRows {
 

@@ -19,6 +19,9 @@
 #                                   and never printed. systemd hands it to the service (LoadCredential=).
 #                                   BACK IT UP OFFLINE: backups of the database are useless without it.
 #   /opt/ltc-secrets/quarkus-app    the packaged app (root 0755/0644; replaced as a whole when it differs).
+#   /opt/ltc-secrets/app-cds.jsa    AppCDS archive for this host's java (appcds.sh; faster start-up).
+#                                   With --root it names the jar under PREFIX: make it again on the
+#                                   target host (run install.sh there) or the JVM ignores it.
 #   /opt/ltc-secrets/tools/audit-verify, /opt/ltc-secrets/bin/{backup.sh,restore.sh,ltc-secrets-db}
 #   units, polkit rules, nginx site from k8s-free-deploy/{systemd,polkit,nginx} if present. Units
 #   are installed, not enabled or started; the nginx site goes to sites-available, not enabled.
@@ -202,9 +205,37 @@ sync_tree() {
 
 INSTALLED=0
 sync_tree "$APP_SRC" /opt/ltc-secrets/quarkus-app
+APP_CHANGED=$INSTALLED
 sync_tree "$POLICIES_SRC" /etc/ltc-secrets/policies
 # A running service keeps the app and policies it started with.
 RESTART_NEEDED=$INSTALLED
+
+# The AppCDS archive the unit starts with (-XX:SharedArchiveFile=/opt/ltc-secrets/app-cds.jsa): made
+# here, for this host's java and the installed jar, because it is valid only for both (appcds.sh).
+# Outside the app tree, so that tree stays an exact copy of the build. Made again when the app
+# changed, the archive is missing, or java is another build than the one that made it. Without it
+# the service still starts, only slower: a failure here is a warning, not an error.
+JAVA_BIN=/usr/bin/java
+[[ -x $JAVA_BIN ]] || JAVA_BIN=$(command -v java || true)
+if [[ -z $JAVA_BIN ]]; then
+    step "WARNING: no java found; AppCDS archive not made (install a JDK 17+, then run install.sh again)"
+else
+    CDS=$R/opt/ltc-secrets/app-cds.jsa
+    cds_stamp="$("$JAVA_BIN" -version 2>&1 | tr '\n' ' ') $R/opt/ltc-secrets/quarkus-app/quarkus-run.jar"
+    if [[ $APP_CHANGED -eq 1 || ! -s $CDS || $(cat "$CDS.stamp" 2>/dev/null) != "$cds_stamp" ]]; then
+        if "$HERE/appcds.sh" "$R/opt/ltc-secrets/quarkus-app/quarkus-run.jar" "$CDS" "$R/etc/ltc-secrets/policies" "$JAVA_BIN" >/dev/null; then
+            printf '%s\n' "$cds_stamp" >"$CDS.stamp"
+            chmod 0644 "$CDS.stamp"
+            step "made AppCDS archive /opt/ltc-secrets/app-cds.jsa for $("$JAVA_BIN" -version 2>&1 | head -1)"
+            RESTART_NEEDED=1
+        else
+            rm -f "$CDS" "$CDS.stamp"
+            step "WARNING: AppCDS archive not made; ltc-secrets starts without it (slower)"
+        fi
+    else
+        step "AppCDS archive up to date"
+    fi
+fi
 
 install_file "$REPO/tools/audit-verify" /opt/ltc-secrets/tools/audit-verify 0755
 for f in backup.sh restore.sh ltc-secrets-db; do

@@ -103,12 +103,15 @@ exec_start=$(sed -e ':a' -e '/\\$/{N;s/\\\n//;ba}' "$UNIT" | sed -n 's/^ExecStar
 read -r -a argv <<<"$exec_start"
 JVM_FLAGS=()
 JAR=
+CDS_FILE=
 for ((i = 1; i < ${#argv[@]}; i++)); do
     if [[ ${argv[i]} == -jar ]]; then JAR=${argv[i + 1]:-}; break; fi
     case ${argv[i]} in
         # Paths and ports of the host are replaced by the root's (environment below); a -D would win over them.
         -Dltc-secrets.*|-Dquarkus.http.*) continue ;;
         *'$'*|*%*) fail "ExecStart flag ${argv[i]} uses a variable or specifier the smoke test cannot reproduce" ;;
+        # A host path: start_service uses the archive install.sh made under the root instead.
+        -XX:SharedArchiveFile=/*) CDS_FILE=${argv[i]#-XX:SharedArchiveFile=}; continue ;;
     esac
     JVM_FLAGS+=("${argv[i]}")
 done
@@ -164,6 +167,12 @@ start_service() {
     port=$(free_port "${PORT:-18300}")
     URL=http://127.0.0.1:$port
     [[ -f $root$JAR ]] || fail "the unit runs $JAR, which install.sh did not install under the root ($root$JAR missing)"
+    local flags=("${JVM_FLAGS[@]}")
+    if [[ -n $CDS_FILE ]]; then
+        [[ -s $root$CDS_FILE ]] || fail "the unit starts with the AppCDS archive $CDS_FILE, which install.sh did not make under the root"
+        # -Xshare:on: fail rather than quietly start without an archive install.sh made for this jar and java.
+        flags+=("-XX:SharedArchiveFile=$root$CDS_FILE" -Xshare:on)
+    fi
     (
         cd "$root$WORKDIR"
         umask 0077
@@ -173,7 +182,7 @@ start_service() {
         export LTC_SECRETS_FILE_ROOT=$root
         export LTC_SECRETS_MASTER_KEY_FILE=$root/etc/ltc-secrets/master.key
         export QUARKUS_HTTP_PORT=$port
-        exec java "${JVM_FLAGS[@]}" -jar "$root$JAR"
+        exec java "${flags[@]}" -jar "$root$JAR"
     ) >"$WORK/service-$name.log" 2>&1 &
     SVC_PID=$!
     local i

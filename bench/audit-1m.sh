@@ -25,6 +25,8 @@ set -euo pipefail
 APP=${APP:-$(cd "$(dirname "$0")/.." && pwd)/target/quarkus-app}   # ./mvnw package -DskipTests first
 EVENTS=${EVENTS:-1000000}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
 POLICIES=${POLICIES:-$REPO/policies}
 WORK=${REUSE:-$(mktemp -d /tmp/ltc-bench-1m.XXXXXX)}
 DB=$WORK/data/ltc-secrets.db
@@ -191,6 +193,16 @@ if [[ ${OFFLINE:-1} != 0 ]]; then
     PYSECS=$(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}')
 fi
 stop
+# Baseline: the sqlite3 shell (C) reading the same rows in order as JSON arrays, the store's own
+# speed without hashing, canonical JSON or HTTP.
+BASE_EPS=-
+if command -v sqlite3 >/dev/null; then
+    T0=$EPOCHREALTIME
+    sqlite3 "$DB" "select json_array(seq, time, actor, action, environment, target, outcome, request_id, source_ip,
+        details, prev_hash, hash) from audit_event order by seq" >/dev/null
+    BASE_EPS=$(awk -v a="$T0" -v b="$EPOCHREALTIME" -v n="$(sqlite3 "$DB" 'select count(*) from audit_event')" \
+        'BEGIN {printf "%.0f", n / (b - a)}')
+fi
 LOGERR=$(grep -cE ' (ERROR|WARN) |OutOfMemory' "$WORK/service.log" || true)
 
 echo
@@ -200,6 +212,12 @@ printf '%-13s %5s %8s %6s %9s %8s %6s %11s %8s %13s %12s\n' request http seconds
     max-heap-MiB max-rss-MiB
 cat "$WORK/rows"
 echo "peak RSS (VmHWM): ${HWM} MiB"
+echo "baseline: sqlite3 shell reading the rows as JSON: $BASE_EPS events/s"
+while read -r name code _ _ eps _ _ _ _ maxheap _; do
+    summary "audit $name, $EVENTS events (heap max $maxheap MiB)" "$eps events/s" "sqlite3 shell, rows as JSON" \
+        "$BASE_EPS events/s" "$(ratio "$eps" "$BASE_EPS")" "≥ 250,000 events/s, flat heap" \
+        "$(met "\"$code\" == \"200\" && $eps >= $TARGET && $maxheap < 128")"
+done <"$WORK/rows"
 echo "verify: $VERIFY"
 echo "tools/audit-verify (${PYSECS}s): $PYVERIFY"
 echo "service log ERROR/WARN/OOM lines: $LOGERR"

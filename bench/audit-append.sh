@@ -14,6 +14,9 @@
 # Knobs: APP=<repo>/target/quarkus-app  POLICIES=<repo>/policies (must suit the packaged build)  DURATION=15s
 #        PORT=18300 (first port tried)  KEEP=1 (keep the temp dir)
 set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
 
 APP=${APP:-$(cd "$(dirname "$0")/.." && pwd)/target/quarkus-app}   # ./mvnw package -DskipTests first
 DURATION=${DURATION:-15s}
@@ -93,5 +96,9 @@ rows = [l.split() for l in open(sys.argv[1])]
 print("ratio 32/1: req/s x%.1f, events/s x%.1f" % (float(rows[1][2]) / float(rows[0][2]), float(rows[1][7]) / float(rows[0][7])))
 EOF
 echo "verify: $VERIFY"
+read -r _ _ RPS1 _ < <(sed -n 1p "$WORK/rows")
+read -r _ _ RPS32 _ < <(sed -n 2p "$WORK/rows")
+summary "audited requests, 32 connections (group commit)" "$RPS32 req/s" "1 connection" "$RPS1 req/s" \
+    "$(ratio "$RPS32" "$RPS1")" "–" "–"
 echo "service log ERROR/WARN lines: $ERRORS"
 grep -q '"valid":true' <<<"$VERIFY" || { echo "FAIL: audit chain not valid" >&2; exit 1; }

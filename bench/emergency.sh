@@ -23,6 +23,8 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
 APP=${APP:-$REPO/target/quarkus-app}
 N=${EMERGENCIES:-10}
 WORK=$(mktemp -d /tmp/ltc-bench-emergency.XXXXXX)
@@ -259,6 +261,8 @@ for name, xs in (
         (f"direct: restart.sh + /health, 10 ms poll ({n})", base_tight),
         (f"direct: restart.sh + /health, 200 ms poll ({n})", base_engine)):
     print(f"{name:46} {med(xs):7.1f}ms {max(xs):7.1f}ms {min(xs):7.1f}ms")
+with open(work + "/summary-values", "w") as f:   # for bench/lib.sh's summary row
+    f.write(f"{med(lat):.0f} {med(base_engine):.0f}\n")
 print(f"emergency minus direct (10 ms poll), medians: {med(lat) - med(base_tight):.1f} ms;"
       f" first emergency {lat[0]:.1f} ms (cold), median of the rest {med(lat[1:]) if n > 1 else lat[0]:.1f} ms")
 
@@ -298,3 +302,6 @@ echo "verify: $VERIFY"
 echo "service log ERROR/WARN lines: $(grep -cE ' (ERROR|WARN) ' "$WORK/service.log" || true)," \
     "of which ALERT (one emergency.completed per emergency is expected): $(grep -cE ' (ERROR|WARN) .* ALERT ' "$WORK/service.log" || true)"
 echo "app starts refused: $(grep -c 'refusing' "$WORK/app.log" || true)"
+read -r EM_MED EM_BASE <"$WORK/summary-values"
+summary "emergency procedure, POST to COMPLETED (median)" "$EM_MED ms" "restart.sh + /health, 200 ms poll" \
+    "$EM_BASE ms" "$(ratio "$EM_MED" "$EM_BASE")" "–" "–"

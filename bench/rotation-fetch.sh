@@ -6,7 +6,8 @@
 # in a fresh temp dir, gives the bootstrap admin secret:rotate on prod and a new deployer principal
 # (its own token) env-file:read on prod, then:
 #   1. ROTATIONS sequential rotations of prod's LTC_SECRET_KEY, each timed from the POST to the
-#      first GET /api/v1/rotations/{id} that says COMPLETED (python, one keep-alive connection);
+#      first GET /api/v1/rotations/{id} that says COMPLETED (python, one keep-alive connection),
+#      after ROT_WARMUP untimed ones (a long-running service is measured warm);
 #   2. fetches prod's env file once, and starts nginx (temporary config, 2 workers, no access log)
 #      serving a copy of exactly those bytes as a static file;
 #   3. wrk, 2 threads / 32 connections, RUNS rounds of: nginx static file, GET /health (no auth, no
@@ -17,11 +18,13 @@
 #      service is measured warm, not while it compiles.
 #
 # Run:   ./mvnw package -DskipTests && bench/rotation-fetch.sh   (java 17, curl, python3; installs wrk, nginx)
-# Knobs: APP=<repo>/target/quarkus-app  ROTATIONS=100 (0 skips)  RUNS=1  DURATION=15s  WARMUP=20s  PORT=18320
+# Knobs: APP=<repo>/target/quarkus-app  ROTATIONS=100 (0 skips)  ROT_WARMUP=50  RUNS=1  DURATION=15s  WARMUP=20s  PORT=18320
 #        JAVA_EXTRA="-XX:StartFlightRecording=…" (profiling)  KEEP=1 (keep the temp dir)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
 APP=${APP:-$REPO/target/quarkus-app}
 ROTATIONS=${ROTATIONS:-100}
 RUNS=${RUNS:-1}
@@ -79,9 +82,9 @@ grant bench-deployer env-file:read
 
 MED=- P90=- P99=- MAX=-
 if ((ROTATIONS > 0)); then
-ROT=$(python3 - "$PORT" "$TOKEN" "$ROTATIONS" <<'PY'
+ROT=$(python3 - "$PORT" "$TOKEN" "$ROTATIONS" "${ROT_WARMUP:-50}" <<'PY'
 import http.client, json, statistics, sys, time
-port, token, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+port, token, n, warm = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 h = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
 c = http.client.HTTPConnection("127.0.0.1", port)
 def call(method, path, body=None):
@@ -89,14 +92,14 @@ def call(method, path, body=None):
     r = c.getresponse()
     return r.status, json.loads(r.read() or b"null")
 lat = []
-for i in range(n + 5):
+for i in range(n + warm):
     t0 = time.perf_counter()
     s, r = call("POST", "/api/v1/environments/prod/secrets/LTC_SECRET_KEY/rotations", json.dumps({"reason": "bench"}))
     assert s == 202, (s, r)
     while r["status"] in ("PENDING", "RUNNING"):
         s, r = call("GET", "/api/v1/rotations/" + r["id"])
     assert r["status"] == "COMPLETED", r["status"]
-    if i >= 5:   # the first few warm the JIT
+    if i >= warm:   # the first ones warm the JIT, as the fetch's warm-up does
         lat.append((time.perf_counter() - t0) * 1000)
 q = statistics.quantiles(lat, n=100)
 print(f"{statistics.median(lat):.1f} {q[89]:.1f} {q[98]:.1f} {max(lat):.1f}")
@@ -163,15 +166,19 @@ echo "rotation-fetch: ${JVM_FLAGS[*]}, nproc=$(nproc), loadavg before start $LOA
 if ((ROTATIONS > 0)); then
     printf '%-46s %9s %9s %9s %9s   target\n' "rotation, request to COMPLETED ($ROTATIONS)" median p90 p99 max
     printf '%-46s %7sms %7sms %7sms %7sms   median <= 25 ms\n' "" "$MED" "$P90" "$P99" "$MAX"
+    summary "rotation, request to COMPLETED (median of $ROTATIONS)" "$MED ms (p90 $P90)" "–" "–" "–" "median ≤ 25 ms" \
+        "$(met "$MED <= 25")"
 fi
 printf '%-46s %9s %9s %7s %9s   target\n' "wrk 2 threads, 32 connections, $DURATION ($BYTES B)" req/s p99_ms errors "x nginx"
 for row in "${ROWS[@]}"; do
     read -r run N_RPS N_P99 N_BAD H_RPS H_P99 H_BAD F_RPS F_P99 F_BAD <<<"$row"
-    ratio() { python3 -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.3f}")' "$1" "$N_RPS"; }
     printf '%-46s %9s %9s %7s %9s\n' "[$run] nginx, static copy of the env file" "$N_RPS" "$N_P99" "$N_BAD" 1
-    printf '%-46s %9s %9s %7s %9s\n' "[$run] GET /health (no auth, no audit)" "$H_RPS" "$H_P99" "$H_BAD" "$(ratio "$H_RPS")"
+    printf '%-46s %9s %9s %7s %9s\n' "[$run] GET /health (no auth, no audit)" "$H_RPS" "$H_P99" "$H_BAD" "$(ratio "$H_RPS" "$N_RPS")"
     printf '%-46s %9s %9s %7s %9s   >= 0.20, p99 <= 5 ms, 0 errors\n' "[$run] GET …/prod/env-file (deployer, audited)" \
-        "$F_RPS" "$F_P99" "$F_BAD" "$(ratio "$F_RPS")"
+        "$F_RPS" "$F_P99" "$F_BAD" "$(ratio "$F_RPS" "$N_RPS")"
+    summary "audited env-file fetch, wrk 2 threads/32 conns [$run]" "$F_RPS req/s, p99 $F_P99 ms, $F_BAD errors" \
+        "nginx, same bytes" "$N_RPS req/s" "$(ratio "$F_RPS" "$N_RPS")" "≥ 0.20×, p99 ≤ 5 ms, 0 errors" \
+        "$(met "$F_RPS / $N_RPS >= 0.2 && $F_P99 <= 5 && $F_BAD == 0")"
 done
 EVENTS1=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["events"])' "$VERIFY")
 echo "audit events written during wrk: $((EVENTS1 - EVENTS0)); bench-deployer grant useCount: $USES"

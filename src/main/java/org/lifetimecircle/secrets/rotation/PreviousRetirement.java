@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditWriter;
+import org.lifetimecircle.secrets.audit.NothingToDo;
 import org.lifetimecircle.secrets.audit.Outcome;
 import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.config.Clocks;
@@ -55,26 +56,26 @@ public class PreviousRetirement {
                     continue;
                 }
                 long version = previous.get().version;
-                Boolean done = writer.submit(new Unit<>(() -> {
-                    // Still PREVIOUS? A rotation may have retired it meanwhile.
-                    return versions.version(p.environment(), s.name(), version)
-                            .filter(v -> v.state == VersionState.PREVIOUS)
-                            .map(v -> {
-                                v.end(VersionState.RETIRED, Clocks.truncate(now));
-                                return true;
-                            }).orElse(false);
-                }, ok -> {
-                    Map<String, Object> d = new LinkedHashMap<>();
-                    d.put("version", version);
-                    d.put("previousGrace", s.previousGrace().toString());
-                    d.put("retired", ok);
-                    return new AuditDraft(SCHEDULER, "secret.retire", p.environment(), s.name(), Outcome.SUCCESS,
-                            null, null, d);
-                }, null));
-                if (Boolean.TRUE.equals(done)) {
-                    retired++;
-                    rewrite |= s.exportPreviousAs().isPresent();
+                try {
+                    writer.submit(new Unit<>(() -> {
+                        // Still PREVIOUS? A rotation may have retired it meanwhile: then there is
+                        // nothing to retire and nothing to record.
+                        SecretVersionEntity v = versions.version(p.environment(), s.name(), version)
+                                .filter(x -> x.state == VersionState.PREVIOUS).orElseThrow(NothingToDo::new);
+                        v.end(VersionState.RETIRED, Clocks.truncate(now));
+                        return null;
+                    }, ok -> {
+                        Map<String, Object> d = new LinkedHashMap<>();
+                        d.put("version", version);
+                        d.put("previousGrace", s.previousGrace().toString());
+                        return new AuditDraft(SCHEDULER, "secret.retire", p.environment(), s.name(), Outcome.SUCCESS,
+                                null, null, d);
+                    }, null));
+                } catch (NothingToDo e) {
+                    continue;
                 }
+                retired++;
+                rewrite |= s.exportPreviousAs().isPresent();
             }
             if (rewrite) {
                 files.sync(p, "a PREVIOUS version's grace ended", SCHEDULER);

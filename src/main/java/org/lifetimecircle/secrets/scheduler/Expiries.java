@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditWriter;
+import org.lifetimecircle.secrets.audit.NothingToDo;
 import org.lifetimecircle.secrets.audit.Outcome;
 import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.config.Clocks;

@@ -687,6 +687,159 @@ class CheckpointTest(CliCase):
                            "--checkpoint", cp)
 
 
+# ---------------------------------------------------------------- archives
+
+@unittest.skipUnless(HAVE_OPENSSL, "openssl not installed")
+class ArchiveTest(CliCase):
+    """Archives as POST /audit/archive writes them: FILE, FILE.sig over SHA-256(FILE), and the anchor."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls._keys = tempfile.TemporaryDirectory()
+        cls.keydir = cls._keys.name
+        for name in ("signer", "other"):
+            priv = os.path.join(cls.keydir, name + ".key")
+            subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", priv], check=True)
+            subprocess.run(["openssl", "pkey", "-in", priv, "-pubout", "-out",
+                            os.path.join(cls.keydir, name + ".pub.pem")], check=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._keys.cleanup()
+
+    def setUp(self):
+        super().setUp()
+        self.chain = make_events(10)
+
+    def pem(self, signer="signer"):
+        return os.path.join(self.keydir, signer + ".pub.pem")
+
+    def sign(self, data, signer="signer"):
+        msg = self.write("to-sign.bin", data)
+        sig = os.path.join(self.tmp, "sig.out")
+        subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey", os.path.join(self.keydir, signer + ".key"),
+                        "-rawin", "-in", msg, "-out", sig], check=True)
+        with open(sig, "rb") as f:
+            return f.read()
+
+    def archive(self, events, signer="signer", anchor_seq=None, anchor_hash=None, content=None):
+        first, last = events[0]["seq"], events[-1]["seq"]
+        name = "audit-%012d-%012d.jsonl" % (first, last)
+        data = content if content is not None else to_jsonl(events)
+        path = self.write(name, data)
+        digest = hashlib.sha256(data).digest()
+        self.write(name + ".sig", self.sign(digest, signer))
+        seq = anchor_seq if anchor_seq is not None else last
+        h = anchor_hash if anchor_hash is not None else events[-1]["hash"]
+        message = ("ltc-secrets audit anchor v1\nfirstSeq=%d\nseq=%d\nhash=%s\nfile=%s\nsha256=%s\n"
+                   "signedAt=2026-03-06T10:00:00.000Z\n" % (first, seq, h, name, digest.hex()))
+        with open(self.pem(signer)) as f:
+            pem = f.read()
+        anchor = {"firstSeq": first, "seq": seq, "hash": h, "file": name, "sha256": digest.hex(),
+                  "signedAt": "2026-03-06T10:00:00.000Z", "message": message,
+                  "signature": base64.b64encode(self.sign(message.encode(), signer)).decode(), "publicKeyPem": pem}
+        self.write(name[:-len(".jsonl")] + ".anchor.json", json.dumps(anchor))
+        return path
+
+    def archive_ok(self, events):
+        return "OK: archive audit-%012d-%012d.jsonl: %s, signature and anchor verified" % (
+            events[0]["seq"], events[-1]["seq"], self.ok_line(events)[len("OK: "):])
+
+    def test_an_archive_verifies_on_its_own_with_its_signature_and_anchor(self):
+        path = self.archive(self.chain[:6])
+        self.assertValid(path, "--archive", expect=self.archive_ok(self.chain[:6]))
+        self.assertValid(path, "--archive", "--public-key", self.pem(), expect=self.archive_ok(self.chain[:6]))
+
+    def test_a_later_archive_links_to_the_previous_one_with_anchor(self):
+        path = self.archive(self.chain[6:])
+        out, err = self.assertValid(path, "--archive", "--anchor", self.chain[5]["hash"],
+                                    expect=self.archive_ok(self.chain[6:]))
+        self.assertInvalid(path, "seq 7", "prevHash of first event does not match --anchor",
+                           "--archive", "--anchor", self.chain[4]["hash"])
+
+    def test_a_later_archive_links_to_the_anchor_of_the_previous_one_beside_it(self):
+        self.archive(self.chain[:6])
+        path = self.archive(self.chain[6:])
+        out, err = self.assertValid(path, "--archive", expect=self.archive_ok(self.chain[6:])
+                                    + ", linked to the anchor of audit-%012d-%012d.jsonl" % (1, 6))
+        self.assertNotIn("unanchored", err)
+
+    def test_a_later_archive_alone_is_verified_unanchored_with_a_note(self):
+        path = self.archive(self.chain[6:])
+        out, err = self.assertValid(path, "--archive", expect=self.archive_ok(self.chain[6:]))
+        self.assertIn("unanchored", err)
+
+    def test_a_changed_event_in_the_archive_is_detected_by_its_sha256(self):
+        path = self.archive(self.chain[:6])
+        with open(path, "rb") as f:
+            data = f.read()
+        with open(path, "wb") as f:
+            f.write(data.replace(b"req-3", b"req-9"))
+        rc, out, err = self.run_cli("--archive", path)
+        self.assertEqual((rc, out), (1, "INVALID: archive SHA-256 differs from its signed anchor (the file was "
+                                        "changed)\n"))
+
+    def test_an_archive_re_signed_by_another_key_fails_against_the_pinned_key(self):
+        path = self.archive(self.chain[:6], signer="other")
+        self.assertValid(path, "--archive", expect=self.archive_ok(self.chain[:6]))
+        self.assertInvalid(path, "seq 6", "anchor public key does not match --public-key",
+                           "--archive", "--public-key", self.pem())
+
+    def test_a_detached_signature_of_other_bytes_is_refused(self):
+        path = self.archive(self.chain[:6])
+        self.write(os.path.basename(path) + ".sig", self.sign(hashlib.sha256(b"other").digest()))
+        rc, out, err = self.run_cli("--archive", path)
+        self.assertEqual(rc, 1)
+        self.assertRegex(out, r"^INVALID: archive signature \(audit-0+1-0+6\.jsonl\.sig\) does not verify")
+
+    def test_an_anchor_whose_message_names_other_fields_is_refused(self):
+        path = self.archive(self.chain[:6])
+        anchor_path = path[:-len(".jsonl")] + ".anchor.json"
+        with open(anchor_path) as f:
+            anchor = json.load(f)
+        anchor["hash"] = self.chain[4]["hash"]
+        self.write(os.path.basename(anchor_path), json.dumps(anchor))
+        self.assertInvalid(path, "seq 6", "anchor message does not match its fields", "--archive")
+
+    def test_an_archive_missing_its_last_events_is_refused(self):
+        # A correctly signed archive whose anchor names seq 6 while the file stops at seq 5.
+        path = self.archive(self.chain[:6], content=to_jsonl(self.chain[:5]))
+        self.assertInvalid(path, "seq 5", "ends at seq 5 with another hash than its anchor", "--archive")
+
+    def test_a_live_export_verifies_after_the_anchor_or_the_archive(self):
+        path = self.archive(self.chain[:6])
+        live = self.write("live.jsonl", to_jsonl(self.chain[6:]))
+        expect = self.ok_line(self.chain[6:]) + ", anchor seq=6 verified"
+        out, err = self.assertValid(live, "--after", path[:-len(".jsonl")] + ".anchor.json", expect=expect)
+        self.assertNotIn("unanchored", err)
+        self.assertValid(live, "--after", path, "--public-key", self.pem(), expect=expect)
+
+    def test_a_live_export_that_does_not_continue_the_anchor_is_refused(self):
+        path = self.archive(self.chain[:6])
+        self.assertInvalid(self.write("gap.jsonl", to_jsonl(self.chain[7:])), "seq 8",
+                           "first event is seq 8, expected seq 7", "--after", path)
+        forged = make_events(4, start_seq=7, prev="ab" * 32)
+        self.assertInvalid(self.write("forged.jsonl", to_jsonl(forged)), "seq 7",
+                           "prevHash of first event does not match --anchor", "--after", path)
+
+    def test_after_a_tampered_archive_the_export_is_not_accepted(self):
+        path = self.archive(self.chain[:6])
+        with open(path, "ab") as f:
+            f.write(b"\n")
+        rc, out, err = self.run_cli("--after", path, self.write("live.jsonl", to_jsonl(self.chain[6:])))
+        self.assertEqual(rc, 1)
+        self.assertIn("archive SHA-256 differs", out)
+
+    def test_archive_usage_errors(self):
+        path = self.archive(self.chain[:6])
+        live = self.write("live.jsonl", to_jsonl(self.chain[6:]))
+        for args in (["--after", path, "--anchor", ZERO, live], ["--archive", "--after", path, live],
+                     ["--archive", self.write("x.csv", b"")]):
+            with self.subTest(args=args):
+                rc, out, err = self.run_cli(*args)
+                self.assertEqual((rc, out), (2, ""), err)
+
+
 # ---------------------------------------------------------------- usage
 
 class UsageTest(CliCase):
@@ -703,7 +856,7 @@ class UsageTest(CliCase):
             ["-"],                                      # stdin needs --format
             [os.path.join(self.tmp, "missing.jsonl")],  # file not found
             ["--anchor", "xyz", good],                  # malformed anchor
-            ["--public-key", good, good],               # --public-key without --checkpoint
+            ["--public-key", good, good],               # --public-key without --checkpoint/--after/--archive
             ["--checkpoint", os.path.join(self.tmp, "nope.json"), good],
             ["--format", "xml", good],
             [],

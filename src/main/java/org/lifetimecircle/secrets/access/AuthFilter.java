@@ -67,6 +67,11 @@ public class AuthFilter {
             return ProblemMappers.respond(ProblemCode.FORBIDDEN,
                     "role '" + caller.get().role().id() + "' does not have permission '" + permission.id() + "'", headers);
         }
+        if (requires.roles().length > 0 && !java.util.Arrays.asList(requires.roles()).contains(caller.get().role())) {
+            return ProblemMappers.respond(ProblemCode.FORBIDDEN, "this endpoint needs the role '"
+                    + java.util.Arrays.stream(requires.roles()).map(Role::id)
+                    .collect(java.util.stream.Collectors.joining("' or '")) + "'", headers);
+        }
         if (permission.environmentScoped()) {
             return requireGrant(caller.get(), permission, request, resource, headers);
         }

@@ -14,4 +14,10 @@ import java.lang.annotation.Target;
 @Target(ElementType.METHOD)
 public @interface Requires {
     Permission value();
+
+    /**
+     * Roles the caller must also have, beyond the permission's own ceiling (empty: any role the
+     * permission allows). {@code POST /audit/archive} needs audit:read AND the admin role.
+     */
+    Role[] roles() default {};
 }

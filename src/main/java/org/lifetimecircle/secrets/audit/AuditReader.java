@@ -68,12 +68,30 @@ public class AuditReader {
         private final String from;
         private final String to;
         private final ChainHead last;
+        private final ChainHead start;
+        private final String anchorFile;
 
-        private Export(Connection connection, String from, String to, ChainHead last) {
+        private Export(Connection connection, String from, String to, ChainHead last, ChainHead start,
+                       String anchorFile) {
             this.connection = connection;
             this.from = from;
             this.to = to;
             this.last = last;
+            this.start = start;
+            this.anchorFile = anchorFile;
+        }
+
+        /**
+         * Where the live chain starts in this snapshot: {@code seq} is the last archived event (0 if
+         * nothing was archived) and {@code hash} its hash, the prevHash of the first live event.
+         */
+        public ChainHead chainStart() {
+            return start;
+        }
+
+        /** The archive file of the newest anchor, or null. */
+        public String anchorFile() {
+            return anchorFile;
         }
 
         /** The last event the export will contain ({@link ChainHead#EMPTY} if none). */
@@ -154,7 +172,14 @@ public class AuditReader {
                     }
                 }
             }
-            return new Export(c, from, to, last);
+            ChainHead start = ChainHead.EMPTY;
+            String anchorFile = null;
+            java.util.Optional<ArchiveAnchor> anchor = AuditArchiver.latestAnchor(c);
+            if (anchor.isPresent()) {
+                start = new ChainHead(anchor.get().seq(), anchor.get().hash());
+                anchorFile = anchor.get().file();
+            }
+            return new Export(c, from, to, last, start, anchorFile);
         } catch (SQLException e) {
             if (c != null) {
                 try {

@@ -1,6 +1,8 @@
 package org.lifetimecircle.secrets.audit;
 
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
@@ -16,10 +18,12 @@ import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.lifetimecircle.secrets.access.Permission;
 import org.lifetimecircle.secrets.access.Requires;
+import org.lifetimecircle.secrets.access.Role;
 import org.lifetimecircle.secrets.web.ApiException;
 import org.lifetimecircle.secrets.web.QueryParams;
+import org.lifetimecircle.secrets.web.Reason;
 
-/** The audit trail for auditors: pages, streamed exports, verification and signed checkpoints. */
+/** The audit trail for auditors: pages, streamed exports, verification, signed checkpoints and archiving. */
 @Path("/api/v1/audit")
 @Tag(name = "audit")
 @SecurityRequirement(name = "bearer")
@@ -29,6 +33,9 @@ public class AuditResource {
     private static final Pattern ENVIRONMENT = Pattern.compile("[a-z0-9-]{1,32}");
     private static final String LAST_SEQ = "X-Audit-Last-Seq";
     private static final String LAST_HASH = "X-Audit-Last-Hash";
+    private static final String START_SEQ = "X-Audit-Chain-Start-Seq";
+    private static final String START_PREV_HASH = "X-Audit-Chain-Start-Prev-Hash";
+    private static final String ANCHOR_FILE = "X-Audit-Anchor-File";
 
     private final AuditReader reader;
     private final AuditVerifier verifier;
@@ -36,9 +43,13 @@ public class AuditResource {
     private final Checkpoints checkpoints;
     private final AuditService audit;
     private final AuditContext context;
+    private final AuditArchiver archiver;
+    private final java.time.Clock clock;
 
     AuditResource(AuditReader reader, AuditVerifier verifier, AuditIntegrity integrity, Checkpoints checkpoints,
-                  AuditService audit, AuditContext context) {
+                  AuditService audit, AuditContext context, AuditArchiver archiver, java.time.Clock clock) {
+        this.archiver = archiver;
+        this.clock = clock;
         this.reader = reader;
         this.verifier = verifier;
         this.integrity = integrity;
@@ -107,6 +118,11 @@ public class AuditResource {
                 .header("Cache-Control", "no-store")
                 .header(LAST_SEQ, export.last().seq())
                 .header(LAST_HASH, export.last().hash())
+                // Where the live chain starts (after an archive: the anchor), so a full export verifies
+                // offline with --anchor <Start-Prev-Hash> and its first line has seq Start-Seq.
+                .header(START_SEQ, export.chainStart().seq() + 1)
+                .header(START_PREV_HASH, export.chainStart().hash())
+                .header(ANCHOR_FILE, export.anchorFile())
                 .build();
     }
 
@@ -131,5 +147,44 @@ public class AuditResource {
     public Checkpoint checkpoint() {
         context.markRecorded();
         return checkpoints.checkpoint(context.draft("audit.checkpoint", null, null, Outcome.SUCCESS, Map.of()));
+    }
+
+    /** The body of {@code POST /audit/archive}. */
+    public record ArchiveRequest(String before, String reason) {
+    }
+
+    @POST
+    @Path("/archive")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Requires(value = Permission.AUDIT_READ, roles = Role.ADMIN)
+    @Audited("audit.archive")
+    @Operation(summary = "Archive the events older than `before` (needs audit:read and the admin role)",
+            description = "Moves a whole prefix of the chain (from seq 1 or the previous archive up to the last event "
+                    + "older than `before`) to a signed archive under <data-dir>/audit-archive/ and deletes it from the "
+                    + "database, leaving a signed anchor the live chain is verified from. Nothing that old: 200 with "
+                    + "nulls and events 0. 400 missing or bad `before` (RFC 3339, not in the future) or reason; 409 the "
+                    + "chain does not verify in that range (nothing archived).")
+    public AuditArchiver.Result archive(ArchiveRequest body) {
+        if (body == null) {
+            throw ApiException.invalid("a JSON body {before, reason} is required");
+        }
+        if (body.before() == null || body.before().isBlank()) {
+            throw ApiException.invalid("'before' is required (an RFC 3339 time such as 2026-03-06T09:00:00Z)");
+        }
+        java.time.Instant before;
+        try {
+            before = java.time.Instant.parse(body.before());
+        } catch (java.time.format.DateTimeParseException e) {
+            throw ApiException.invalid("'before' must be an RFC 3339 time such as 2026-03-06T09:00:00Z");
+        }
+        if (before.isAfter(clock.instant())) {
+            // A time in the future is a mistake (a typo in the year), not a way to say "everything".
+            throw ApiException.invalid("'before' must not be in the future");
+        }
+        Reason reason = Reason.of("reason", body.reason());
+        context.markRecorded();
+        return archiver.archive(before, reason.value(),
+                context.draft("audit.archive", null, null, Outcome.SUCCESS, Map.of()));
     }
 }

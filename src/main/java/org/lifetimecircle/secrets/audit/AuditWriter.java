@@ -369,8 +369,12 @@ public class AuditWriter {
     static ChainHead readHead(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("select seq, hash from audit_event order by seq desc limit 1");
              ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? new ChainHead(rs.getLong(1), rs.getString(2)) : ChainHead.EMPTY;
+            if (rs.next()) {
+                return new ChainHead(rs.getLong(1), rs.getString(2));
+            }
         }
+        // Every event archived: the chain goes on from the anchor.
+        return AuditArchiver.latestAnchor(c).map(a -> new ChainHead(a.seq(), a.hash())).orElse(ChainHead.EMPTY);
     }
 
     private static String rootCause(Throwable e) {

@@ -47,6 +47,8 @@ public interface LtcSecretsConfig {
 
     Alerts alerts();
 
+    Audit audit();
+
     /** The master key file actually used. */
     default Path effectiveMasterKeyFile() {
         return masterKeyFile().orElse(dataDir().resolve("master.key"));
@@ -88,5 +90,20 @@ public interface LtcSecretsConfig {
          */
         @WithName("webhook-url")
         Optional<java.net.URI> webhookUrl();
+    }
+
+    /** Audit trail settings. */
+    interface Audit {
+        /** {@code ltc-secrets.audit.checkpoint-every}: how often a signed checkpoint of the head is stored. */
+        @WithDefault("PT1H")
+        @WithName("checkpoint-every")
+        Duration checkpointEvery();
+
+        /**
+         * {@code ltc-secrets.audit.retention}: events older than this move to a signed archive file
+         * under {@code <data-dir>/audit-archive/} on every scheduler run. Unset: nothing is ever
+         * archived or deleted by the service on its own.
+         */
+        Optional<Duration> retention();
     }
 }

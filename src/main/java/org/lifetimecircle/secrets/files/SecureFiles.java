@@ -31,6 +31,8 @@ public final class SecureFiles {
 
     /** Owner read/write only. */
     public static final Set<PosixFilePermission> OWNER_RW = PosixFilePermissions.fromString("rw-------");
+    /** Owner read only: files nothing may rewrite in place (signed audit archives). */
+    public static final Set<PosixFilePermission> OWNER_R = PosixFilePermissions.fromString("r--------");
     /** Owner read, write and search only. */
     public static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
 
@@ -58,6 +60,39 @@ public final class SecureFiles {
                 ch.force(true);
             }
             // The umask may have narrowed the mode at creation; set it exactly.
+            Files.setPosixFilePermissions(tmp, mode);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            fsyncDirectory(dir);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Writes a file's content to a stream (which the caller must not close). */
+    @FunctionalInterface
+    public interface ContentWriter {
+        void write(java.io.OutputStream out) throws IOException;
+    }
+
+    /**
+     * {@link #writeAtomically(Path, byte[], Set)} for content too large to hold in memory (an audit
+     * archive): streamed into the temporary file, which is then fsynced, renamed and its directory
+     * fsynced in the same way.
+     */
+    public static void writeAtomically(Path target, Set<PosixFilePermission> mode, ContentWriter content)
+            throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Path tmp = dir.resolve("." + target.getFileName() + ".tmp-" + HexFormat.of().formatHex(randomBytes()));
+        try {
+            try (FileChannel ch = FileChannel.open(tmp,
+                    Set.<OpenOption>of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+                    PosixFilePermissions.asFileAttribute(mode))) {
+                java.io.OutputStream out = new java.io.BufferedOutputStream(
+                        java.nio.channels.Channels.newOutputStream(ch), 64 * 1024);
+                content.write(out);
+                out.flush();
+                ch.force(true);
+            }
             Files.setPosixFilePermissions(tmp, mode);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             fsyncDirectory(dir);

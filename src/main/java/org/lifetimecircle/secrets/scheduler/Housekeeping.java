@@ -6,13 +6,15 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.audit.AuditArchiver;
 import org.lifetimecircle.secrets.rotation.PreviousRetirement;
 import org.lifetimecircle.secrets.startup.StartupSequence;
 
 /**
  * The scheduler: every {@code ltc-secrets.scheduler.check-every} it records due-state changes and acts
  * on overdue secrets, ends PREVIOUS versions' grace, checks env files for drift and records expired
- * grants and tokens, in that order, at one instant from the injected {@link Clock}. Runs never overlap;
+ * grants and tokens, and (with {@code ltc-secrets.audit.retention}) archives audit events older than the
+ * retention, in that order, at one instant from the injected {@link Clock}. Runs never overlap;
  * a step that fails is logged and the others still run (the run then counts as failed in the metrics).
  * Audit checkpoints are signed by their own schedule ({@code ltc-secrets.audit.checkpoint-every}).
  */
@@ -25,20 +27,23 @@ public class Housekeeping {
     private static final Logger LOG = Logger.getLogger(Housekeeping.class);
 
     /** What one run did, for tests and the debug log. */
-    public record Report(Instant at, int dueStateChanges, int retired, int drifts, int expiries, boolean success) {
+    public record Report(Instant at, int dueStateChanges, int retired, int drifts, int expiries, long archived,
+                         boolean success) {
     }
 
     private final DueStates dueStates;
     private final PreviousRetirement retirement;
     private final DriftCheck drift;
     private final Expiries expiries;
+    private final AuditArchiver archiver;
     private final SchedulerMetrics metrics;
     private final StartupSequence startup;
     private final Clock clock;
     private final ReentrantLock running = new ReentrantLock();
 
     Housekeeping(DueStates dueStates, PreviousRetirement retirement, DriftCheck drift, Expiries expiries,
-                 SchedulerMetrics metrics, StartupSequence startup, Clock clock) {
+                 AuditArchiver archiver, SchedulerMetrics metrics, StartupSequence startup, Clock clock) {
+        this.archiver = archiver;
         this.dueStates = dueStates;
         this.retirement = retirement;
         this.drift = drift;
@@ -75,8 +80,10 @@ public class Housekeeping {
         int retired = step("retirement", ok, () -> retirement.retireExpired(now));
         int drifts = step("drift check", ok, () -> drift.check(now));
         int expired = step("expiries", ok, () -> expiries.record(now));
+        // Last: everything the steps above recorded is in the chain before the oldest part moves out.
+        long archived = step("audit retention", ok, () -> (int) Math.min(Integer.MAX_VALUE, archiver.applyRetention(now)));
         metrics.runFinished(now, ok[0]);
-        Report report = new Report(now, changes, retired, drifts, expired, ok[0]);
+        Report report = new Report(now, changes, retired, drifts, expired, archived, ok[0]);
         LOG.debugf("scheduler run: %s", report);
         return report;
     }

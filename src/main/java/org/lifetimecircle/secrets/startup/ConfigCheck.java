@@ -17,6 +17,13 @@ final class ConfigCheck {
         if (c.tokens().defaultTtl().compareTo(c.tokens().maxTtl()) > 0) {
             throw new StartupRefusedException("ltc-secrets.tokens.default-ttl must not exceed ltc-secrets.tokens.max-ttl");
         }
+        positive("ltc-secrets.audit.checkpoint-every", c.audit().checkpointEvery());
+        // Shorter than a minute would archive what was just written: almost certainly a typo (PT1M for P1M).
+        c.audit().retention().ifPresent(r -> {
+            if (r.compareTo(Duration.ofMinutes(1)) < 0) {
+                throw new StartupRefusedException("ltc-secrets.audit.retention must be at least PT1M (e.g. P365D)");
+            }
+        });
         if (c.maxBodySize() < 1024 || c.maxBodySize() > 16 * 1024 * 1024) {
             throw new StartupRefusedException("ltc-secrets.max-body-size must be between 1024 and 16777216 bytes");
         }

@@ -15,6 +15,7 @@ import java.util.Set;
 import org.flywaydb.core.Flyway;
 import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.access.BootstrapAdmin;
+import org.lifetimecircle.secrets.audit.AuditArchiver;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditIntegrity;
 import org.lifetimecircle.secrets.audit.AuditWriter;
@@ -50,6 +51,7 @@ public class StartupSequence {
     private final BootstrapAdmin bootstrap;
     private final InstallationKeys installationKeys;
     private final AuditWriter writer;
+    private final AuditArchiver archiver;
     private final AuditIntegrity integrity;
     private final RotationStartup rotations;
     private final SecretMetrics secretMetrics;
@@ -59,7 +61,8 @@ public class StartupSequence {
     StartupSequence(LtcSecretsConfig config, MasterKeys masterKeys, EnvironmentRegistry environments, Flyway flyway,
                     BootstrapAdmin bootstrap, InstallationKeys installationKeys, AuditWriter writer,
                     AuditIntegrity integrity, RotationStartup rotations, SecretMetrics secretMetrics,
-                    SchedulerMetrics schedulerMetrics) {
+                    SchedulerMetrics schedulerMetrics, AuditArchiver archiver) {
+        this.archiver = archiver;
         this.schedulerMetrics = schedulerMetrics;
         this.rotations = rotations;
         this.secretMetrics = secretMetrics;
@@ -83,6 +86,8 @@ public class StartupSequence {
             flyway.migrate();
             boolean keysCreated = installationKeys();
             writer.start();
+            // Before the chain is checked: files of an archive a crash interrupted (its events are still here).
+            archiver.removeLeftovers();
             VerifyResult chain = integrity.checkTail();
             writer.record(new AuditDraft("system", "system.start", null, null, Outcome.SUCCESS, null, null,
                     startDetails(keysCreated, chain)));
@@ -120,6 +125,9 @@ public class StartupSequence {
         d.put("auditChainValid", chain.valid());
         if (!chain.valid()) {
             d.put("auditChainFirstInvalidSeq", chain.firstInvalidSeq());
+        }
+        if (chain.archivedThroughSeq() != null) {
+            d.put("auditArchivedThroughSeq", chain.archivedThroughSeq());
         }
         return d;
     }

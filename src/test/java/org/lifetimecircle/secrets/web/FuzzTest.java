@@ -48,7 +48,7 @@ class FuzzTest {
     /** Tables whose content a refused request must leave alone (audit_event records the refusals). */
     private static final List<String> STATE = List.of("principal", "api_token", "access_grant", "secret_version",
             "rotation", "rotation_step", "emergency_secret", "env_file_state", "secret_due_state", "audit_checkpoint",
-            "installation_key");
+            "installation_key", "audit_anchor");
 
     /** {@code optionalBody}: no body (or JSON null) means "the defaults", so those are valid there. */
     private record Target(String path, Map<String, Object> body, boolean optionalBody) {
@@ -69,7 +69,9 @@ class FuzzTest {
                 new Target("/api/v1/environments/" + ENV + "/secrets/" + SECRET + "/import",
                         Map.of("value", value, "reason", "fuzz")),
                 new Target("/api/v1/environments/" + ENV + "/emergency-rotations",
-                        Map.of("reason", "fuzz", "incident", "INC-1")));
+                        Map.of("reason", "fuzz", "incident", "INC-1")),
+                // Valid, it archives nothing (nothing is that old): every mutation must be refused.
+                new Target("/api/v1/audit/archive", Map.of("before", "2000-01-01T00:00:00Z", "reason", "fuzz")));
     }
 
     /** Query strings that are each invalid for their endpoint. */

@@ -1,0 +1,155 @@
+package org.lifetimecircle.secrets.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.lifetimecircle.secrets.testing.BlackBoxHttp.get;
+import static org.lifetimecircle.secrets.testing.BlackBoxHttp.post;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lifetimecircle.secrets.testing.BlackBoxHttp.Reply;
+import org.lifetimecircle.secrets.testing.Processes;
+import org.lifetimecircle.secrets.testing.ServiceProcess;
+
+/**
+ * Audit archiving against the packaged jar: kill -9 while an archive's files exist but its database
+ * step failed, then restarts, each a real process on the same data directory.
+ */
+class AuditArchiveIT {
+
+    private static final Duration START_DEADLINE = Duration.ofSeconds(60);
+    private static final String VERIFIER = Path.of("tools/audit-verify").toAbsolutePath().toString();
+
+    @TempDir
+    Path tmp;
+    Path data;
+    Path policies;
+    int starts;
+
+    @BeforeEach
+    void layout() throws IOException {
+        data = tmp.resolve("data");
+        policies = tmp.resolve("policies");
+        Files.createDirectories(policies.resolve("environments"));
+        for (String f : List.of("prod.yaml", "staging.yaml")) {
+            Files.copy(Path.of("src/test/resources/test-policies/environments", f),
+                    policies.resolve("environments").resolve(f));
+        }
+    }
+
+    @Test
+    void aKillBetweenTheArchiveFileAndTheDatabaseLeavesAConsistentStateAndArchivesSurviveRestarts() throws Exception {
+        Path dir = data.resolve("audit-archive");
+        try (ServiceProcess service = start()) {
+            String token = token();
+            for (int i = 0; i < 3; i++) {
+                assertThat(get(service, token, "/api/v1/environments").status()).isEqualTo(200);
+            }
+            // A real fault at the database step: the files are written, the anchor insert fails.
+            sql("CREATE TRIGGER inject_archive_failure BEFORE INSERT ON audit_anchor "
+                    + "BEGIN SELECT RAISE(ABORT, 'injected archive failure'); END");
+            Reply failed = archive(service, token);
+            assertThat(failed.status()).as(failed.text()).isEqualTo(500);
+            assertThat(archiveFiles(dir)).as("files of the interrupted archive").hasSize(3);
+            service.kill();
+        }
+        sql("DROP TRIGGER inject_archive_failure");
+
+        long archivedThrough;
+        String file;
+        try (ServiceProcess service = start()) {
+            String token = token();
+            assertThat(archiveFiles(dir)).as("start-up removed the files of the interrupted archive").isEmpty();
+            Reply verify = get(service, token, "/api/v1/audit/verify");
+            assertThat(verify.json().getBoolean("valid")).as(verify.text()).isTrue();
+            assertThat(verify.json().getString("archivedThroughSeq")).isNull();
+
+            Reply ok = archive(service, token);
+            assertThat(ok.status()).as(ok.text()).isEqualTo(200);
+            archivedThrough = ok.json().getLong("archivedThroughSeq");
+            file = ok.json().getString("file");
+            assertThat(archiveFiles(dir)).hasSize(3).contains(file);
+            service.kill(); // right after the answer: it is durable
+        }
+
+        try (ServiceProcess service = start()) {
+            String token = token();
+            assertThat(archiveFiles(dir)).as("an archive an anchor names stays").contains(file);
+            Reply verify = get(service, token, "/api/v1/audit/verify");
+            assertThat(verify.json().getBoolean("valid")).as(verify.text()).isTrue();
+            assertThat(verify.json().getLong("archivedThroughSeq")).isEqualTo(archivedThrough);
+            Reply start = get(service, token, "/api/v1/audit/events?action=system.start&limit=1000");
+            List<Map<String, Object>> starts = start.json().getList("$");
+            assertThat(starts.get(starts.size() - 1).get("details").toString())
+                    .contains("auditArchivedThroughSeq=" + archivedThrough);
+
+            Reply export = get(service, token, "/api/v1/audit/export?format=jsonl");
+            assertThat(export.header("X-Audit-Chain-Start-Seq")).isEqualTo(String.valueOf(archivedThrough + 1));
+            Path live = tmp.resolve("live.jsonl");
+            Files.write(live, export.body());
+            Processes.Result r = Processes.run(List.of(VERIFIER, "--after", dir.resolve(file).toString(),
+                    live.toString()));
+            assertThat(r.exit()).as(r.output()).isZero();
+            assertThat(r.output()).contains("anchor seq=" + archivedThrough + " verified");
+            assertThat(service.stop()).isIn(0, 143);
+        }
+    }
+
+    private Reply archive(ServiceProcess service, String token) throws Exception {
+        return post(service, token, "/api/v1/audit/archive",
+                Map.of("before", Instant.now().toString(), "reason", "archive crash test"));
+    }
+
+    private static Set<String> archiveFiles(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return Set.of();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet());
+        }
+    }
+
+    private void sql(String statement) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + data.resolve("ltc-secrets.db")
+                + "?busy_timeout=10000"); Statement st = c.createStatement()) {
+            st.execute(statement);
+        }
+    }
+
+    private String token() throws IOException {
+        return Files.readString(data.resolve("bootstrap-admin.token")).trim();
+    }
+
+    private ServiceProcess start() {
+        ServiceProcess service = ServiceProcess.builder()
+                .profile("dev")
+                .workingDir(tmp)
+                .jvmFlag("-Xmx128m")
+                .jvmFlag("-XX:TieredStopAtLevel=1")
+                .jvmFlag("-XX:+UseSerialGC")
+                .property("ltc-secrets.data-dir", data.toString())
+                .property("ltc-secrets.policies-dir", policies.toString())
+                .property("ltc-secrets.file-root", data.resolve("root").toString())
+                .log(tmp.resolve("service-" + (++starts) + ".log"))
+                .start();
+        try {
+            service.awaitHealthy(START_DEADLINE);
+        } catch (AssertionError e) {
+            service.close();
+            throw e;
+        }
+        return service;
+    }
+}

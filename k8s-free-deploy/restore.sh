@@ -14,7 +14,8 @@
 #      chain recomputed offline: the audit_event table is exported in the exact format of
 #      GET /api/v1/audit/export?format=jsonl (with the latest signed checkpoint in the format of
 #      GET /api/v1/audit/checkpoint) and tools/audit-verify checks every hash, the seq order and the
-#      Ed25519 checkpoint signature (with openssl); the head must equal the manifest's;
+#      Ed25519 checkpoint signature (with openssl); after an audit archive the chain starts at the
+#      signed anchor (audit-verify --after); the head must equal the manifest's;
 #   5. the current database (with its -wal/-shm and bootstrap token) moves aside to
 #      <data-dir>/pre-restore-<time>-XXXX/, the staged copy is renamed into place as ltc-secrets.db,
 #      owner ltc-secrets, mode 0600, with no stale -wal/-shm beside it;
@@ -182,12 +183,18 @@ check_db() {
     out=$(sqlite3 -readonly -bail "$file" 'PRAGMA integrity_check') || die "sqlite3 cannot read the $what"
     [[ $out == ok ]] || die "PRAGMA integrity_check of the $what: $(head -c 500 <<<"$out")"
     step "integrity_check of the $what: ok"
-    python3 "$DBTOOL" export-audit "$file" "$WORK/audit.jsonl" --checkpoint "$WORK/checkpoint.json" 2>/dev/null \
-        || die "cannot export the audit trail of the $what"
+    python3 "$DBTOOL" export-audit "$file" "$WORK/audit.jsonl" --checkpoint "$WORK/checkpoint.json" \
+        --anchor "$WORK/anchor.json" 2>/dev/null || die "cannot export the audit trail of the $what"
     local args=(--format jsonl)
+    # After an archive the live chain starts at the signed anchor: its signature, seq and hash are checked.
+    if [[ -f $WORK/anchor.json ]]; then
+        args+=(--after "$WORK/anchor.json")
+    fi
     if [[ -f $WORK/checkpoint.json ]]; then
         args+=(--checkpoint "$WORK/checkpoint.json")
         [[ -z $PUBKEY ]] || args+=(--public-key "$PUBKEY")
+    elif [[ -f $WORK/anchor.json && -n $PUBKEY ]]; then
+        args+=(--public-key "$PUBKEY")
     elif [[ -n $PUBKEY ]]; then
         die "--public-key given but the $what has no signed checkpoint to check it against"
     fi
@@ -207,6 +214,16 @@ check_db "$STAGE/ltc-secrets.db" "backup's database"
 [[ $HEAD_HASH == "$(manifest audit.headHash)" || ( $HEAD_HASH == - && -z $(manifest audit.headHash) ) ]] \
     || die "audit head hash differs from the manifest's"
 step "audit head matches the manifest (seq $HEAD_SEQ)"
+# Archived parts of the trail: each file with its detached signature and signed anchor.
+if [[ -d $BACKUP/audit-archive ]]; then
+    for a in "$BACKUP"/audit-archive/audit-*.jsonl; do
+        [[ -f $a ]] || continue
+        vargs=(--archive)
+        [[ -z $PUBKEY ]] || vargs+=(--public-key "$PUBKEY")
+        out=$(python3 "$VERIFY" "${vargs[@]}" "$a" 2>/dev/null) || die "audit archive $(basename "$a"): ${out:-cannot verify}"
+        step "$out"
+    done
+fi
 
 # ---- 5. put it in place -------------------------------------------------------------------
 

@@ -11,10 +11,12 @@
 #      LTC_SECRET_KEY (restart + health check run against the stand-ins below) until COMPLETED;
 #   4. fetch the env file; it must equal <root>/etc/lifetimecircle/prod.env byte for byte, mode 600;
 #   5. preflight (GET /api/v1/environments/prod/preflight): go, or every non-PASS check a WARN;
-#   6. backup.sh while the service runs (no key, token or value may be in it); restore.sh must
-#      refuse the running root;
+#   6. archive the audit trail so far (POST /api/v1/audit/archive), sign a checkpoint, backup.sh
+#      while the service runs (no key, token or value may be in it); restore.sh must refuse the
+#      running root;
 #   7. a SECOND root: install.sh, restore.sh must refuse a wrong master key, then, with the first
-#      root's key put back (standing in for its offline copy), restore and verify; start the service
+#      root's key put back (standing in for its offline copy), restore and verify (the archive, the
+#      live chain from its signed anchor, the checkpoint); start the service
 #      there: GET /api/v1/audit/verify valid, the rotated version CURRENT, the env file re-rendered
 #      to the same bytes.
 # Stand-ins for what cannot exist in CI (no systemd, no LTC app): a `systemctl` script first in the
@@ -303,6 +305,18 @@ fi
 
 # ---- 6. backup (online) ------------------------------------------------------------------------------
 
+# Archive the trail so far (as retention would), so the restore checks the signed archive and starts
+# the live chain at its anchor; the checkpoint below is then one of the live chain.
+code=$(api POST /api/v1/audit/archive -H 'Content-Type: application/json' \
+    -d "{\"before\":\"$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)\",\"reason\":\"deploy smoke test\"}")
+expect 200 "audit archive"
+ARCHIVED_SEQ=$(jq -r .archivedThroughSeq "$WORK/body")
+ARCHIVE_FILE=$(jq -r .file "$WORK/body")
+[[ $ARCHIVED_SEQ =~ ^[0-9]+$ && -f $ROOT1/var/lib/ltc-secrets/audit-archive/$ARCHIVE_FILE ]] \
+    || fail "audit archive: no archive file: $(cat "$WORK/body")"
+[[ $(stat -c %a "$ROOT1/var/lib/ltc-secrets/audit-archive/$ARCHIVE_FILE") == 400 ]] || fail "the archive file is not mode 0400"
+step "audit events up to seq $ARCHIVED_SEQ archived to $ARCHIVE_FILE (mode 0400)"
+
 # A signed checkpoint first (as an auditor would take one), so the restore checks its Ed25519
 # signature too, against the signing key pinned here the way the README tells auditors to.
 code=$(api GET /api/v1/audit/checkpoint)
@@ -345,6 +359,9 @@ step "restore.sh refuses the new root's own master key, and changes nothing"
 install -m 0400 -o 0 -g 0 "$ROOT1/etc/ltc-secrets/master.key" "$ROOT2/etc/ltc-secrets/master.key"
 "$HERE/restore.sh" --root "$ROOT2" --public-key "$WORK/audit-signing.pem" "$BACKUP" | tee "$WORK/restore.log" | sed 's/^/  /'
 grep -q "checkpoint seq=$CHECKPOINT_SEQ verified" "$WORK/restore.log" || fail "restore.sh did not verify the signed checkpoint at seq $CHECKPOINT_SEQ"
+grep -q "anchor seq=$ARCHIVED_SEQ verified" "$WORK/restore.log" || fail "restore.sh did not start the chain at the archive anchor (seq $ARCHIVED_SEQ)"
+grep -q "OK: archive $ARCHIVE_FILE" "$WORK/restore.log" || fail "restore.sh did not verify the archive $ARCHIVE_FILE"
+[[ -f $ROOT2/var/lib/ltc-secrets/audit-archive/$ARCHIVE_FILE ]] || fail "the archive was not restored"
 DB2=$ROOT2/var/lib/ltc-secrets/ltc-secrets.db
 LTCS_UID2=$(awk -F: '$1 == "ltc-secrets" { print $3 ":" $4 }' "$ROOT2/etc/passwd")
 [[ $(stat -c '%u:%g %a' "$DB2") == "$LTCS_UID2 600" ]] || fail "restored database is not ltc-secrets 0600"

@@ -44,7 +44,7 @@ public final class MasterKeyLoader {
     public static MasterKey load(Path file, boolean createIfMissing) throws MasterKeyException {
         Objects.requireNonNull(file, "file");
         Path path = file.toAbsolutePath();
-        PosixFileAttributes attrs = attributes(path);
+        PosixFileAttributes attrs = attributes(path, Role.MASTER);
         if (attrs == null) {
             if (!createIfMissing) {
                 throw new MasterKeyException("master key file " + path + " does not exist; in the prod profile it"
@@ -54,75 +54,104 @@ public final class MasterKeyLoader {
                         + createCommand(Path.of("/etc/ltc-secrets/master.key")));
             }
             create(path);
-            attrs = attributes(path);
+            attrs = attributes(path, Role.MASTER);
             if (attrs == null) {
                 throw new MasterKeyException("master key file " + path + " disappeared right after it was created;"
                         + " check that nothing else manages files in " + path.getParent());
             }
         }
-        return readExisting(path, attrs);
+        return readExisting(path, attrs, Role.MASTER);
+    }
+
+    /**
+     * Loads the previous master key of a master-key rotation, with exactly the checks of {@link #load}
+     * (regular file, mode 0400 or 0600, canonical base64 of 32 bytes); it is never created: a new
+     * random "previous" key could open nothing.
+     */
+    public static MasterKey loadPrevious(Path file) throws MasterKeyException {
+        Objects.requireNonNull(file, "file");
+        Path path = file.toAbsolutePath();
+        PosixFileAttributes attrs = attributes(path, Role.PREVIOUS);
+        if (attrs == null) {
+            throw new MasterKeyException(Role.PREVIOUS.label + " " + path + " does not exist; it must hold the old"
+                    + " master key the stored data is sealed under (put its backup there, mode 0400), or, if the"
+                    + " re-wrap has already completed, remove ltc-secrets.previous-master-key-file");
+        }
+        return readExisting(path, attrs, Role.PREVIOUS);
+    }
+
+    /** Which key file a message is about: the wording of every diagnosis names it. */
+    private enum Role {
+        MASTER("master key file"),
+        PREVIOUS("previous master key file");
+
+        final String label;
+
+        Role(String label) {
+            this.label = label;
+        }
     }
 
     // ---- reading -------------------------------------------------------------------------------
 
     /** The file's own attributes (never a link target's), or null if it does not exist. */
-    private static PosixFileAttributes attributes(Path path) {
+    private static PosixFileAttributes attributes(Path path, Role role) {
         try {
             return Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException e) {
             return null;
         } catch (UnsupportedOperationException e) {
-            throw new MasterKeyException("master key file " + path + " is on a file system without POSIX"
+            throw new MasterKeyException(role.label + " " + path + " is on a file system without POSIX"
                     + " permissions, so its privacy cannot be checked; keep it on a Linux file system");
         } catch (IOException e) {
-            throw new MasterKeyException("cannot inspect master key file " + path + ": " + describe(e)
+            throw new MasterKeyException("cannot inspect " + role.label + " " + path + ": " + describe(e)
                     + "; the service user must be able to reach it", e);
         }
     }
 
-    private static MasterKey readExisting(Path path, PosixFileAttributes attrs) {
+    private static MasterKey readExisting(Path path, PosixFileAttributes attrs, Role role) {
         // A symlink is refused rather than followed: its target's mode and owner are someone else's
         // business, and a writable link could silently redirect the service to another key.
         if (attrs.isSymbolicLink()) {
-            throw new MasterKeyException("master key file " + path + " is a symbolic link; it must be a regular"
+            throw new MasterKeyException(role.label + " " + path + " is a symbolic link; it must be a regular"
                     + " file (copy the key itself there and run: chmod 0400 " + shellQuote(path) + ")");
         }
         if (attrs.isDirectory()) {
-            throw new MasterKeyException("master key file " + path + " is a directory; it must be a regular file"
+            throw new MasterKeyException(role.label + " " + path + " is a directory; it must be a regular file"
                     + " holding the key, e.g. created with: " + createCommand(path.resolve("master.key"))
                     + " and named by ltc-secrets.master-key-file");
         }
         // Checked before opening: opening a fifo would block the start until someone writes to it.
         if (!attrs.isRegularFile()) {
-            throw new MasterKeyException("master key file " + path + " is not a regular file (a fifo, socket or"
+            throw new MasterKeyException(role.label + " " + path + " is not a regular file (a fifo, socket or"
                     + " device); it must be a regular file holding the key");
         }
         Set<PosixFilePermission> mode = attrs.permissions();
         if (!mode.equals(MODE_0400) && !mode.equals(MODE_0600)) {
-            throw new MasterKeyException("master key file " + path + " has mode " + octal(mode)
+            throw new MasterKeyException(role.label + " " + path + " has mode " + octal(mode)
                     + "; it must be 0400 or 0600 (run: chmod 0400 " + shellQuote(path) + ")");
         }
         long size = attrs.size();
         if (size == 0) {
-            throw invalidContent(path, "is empty");
+            throw invalidContent(path, "is empty", role);
         }
         if (size > MAX_FILE_BYTES) {
-            throw tooLarge(path, size);
+            throw tooLarge(path, size, role);
         }
         byte[] buffer = new byte[MAX_FILE_BYTES + 1];
         try {
-            int length = readAtMost(path, buffer);
+            int length = readAtMost(path, buffer, role);
             if (length > MAX_FILE_BYTES) {
-                throw tooLarge(path, length); // it grew after the size check
+                throw tooLarge(path, length, role); // it grew after the size check
             }
-            return parse(path, buffer, length);
+            return parse(path, buffer, length, role);
         } finally {
             Arrays.fill(buffer, (byte) 0);
         }
     }
 
     /** Reads up to buffer.length bytes; a file longer than that shows up as a full buffer. */
-    private static int readAtMost(Path path, byte[] buffer) {
+    private static int readAtMost(Path path, byte[] buffer, Role role) {
         // NOFOLLOW_LINKS (O_NOFOLLOW) so a symlink swapped in after the attribute check is refused too.
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             ByteBuffer target = ByteBuffer.wrap(buffer);
@@ -131,14 +160,14 @@ public final class MasterKeyLoader {
             }
             return target.position();
         } catch (IOException e) {
-            throw new MasterKeyException("cannot read master key file " + path + ": " + describe(e)
+            throw new MasterKeyException("cannot read " + role.label + " " + path + ": " + describe(e)
                     + "; it must be readable by the service user (owner) with mode 0400", e);
         }
     }
 
-    private static MasterKey parse(Path path, byte[] content, int contentLength) {
+    private static MasterKey parse(Path path, byte[] content, int contentLength, Role role) {
         if (contentLength == 0) {
-            throw invalidContent(path, "is empty");
+            throw invalidContent(path, "is empty", role);
         }
         // At most one trailing "\n" (what `openssl rand -base64 32 > FILE` writes) is tolerated.
         int length = content[contentLength - 1] == '\n' ? contentLength - 1 : contentLength;
@@ -164,23 +193,23 @@ public final class MasterKeyLoader {
         // The diagnoses name the kind of problem only, never a character or its position.
         if (carriageReturn) {
             throw invalidContent(path, "contains a carriage return (Windows CRLF line ending); only the 44 base64"
-                    + " characters and at most one \\n are allowed");
+                    + " characters and at most one \\n are allowed", role);
         }
         if (newline) {
             throw invalidContent(path, "has more than one line or more than one trailing newline; only the 44"
-                    + " base64 characters and at most one \\n are allowed");
+                    + " base64 characters and at most one \\n are allowed", role);
         }
         if (whitespace) {
             throw invalidContent(path, "contains spaces or tabs; only the 44 base64 characters and at most one \\n"
-                    + " are allowed");
+                    + " are allowed", role);
         }
         if (urlSafe) {
             throw invalidContent(path, "is not valid base64: it uses the URL-safe alphabet (- and _) where standard"
-                    + " base64 (RFC 4648) uses + and /");
+                    + " base64 (RFC 4648) uses + and /", role);
         }
         if (otherCharacter) {
             throw invalidContent(path, "is not valid base64: it contains characters outside the standard alphabet"
-                    + " A-Z a-z 0-9 + / and = padding");
+                    + " A-Z a-z 0-9 + / and = padding", role);
         }
         int padding = 0;
         while (padding < length && content[length - 1 - padding] == '=') {
@@ -189,23 +218,23 @@ public final class MasterKeyLoader {
         int dataLength = length - padding;
         for (int i = 0; i < dataLength; i++) {
             if (content[i] == '=') {
-                throw invalidContent(path, "is not valid base64: it has = padding before the end");
+                throw invalidContent(path, "is not valid base64: it has = padding before the end", role);
             }
         }
         if (padding > 2 || length % 4 != 0) {
             throw invalidContent(path, "is not valid base64: its length of " + length + " characters does not fit"
-                    + " padded base64 (a 32-byte key is " + ENCODED_LENGTH + " characters ending in =)");
+                    + " padded base64 (a 32-byte key is " + ENCODED_LENGTH + " characters ending in =)", role);
         }
         int decodedLength = length / 4 * 3 - padding;
         if (decodedLength != MasterKey.LENGTH) {
-            throw invalidContent(path, "decodes to " + decodedLength + " bytes; it must be " + MasterKey.LENGTH);
+            throw invalidContent(path, "decodes to " + decodedLength + " bytes; it must be " + MasterKey.LENGTH, role);
         }
         // Canonical encodings only: the unused low bits of the last data character must be zero, so
         // that one key has exactly one valid file content.
         int unusedBits = padding == 1 ? 0x03 : padding == 2 ? 0x0f : 0;
         if ((sextet(content[dataLength - 1]) & unusedBits) != 0) {
             throw invalidContent(path, "is not valid base64: its last character carries stray bits (not a"
-                    + " canonical encoding)");
+                    + " canonical encoding)", role);
         }
         byte[] encoded = Arrays.copyOf(content, length);
         byte[] decoded = new byte[decodedLength];
@@ -214,7 +243,7 @@ public final class MasterKeyLoader {
             return new MasterKey(decoded);
         } catch (IllegalArgumentException e) {
             // Unreachable after the checks above; the cause is dropped because it quotes content.
-            throw invalidContent(path, "is not valid base64");
+            throw invalidContent(path, "is not valid base64", role);
         } finally {
             Arrays.fill(encoded, (byte) 0);
             Arrays.fill(decoded, (byte) 0);
@@ -241,13 +270,17 @@ public final class MasterKeyLoader {
         return -1;
     }
 
-    private static MasterKeyException tooLarge(Path path, long size) {
+    private static MasterKeyException tooLarge(Path path, long size, Role role) {
         return invalidContent(path, "is " + size + " bytes; a master key file is " + ENCODED_LENGTH + " bytes ("
-                + (ENCODED_LENGTH + 1) + " with a trailing newline), so this is probably the wrong file");
+                + (ENCODED_LENGTH + 1) + " with a trailing newline), so this is probably the wrong file", role);
     }
 
-    private static MasterKeyException invalidContent(Path path, String problem) {
-        return new MasterKeyException("master key file " + path + " " + problem + "; restore the original key"
+    private static MasterKeyException invalidContent(Path path, String problem, Role role) {
+        if (role == Role.PREVIOUS) {
+            return new MasterKeyException(role.label + " " + path + " " + problem + "; restore the old master key"
+                    + " from backup: until the re-wrap has run it is the only key that opens the stored data");
+        }
+        return new MasterKeyException(role.label + " " + path + " " + problem + "; restore the original key"
                 + " from backup (data encrypted under it cannot be decrypted with another), or, for a new"
                 + " installation, create one with: " + createCommand(path));
     }

@@ -5,11 +5,15 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** Holds the master key for the life of the application and erases it at shutdown. */
+/**
+ * Holds the master key for the life of the application and erases it at shutdown; during a
+ * master-key rotation also the previous key, only until the start-up re-wrap is over.
+ */
 @ApplicationScoped
 public class MasterKeys {
 
     private volatile MasterKey current;
+    private volatile MasterKey previous;
 
     /** Loads the key (see {@link MasterKeyLoader}); throws {@link MasterKeyException} with the fix. */
     public void load(Path file, boolean createIfMissing) {
@@ -18,6 +22,31 @@ public class MasterKeys {
         current = loaded;
         if (old != null) {
             old.close();
+        }
+    }
+
+    /** Loads the previous key of a rotation (see {@link MasterKeyLoader#loadPrevious}); never created. */
+    public void loadPrevious(Path file) {
+        MasterKey loaded = MasterKeyLoader.loadPrevious(file);
+        MasterKey old = previous;
+        previous = loaded;
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    /** The previous key, while one is loaded. */
+    public Optional<MasterKey> previous() {
+        MasterKey k = previous;
+        return k == null || k.isDestroyed() ? Optional.empty() : Optional.of(k);
+    }
+
+    /** Erases the previous key: once the data is under the current key nothing needs it any more. */
+    public void forgetPrevious() {
+        MasterKey k = previous;
+        previous = null;
+        if (k != null) {
+            k.close();
         }
     }
 
@@ -47,5 +76,6 @@ public class MasterKeys {
         if (k != null) {
             k.close();
         }
+        forgetPrevious();
     }
 }

@@ -268,6 +268,52 @@ class MasterKeyLoaderTest {
         }
     }
 
+    // ---- the previous key of a master-key rotation ---------------------------------------------------
+
+    @Test
+    void previousKeyLoadsLikeTheMasterKey() throws IOException {
+        byte[] key = sampleKey(40);
+        Path file = write(encode(key) + "\n", "0400");
+
+        try (MasterKey previous = MasterKeyLoader.loadPrevious(file); MasterKey same = MasterKeyLoader.load(file, false)) {
+            assertThat(previous.copyBytes()).isEqualTo(key);
+            assertThat(previous.keyId()).isEqualTo(same.keyId());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0644", "0640"})
+    void previousKeyGetsTheSameModeCheckAndSaysWhichFile(String mode) throws IOException {
+        Path file = write(encode(sampleKey(41)) + "\n", mode);
+
+        assertThatThrownBy(() -> MasterKeyLoader.loadPrevious(file))
+                .isInstanceOf(MasterKeyException.class)
+                .hasMessage("previous master key file " + file + " has mode " + mode
+                        + "; it must be 0400 or 0600 (run: chmod 0400 " + file + ")");
+    }
+
+    @Test
+    void previousKeyGetsTheSameContentChecksWithoutSuggestingANewKey() throws IOException {
+        Path file = write(encode(sampleKey(42)).replace('+', '-') + "\r\n", "0400");
+
+        Throwable refused = catchThrowableOfType(() -> MasterKeyLoader.loadPrevious(file), MasterKeyException.class);
+        assertThat(refused).hasMessageStartingWith("previous master key file " + file + " contains a carriage return")
+                .hasMessageContaining("restore the old master key from backup")
+                .hasMessageNotContaining(CREATE_HINT);
+    }
+
+    @Test
+    void missingPreviousKeyIsRefusedAndNeverCreated() {
+        Path file = dir.resolve("previous.key");
+
+        assertThatThrownBy(() -> MasterKeyLoader.loadPrevious(file))
+                .isInstanceOf(MasterKeyException.class)
+                .hasMessageStartingWith("previous master key file " + file + " does not exist;")
+                .hasMessageContaining("remove ltc-secrets.previous-master-key-file");
+        assertThat(file).doesNotExist();
+        assertThat(dir).isEmptyDirectory();
+    }
+
     // ---- missing file and creation ---------------------------------------------------------------
 
     @Test

@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import org.lifetimecircle.secrets.crypto.AuditSigner;
+import org.lifetimecircle.secrets.crypto.DecryptionFailedException;
 import org.lifetimecircle.secrets.crypto.Fingerprinter;
 import org.lifetimecircle.secrets.crypto.MasterKey;
 import org.lifetimecircle.secrets.crypto.MasterKeys;
@@ -63,6 +64,29 @@ public class InstallationKeys {
             return created;
         } catch (SQLException e) {
             throw new IllegalStateException("cannot load the installation keys", e);
+        }
+    }
+
+    /**
+     * A stored installation key moved from one master key to another (master-key rotation): opened
+     * under {@code from}, sealed afresh under {@code to}. The key itself does not change, so
+     * checkpoints signed before the rotation verify with the same public key after it.
+     *
+     * @throws DecryptionFailedException if {@code sealed} does not open under {@code from}
+     */
+    public static byte[] reseal(String purpose, byte[] sealed, MasterKey from, MasterKey to) {
+        switch (purpose) {
+            case SIGNING -> {
+                try (AuditSigner key = AuditSigner.unseal(from, sealed)) {
+                    return key.seal(to);
+                }
+            }
+            case FINGERPRINT -> {
+                try (Fingerprinter key = Fingerprinter.unseal(from, sealed)) {
+                    return key.seal(to);
+                }
+            }
+            default -> throw new IllegalStateException("unknown installation key purpose " + purpose);
         }
     }
 

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.flywaydb.core.Flyway;
 import org.jboss.logging.Logger;
@@ -28,6 +29,7 @@ import org.lifetimecircle.secrets.crypto.MasterKeyException;
 import org.lifetimecircle.secrets.crypto.MasterKeys;
 import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
 import org.lifetimecircle.secrets.files.SecureFiles;
+import org.lifetimecircle.secrets.masterkey.MasterKeyRewrap;
 import org.lifetimecircle.secrets.policy.PolicyException;
 import org.lifetimecircle.secrets.rotation.RotationStartup;
 import org.lifetimecircle.secrets.scheduler.SchedulerMetrics;
@@ -35,9 +37,10 @@ import org.lifetimecircle.secrets.secret.SecretMetrics;
 
 /**
  * Brings the service up in an order that fails early and clearly: configuration, data directory,
- * master key, policies, schema, audit trail, bootstrap admin, then secrets: interrupted rotations
- * recovered, INITIAL versions created, env files brought up to date. Any refusal stops the start with one message that
- * says what is wrong and how to fix it.
+ * master key (and the previous one, during a master-key rotation), policies, schema, audit writer,
+ * re-wrap under the new master key, installation keys, audit trail check, bootstrap admin, then
+ * secrets: interrupted rotations recovered, INITIAL versions created, env files brought up to date.
+ * Any refusal stops the start with one message that says what is wrong and how to fix it.
  */
 @ApplicationScoped
 public class StartupSequence {
@@ -56,14 +59,16 @@ public class StartupSequence {
     private final RotationStartup rotations;
     private final SecretMetrics secretMetrics;
     private final SchedulerMetrics schedulerMetrics;
+    private final MasterKeyRewrap rewrap;
     private volatile boolean started;
 
     StartupSequence(LtcSecretsConfig config, MasterKeys masterKeys, EnvironmentRegistry environments, Flyway flyway,
                     BootstrapAdmin bootstrap, InstallationKeys installationKeys, AuditWriter writer,
                     AuditIntegrity integrity, RotationStartup rotations, SecretMetrics secretMetrics,
-                    SchedulerMetrics schedulerMetrics, AuditArchiver archiver) {
+                    SchedulerMetrics schedulerMetrics, AuditArchiver archiver, MasterKeyRewrap rewrap) {
         this.archiver = archiver;
         this.schedulerMetrics = schedulerMetrics;
+        this.rewrap = rewrap;
         this.rotations = rotations;
         this.secretMetrics = secretMetrics;
         this.installationKeys = installationKeys;
@@ -82,15 +87,20 @@ public class StartupSequence {
             ConfigCheck.validate(config);
             dataDirectory();
             masterKeys.load(config.effectiveMasterKeyFile(), config.createMasterKey());
+            // Loaded (and checked) as early as the master key, so a bad file stops the start before anything else.
+            config.previousMasterKeyFile().ifPresent(masterKeys::loadPrevious);
             environments.load(config.policiesDir());
             flyway.migrate();
-            boolean keysCreated = installationKeys();
+            // The writer starts before the installation keys are loaded: a master-key rotation re-wraps them
+            // (and every data key) as one audited unit of the writer, and only then can they open.
             writer.start();
+            Optional<MasterKeyRewrap.Result> rewrapped = rewrap.run();
+            boolean keysCreated = installationKeys();
             // Before the chain is checked: files of an archive a crash interrupted (its events are still here).
             archiver.removeLeftovers();
             VerifyResult chain = integrity.checkTail();
             writer.record(new AuditDraft("system", "system.start", null, null, Outcome.SUCCESS, null, null,
-                    startDetails(keysCreated, chain)));
+                    startDetails(keysCreated, chain, rewrapped)));
             bootstrap.run();
             rotations.run();
             secretMetrics.register();
@@ -112,15 +122,32 @@ public class StartupSequence {
             // The data was sealed under another key: starting would make every secret unreadable.
             throw new StartupRefusedException("the master key " + config.effectiveMasterKeyFile() + " (id "
                     + masterKeys.keyId().orElse("?") + ") does not open the keys stored in " + config.dataDir()
-                    + "; start with the master key this installation was created with (to change keys, set "
-                    + "ltc-secrets.previous-master-key-file to the old one)");
+                    + sealedUnder() + "; start with the master key the data is sealed under (to change keys, set"
+                    + " ltc-secrets.master-key-file to the new key and ltc-secrets.previous-master-key-file to the"
+                    + " old one)");
         }
     }
 
-    private Map<String, Object> startDetails(boolean keysCreated, VerifyResult chain) {
+    /** Which key ids the stored data needs, for the refusal; a damaged header must not hide the refusal itself. */
+    private String sealedUnder() {
+        try {
+            return " (they are sealed under " + String.join(", ", rewrap.inventory().keySet()) + ")";
+        } catch (RuntimeException e) {
+            return "";
+        }
+    }
+
+    private Map<String, Object> startDetails(boolean keysCreated, VerifyResult chain,
+                                             Optional<MasterKeyRewrap.Result> rewrapped) {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("environments", environments.all().stream().map(p -> p.environment()).toList());
         d.put("masterKeyId", masterKeys.keyId().orElse(null));
+        // A restart with the previous key still configured says here, not in another masterkey.rewrap
+        // event each time, that there was nothing left to re-wrap (rewrappedKeys 0).
+        rewrapped.ifPresent(r -> {
+            d.put("previousMasterKeyId", r.previousKeyId());
+            d.put("rewrappedKeys", r.rewrapped().total());
+        });
         d.put("installationKeysCreated", keysCreated);
         d.put("auditChainValid", chain.valid());
         if (!chain.valid()) {

@@ -41,11 +41,14 @@ final class PrincipalDtos {
         }
     }
 
-    /** Token metadata; never the token. */
+    /**
+     * Token metadata; never the token or its hash. {@code lastUsedAt} is the time of the last request
+     * the token authenticated (whatever its outcome), null if it never authenticated one.
+     */
     record TokenView(String id, Instant createdAt, String createdBy, Instant expiresAt, Instant lastUsedAt,
-                     Instant revokedAt) {
+                     Instant revokedAt, String revokedBy) {
         static TokenView of(TokenEntity t) {
-            return new TokenView(t.id, t.createdAt, t.createdBy, t.expiresAt, t.lastUsedAt, t.revokedAt);
+            return new TokenView(t.id, t.createdAt, t.createdBy, t.expiresAt, t.lastUsedAt, t.revokedAt, t.revokedBy);
         }
     }
 }

@@ -7,6 +7,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
@@ -25,6 +26,7 @@ import org.lifetimecircle.secrets.access.PrincipalDtos.PrincipalView;
 import org.lifetimecircle.secrets.access.PrincipalDtos.TokenView;
 import org.lifetimecircle.secrets.audit.Audited;
 import org.lifetimecircle.secrets.web.ApiException;
+import org.lifetimecircle.secrets.web.QueryParams;
 
 /** Principals and their API tokens. */
 @Path("/api/v1")
@@ -84,9 +86,11 @@ public class PrincipalResource {
     @Path("/principals/{name}/tokens")
     @Audited("token.list")
     @Requires(Permission.PRINCIPAL_MANAGE)
-    @Operation(summary = "List a principal's tokens (metadata only, never the token)")
-    public List<TokenView> listTokens(@PathParam("name") String name) {
-        return tokenRepository.of(existing(name)).stream().map(TokenView::of).toList();
+    @Operation(summary = "A principal's tokens, newest first: id, createdAt, expiresAt, lastUsedAt (the last request "
+            + "the token authenticated), revokedAt; never the token")
+    public List<TokenView> listTokens(@PathParam("name") String name, @QueryParam("limit") String limit) {
+        int max = QueryParams.limit(limit);
+        return tokenRepository.of(existing(name), max).stream().map(TokenView::of).toList();
     }
 
     @POST

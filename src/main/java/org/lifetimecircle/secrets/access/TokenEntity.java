@@ -36,7 +36,12 @@ public class TokenEntity extends PanacheEntityBase {
     @Column(name = "expires_at")
     public Instant expiresAt;
 
-    @Column(name = "last_used_at")
+    /**
+     * The time of the last request this token authenticated, whatever its outcome. Written only by
+     * the audit writer, with that request's event; never by Hibernate, so a revocation flushed from a
+     * stale entity cannot move it back.
+     */
+    @Column(name = "last_used_at", insertable = false, updatable = false)
     public Instant lastUsedAt;
 
     @Column(name = "revoked_at")

@@ -13,7 +13,8 @@ public class TokenRepository implements PanacheRepositoryBase<TokenEntity, Strin
         return list("principal = ?1 and revokedAt is null and (expiresAt is null or expiresAt > ?2)", principal, now);
     }
 
-    public List<TokenEntity> of(PrincipalEntity principal) {
-        return list("principal = ?1 order by createdAt desc", principal);
+    /** Newest first, at most {@code limit}. */
+    public List<TokenEntity> of(PrincipalEntity principal, int limit) {
+        return find("principal = ?1 order by createdAt desc, id", principal).page(0, limit).list();
     }
 }

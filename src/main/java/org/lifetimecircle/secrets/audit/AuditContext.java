@@ -27,7 +27,10 @@ public class AuditContext {
         this.request = request;
     }
 
-    /** A draft of this request's event, with actor, request id and source address filled in. */
+    /**
+     * A draft of this request's event, with actor, request id, source address, the grant it used and
+     * the token that authenticated it filled in.
+     */
     public AuditDraft draft(String action, String environment, String target, Outcome outcome,
                             Map<String, Object> details) {
         Map<String, Object> all = details;
@@ -35,7 +38,8 @@ public class AuditContext {
             all = new java.util.TreeMap<>(details == null ? Map.of() : details);
             all.putIfAbsent("grant", grantUse);
         }
-        return new AuditDraft(actor(), action, environment, target, outcome, requestId(), sourceIp(), all, grantUse);
+        return new AuditDraft(actor(), action, environment, target, outcome, requestId(), sourceIp(), all, grantUse,
+                caller.caller().map(Caller::tokenId).orElse(null));
     }
 
     /**

@@ -9,15 +9,24 @@ import java.util.regex.Pattern;
  * An audit event before it has a place in the chain. Details hold names, ids, counts, codes and
  * {@code hmac-sha256:} fingerprints only — never a secret value or a token. {@code grantUse} names
  * the access grant the request relied on: a SUCCESS event counts as one use of it, recorded in the
- * same transaction as the event.
+ * same transaction as the event. {@code tokenUse} names the API token that authenticated the
+ * request: whatever the outcome, the event's time becomes the token's {@code lastUsedAt}, in the
+ * same commit as the event. Neither is part of the hashed event.
  */
 public record AuditDraft(String actor, String action, String environment, String target, Outcome outcome,
-                         String requestId, String sourceIp, Map<String, Object> details, String grantUse) {
+                         String requestId, String sourceIp, Map<String, Object> details, String grantUse,
+                         String tokenUse) {
 
-    /** An event that used no grant. */
+    /** An event that used no grant and no token (the service's own work). */
     public AuditDraft(String actor, String action, String environment, String target, Outcome outcome,
                       String requestId, String sourceIp, Map<String, Object> details) {
-        this(actor, action, environment, target, outcome, requestId, sourceIp, details, null);
+        this(actor, action, environment, target, outcome, requestId, sourceIp, details, null, null);
+    }
+
+    /** An event that used a grant but no token. */
+    public AuditDraft(String actor, String action, String environment, String target, Outcome outcome,
+                      String requestId, String sourceIp, Map<String, Object> details, String grantUse) {
+        this(actor, action, environment, target, outcome, requestId, sourceIp, details, grantUse, null);
     }
 
     private static final Pattern ACTION = Pattern.compile("[a-z]+(\\.[a-z-]+)+");
@@ -42,7 +51,8 @@ public record AuditDraft(String actor, String action, String environment, String
         if (grantUse != null) {
             merged.putIfAbsent("grant", grantUse);
         }
-        return new AuditDraft(actor, action, environment, target, newOutcome, requestId, sourceIp, merged, grantUse);
+        return new AuditDraft(actor, action, environment, target, newOutcome, requestId, sourceIp, merged, grantUse,
+                tokenUse);
     }
 
     private static String blankToNull(String s) {

@@ -11,7 +11,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -191,6 +193,7 @@ public class AuditWriter {
                 for (Pending<?> p : batch) {
                     appendEvent(st, p);
                 }
+                st.writeTokenUses();
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
@@ -205,8 +208,11 @@ public class AuditWriter {
         ChainHead before = head;
         st.execute("SAVEPOINT event");
         try {
-            append(st, p.unit.onSuccess().apply(null), p.details);
+            AuditDraft draft = p.unit.onSuccess().apply(null);
+            long at = append(st, draft, p.details);
             st.execute("RELEASE event");
+            // Noted only once the event stands; written once per token for the whole batch, before its commit.
+            st.tokenUsed(draft.tokenUse(), at);
             p.outcome(null, null);
         } catch (SQLException | RuntimeException e) {
             st.execute("ROLLBACK TO event");
@@ -263,18 +269,22 @@ public class AuditWriter {
     private void append(Session session, AuditDraft d, String canonicalDetails) {
         session.doWork(c -> {
             try (Statements st = new Statements(c)) {
-                append(st, d, canonicalDetails);
+                // Inside the unit's savepoint: undone with the event if the unit is rolled back.
+                st.tokenUsed(d.tokenUse(), append(st, d, canonicalDetails));
+                st.writeTokenUses();
             }
         });
     }
 
     /**
      * Appends the event at the head of the chain and, for a successful use of a grant, counts the use
-     * (the access review's "did they use it", kept with the event in the same commit).
+     * (the access review's "did they use it", kept with the event in the same commit). Returns the
+     * event's time in epoch milliseconds.
      */
-    private void append(Statements st, AuditDraft d, String canonicalDetails) throws SQLException {
+    private long append(Statements st, AuditDraft d, String canonicalDetails) throws SQLException {
         long seq = head.seq() + 1;
-        String time = ChainHash.time(clock.instant());
+        long at = clock.millis();
+        String time = ChainHash.time(java.time.Instant.ofEpochMilli(at));
         String details = canonicalDetails != null ? canonicalDetails : ChainHash.canonicalDetails(d.details());
         String hash = ChainHash.hash(seq, time, d.actor(), d.action(), d.environment(), d.target(), d.outcome().name(),
                 d.requestId(), d.sourceIp(), details, head.hash());
@@ -294,19 +304,26 @@ public class AuditWriter {
         ps.executeUpdate();
         if (d.grantUse() != null && d.outcome() == Outcome.SUCCESS) {
             PreparedStatement use = st.countUse();
-            use.setLong(1, clock.millis());
+            use.setLong(1, at);
             use.setString(2, d.grantUse());
             use.executeUpdate();
         }
         head = new ChainHead(seq, hash);
+        return at;
     }
 
-    /** An append's statements, prepared once per connection use rather than once per event. */
+    /**
+     * An append's statements, prepared once per connection use rather than once per event, and the
+     * tokens whose use the events record. A deploy script fetching in a loop puts many events of one
+     * token in a batch: its {@code last_used_at} is written once, with the latest of their times.
+     */
     private static final class Statements implements AutoCloseable {
         private final Connection c;
         private PreparedStatement insert;
         private PreparedStatement countUse;
+        private PreparedStatement tokenUse;
         private Statement plain;
+        private final Map<String, Long> tokenUses = new HashMap<>();
 
         Statements(Connection c) {
             this.c = c;
@@ -327,6 +344,33 @@ public class AuditWriter {
             return countUse;
         }
 
+        /** Notes that the token authenticated a request whose event has time {@code at}. */
+        void tokenUsed(String tokenId, long at) {
+            if (tokenId != null) {
+                tokenUses.merge(tokenId, at, Math::max);
+            }
+        }
+
+        /**
+         * Writes the noted token uses. Never moves a {@code last_used_at} back (a clock set back, an
+         * older event committed after a newer one): it is the latest authenticated request's time.
+         */
+        void writeTokenUses() throws SQLException {
+            if (tokenUses.isEmpty()) {
+                return;
+            }
+            if (tokenUse == null) {
+                tokenUse = c.prepareStatement("update api_token set last_used_at = ?1 where id = ?2 "
+                        + "and (last_used_at is null or last_used_at < ?1)");
+            }
+            for (Map.Entry<String, Long> use : tokenUses.entrySet()) {
+                tokenUse.setLong(1, use.getValue());
+                tokenUse.setString(2, use.getKey());
+                tokenUse.executeUpdate();
+            }
+            tokenUses.clear();
+        }
+
         void execute(String sql) throws SQLException {
             if (plain == null) {
                 plain = c.createStatement();
@@ -336,7 +380,7 @@ public class AuditWriter {
 
         @Override
         public void close() throws SQLException {
-            for (Statement s : new Statement[] {insert, countUse, plain}) {
+            for (Statement s : new Statement[] {insert, countUse, tokenUse, plain}) {
                 if (s != null) {
                     s.close();
                 }

@@ -231,6 +231,12 @@ class FuzzTest {
                     int columns = rs.getMetaData().getColumnCount();
                     while (rs.next()) {
                         for (int i = 1; i <= columns; i++) {
+                            // A refused request was still authenticated by its token: like the audit
+                            // trail, the token's last use records it.
+                            if (table.equals("api_token")
+                                    && rs.getMetaData().getColumnName(i).equalsIgnoreCase("last_used_at")) {
+                                continue;
+                            }
                             Object v = rs.getObject(i);
                             digest.update(v instanceof byte[] blob ? blob
                                     : String.valueOf(v).getBytes(StandardCharsets.UTF_8));

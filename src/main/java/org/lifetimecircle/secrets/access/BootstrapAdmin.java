@@ -80,7 +80,7 @@ public class BootstrapAdmin {
                 admin.disabledAt = null;
                 admin.disabledBy = null;
                 admin.disabledReason = null;
-                int revoked = tokens.revokeAll(admin, ACTOR);
+                int revoked = tokens.revokeAll(admin, ACTOR, Clocks.now(clock)).size();
                 TokenService.Issued issued = tokens.issueUnlimited(admin, ACTOR);
                 writeToken(tokenFile, issued);
                 return new Result(Outcome.RECOVERED, issued.id(), revoked);

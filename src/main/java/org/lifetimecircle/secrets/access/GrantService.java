@@ -196,6 +196,22 @@ public class GrantService {
         return active.size();
     }
 
+    /**
+     * Revokes every grant of a principal that is in force at {@code now} (a principal being disabled);
+     * call inside the writer unit that audits it. Expired grants keep their expiry as their end.
+     * Returns the grants revoked.
+     */
+    List<GrantEntity> revokeAllOf(PrincipalEntity principal, String actor, String reason, Instant now) {
+        List<GrantEntity> active = grants.list("principal = ?1 and revokedAt is null and expiresAt > ?2 "
+                + "order by grantedAt, id", principal, now);
+        for (GrantEntity g : active) {
+            g.revokedAt = now;
+            g.revokedBy = actor;
+            g.revokeReason = reason;
+        }
+        return active;
+    }
+
     public Optional<GrantEntity> find(String id) {
         if (id == null || !GRANT_ID.matcher(id).matches()) {
             throw ApiException.invalid("grant id must be 16 hex characters");

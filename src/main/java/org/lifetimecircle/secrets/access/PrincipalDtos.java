@@ -21,11 +21,12 @@ final class PrincipalDtos {
         }
     }
 
-    /** A principal as the API shows it. */
+    /** A principal as the API shows it; a disabled one keeps its row, with who disabled it and why. */
     record PrincipalView(String name, Role role, Instant createdAt, String createdBy, boolean enabled,
-                         Instant disabledAt) {
+                         Instant disabledAt, String disabledBy, String disabledReason) {
         static PrincipalView of(PrincipalEntity p) {
-            return new PrincipalView(p.name, p.role, p.createdAt, p.createdBy, p.enabled(), p.disabledAt);
+            return new PrincipalView(p.name, p.role, p.createdAt, p.createdBy, p.enabled(), p.disabledAt,
+                    p.disabledBy, p.disabledReason);
         }
     }
 

@@ -27,6 +27,7 @@ import org.lifetimecircle.secrets.access.PrincipalDtos.TokenView;
 import org.lifetimecircle.secrets.audit.Audited;
 import org.lifetimecircle.secrets.web.ApiException;
 import org.lifetimecircle.secrets.web.QueryParams;
+import org.lifetimecircle.secrets.web.Reason;
 
 /** Principals and their API tokens. */
 @Path("/api/v1")
@@ -80,6 +81,19 @@ public class PrincipalResource {
     @Operation(summary = "Show one principal")
     public PrincipalView get(@PathParam("name") String name) {
         return PrincipalView.of(existing(name));
+    }
+
+    @DELETE
+    @Path("/principals/{name}")
+    @Audited("principal.disable")
+    @Requires(Permission.PRINCIPAL_MANAGE)
+    @Operation(summary = "Disable a principal for good (reason required): its tokens and grants are revoked, its "
+            + "history kept, its name never reused. 409 for the caller itself or the last enabled admin; "
+            + "204 again for a disabled principal")
+    public Response disable(@PathParam("name") String name, @QueryParam("reason") String reason) {
+        PrincipalName principal = new PrincipalName(name);
+        principals.disable(principal, Reason.of("reason", reason), caller.require());
+        return Response.noContent().build();
     }
 
     @GET

@@ -116,14 +116,17 @@ public class TokenService {
         }, details -> details);
     }
 
-    /** Revokes every active token of a principal; returns how many. */
-    int revokeAll(PrincipalEntity principal, String actor) {
-        Instant now = Clocks.now(clock);
+    /**
+     * Revokes every token of a principal that could still authenticate at {@code now}; call inside the
+     * writer unit that audits it. Expired tokens keep their expiry as their end (and their
+     * {@code token.expire} event). Returns the ids revoked.
+     */
+    List<String> revokeAll(PrincipalEntity principal, String actor, Instant now) {
         List<TokenEntity> active = tokens.activeOf(principal, now);
         for (TokenEntity t : active) {
             t.revokedAt = now;
             t.revokedBy = actor;
         }
-        return active.size();
+        return active.stream().map(t -> t.id).sorted().toList();
     }
 }

@@ -154,6 +154,10 @@ class AuthorizationMatrixTest {
                         () -> Call.to("/api/v1/principals")),
                 new Row("GET", "/api/v1/principals/{name}", PRINCIPAL_MANAGE, 200,
                         () -> Call.to("/api/v1/principals/" + target)),
+                // A fresh principal for every cell: a permitted cell disables it, a refused one must not.
+                new Row("DELETE", "/api/v1/principals/{name}", PRINCIPAL_MANAGE, 204,
+                        () -> Call.to("/api/v1/principals/" + principal("mx-leaver", Role.DEPLOYER))
+                                .query("reason", "authorization matrix")),
                 new Row("GET", "/api/v1/principals/{name}/tokens", PRINCIPAL_MANAGE, 200,
                         () -> Call.to("/api/v1/principals/" + target + "/tokens")),
                 new Row("POST", "/api/v1/principals/{name}/tokens", PRINCIPAL_MANAGE, 201,

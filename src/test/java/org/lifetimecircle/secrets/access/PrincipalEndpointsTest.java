@@ -120,8 +120,11 @@ class PrincipalEndpointsTest {
         as(token).get("/api/v1/principals/" + victim + "/tokens").then().statusCode(403);
         as(token).post("/api/v1/principals/" + victim + "/tokens").then().statusCode(403);
         as(token).delete("/api/v1/tokens/" + victimTokenId).then().statusCode(403);
-        // The refused revocation changed nothing.
+        as(token).queryParam("reason", "not mine to do").delete("/api/v1/principals/" + victim).then().statusCode(403)
+                .body("code", equalTo("forbidden"));
+        // The refused revocation and disable changed nothing.
         as(adminToken()).get("/api/v1/principals/" + victim + "/tokens").then().body("[0].revokedAt", nullValue());
+        as(adminToken()).get("/api/v1/principals/" + victim).then().body("enabled", equalTo(true));
     }
 
     @ParameterizedTest

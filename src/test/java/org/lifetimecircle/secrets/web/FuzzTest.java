@@ -116,7 +116,16 @@ class FuzzTest {
                     .delete("/api/v1/tokens/" + bad));
             check(failures, "DELETE /grants/" + bad, as(adminToken()).urlEncodingEnabled(false)
                     .delete("/api/v1/grants/" + bad + "?reason=fuzz"));
-            sent += 2;
+            check(failures, "DELETE /principals/" + bad, as(adminToken()).urlEncodingEnabled(false)
+                    .delete("/api/v1/principals/" + bad + "?reason=fuzz"));
+            sent += 3;
+        }
+        // An existing principal with a reason that is missing, blank, too long or more than one line.
+        for (String reason : List.of("", "?reason=", "?reason=%20%20", "?reason=" + "r".repeat(501),
+                "?reason=a%0Aseq%3D1", "?reason=a%0D", "?reason=a%E2%80%A8b", "?reason=a%00b")) {
+            check(failures, "DELETE /principals/" + principal + reason, as(adminToken()).urlEncodingEnabled(false)
+                    .delete("/api/v1/principals/" + principal + reason));
+            sent++;
         }
         // A well-formed id with a reason carrying a line break: refused, not a forged audit line.
         check(failures, "DELETE /grants with newline reason", as(adminToken()).urlEncodingEnabled(false)

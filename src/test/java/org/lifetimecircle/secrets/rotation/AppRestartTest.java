@@ -40,6 +40,7 @@ class AppRestartTest {
     private static AtomicInteger HEALTH_STATUS;
     private static List<String> ALERTS;
     private static String token;
+    private static String principalName;
 
     @BeforeAll
     static void stubApp() {
@@ -62,6 +63,7 @@ class AppRestartTest {
         String name = Api.uniqueName("restarter");
         as(adminToken()).contentType(ContentType.JSON).body(Map.of("name", name, "role", "security-engineer"))
                 .post("/api/v1/principals").then().statusCode(201);
+        principalName = name;
         token = as(adminToken()).contentType(ContentType.JSON).body("{}")
                 .post("/api/v1/principals/" + name + "/tokens").then().statusCode(201).extract().path("token");
         as(adminToken()).contentType(ContentType.JSON).body(Map.of("principal", name, "environment", ENV,
@@ -299,6 +301,57 @@ class AppRestartTest {
         // While it ran, no other rotation of the environment could start; now one can.
         restartScript("exit 0");
         assertThat(rotate().getString("status")).isEqualTo("COMPLETED");
+    }
+
+    @Test
+    void incidentsListEachEmergencyWithItsIdCallerTimeReasonAndOutcomeNewestFirst() throws Exception {
+        restartScript("exit 0");
+        JsonPath completed = emergency("INC-2026-0100");
+        assertThat(completed.getString("status")).isEqualTo("COMPLETED");
+        HEALTH_STATUS.set(500);
+        Rotations.awaitIdle(token, ENV);
+        String failedId = as(token).contentType(ContentType.JSON).body(Map.of("reason", "key seen in a support ticket"))
+                .post("/api/v1/environments/" + ENV + "/emergency-rotations").then().statusCode(202)
+                .extract().path("id");
+        JsonPath failed = Rotations.awaitFinished(token, failedId);
+        assertThat(failed.getString("status")).isEqualTo("FAILED");
+        HEALTH_STATUS.set(200);
+
+        // Any role with metadata:read reads them; here the security engineer who ran them.
+        List<Map<String, Object>> incidents = as(token).queryParam("environment", ENV).queryParam("limit", 2)
+                .get("/api/v1/incidents").then().statusCode(200).extract().jsonPath().getList("$");
+        assertThat(incidents).hasSize(2);
+        assertThat(incidents).allSatisfy(i -> assertThat(i).containsOnlyKeys("incident", "rotationId", "environment",
+                "requestedBy", "reason", "requestedAt", "finishedAt", "outcome"));
+        Map<String, Object> newest = incidents.get(0);
+        assertThat(newest).containsEntry("rotationId", failedId)
+                .containsEntry("incident", "EMR-" + failedId) // none given: one is made up from the rotation id
+                .containsEntry("environment", ENV)
+                .containsEntry("requestedBy", principalName)
+                .containsEntry("reason", "key seen in a support ticket")
+                .containsEntry("requestedAt", failed.getString("requestedAt"))
+                .containsEntry("finishedAt", failed.getString("finishedAt"))
+                .containsEntry("outcome", "FAILED");
+        assertThat(incidents.get(1)).containsEntry("rotationId", completed.getString("id"))
+                .containsEntry("incident", "INC-2026-0100")
+                .containsEntry("requestedBy", principalName)
+                .containsEntry("reason", "key leaked")
+                .containsEntry("requestedAt", completed.getString("requestedAt"))
+                .containsEntry("finishedAt", completed.getString("finishedAt"))
+                .containsEntry("outcome", "COMPLETED");
+        assertThat(Instant.parse((String) newest.get("requestedAt")))
+                .isAfterOrEqualTo(Instant.parse((String) incidents.get(1).get("requestedAt")));
+        assertThat(Instant.parse((String) newest.get("finishedAt")))
+                .isAfterOrEqualTo(Instant.parse((String) newest.get("requestedAt")));
+        // Without a filter every environment's incidents are listed (the scheduler may add its own).
+        assertThat(as(token).get("/api/v1/incidents").then().statusCode(200).extract().jsonPath()
+                .<String>getList("rotationId")).contains(failedId, completed.getString("id"));
+        as(token).queryParam("environment", "no-such-env").get("/api/v1/incidents").then().statusCode(200)
+                .body("size()", equalTo(0));
+        for (String[] bad : new String[][] {{"limit", "0"}, {"limit", "1001"}, {"limit", "x"}, {"environment", "PROD"}}) {
+            as(token).queryParam(bad[0], bad[1]).get("/api/v1/incidents").then().statusCode(400)
+                    .contentType("application/problem+json").body("code", equalTo("invalid-request"));
+        }
     }
 
     @Test

@@ -52,6 +52,11 @@ public final class BlackBoxHttp {
                 .POST(HttpRequest.BodyPublishers.ofString(json)), token);
     }
 
+    public static Reply delete(ServiceProcess service, String token, String path)
+            throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(URI.create(service.baseUrl() + path)).DELETE(), token);
+    }
+
     private static Reply send(HttpRequest.Builder request, String token) throws IOException, InterruptedException {
         HttpResponse<byte[]> r = HTTP.send(request.timeout(Duration.ofSeconds(10))
                 .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofByteArray());

@@ -29,8 +29,8 @@
 #   drills/crash.sh 5       short (CI, about a minute)
 #   drills/crash.sh 100     long (the README's "Reliability drills" result; ~15 min on 2 cores)
 # Knobs: DRILL_SEED=<n> reproduces the delays of a run (printed at the start; the interleaving
-#        inside the JVM is not reproducible), KILL_WINDOW_MS=2500 (kill within this after the burst
-#        starts), RESTART_KILL_EVERY=4 (kill during start-up in about one iteration in this many; 0: never),
+#        inside the JVM is not reproducible), KILL_WINDOW_MS=2500 (kill within this after the burst's
+#        first rotation is accepted), RESTART_KILL_EVERY=4 (kill during start-up in about one iteration in this many; 0: never),
 #        APP=<dir with quarkus-run.jar>, DRILL_JVM_FLAGS, KEEP=1 (keep the temporary directory),
 #        DRILL_SELFTEST=1 (after the first kill, tear an env file and plant a temporary file: the run
 #        must then report inconsistencies and exit 1 — proof that the checks can fail).
@@ -357,6 +357,9 @@ for ((i = 1; i <= ITERATIONS; i++)); do
     WORKERS=()
     for s in "${SECRETS[@]}"; do rotate_worker "$i" "${s%/*}" "${s#*/}" & WORKERS+=("$!"); done
     for env in "${ENVS[@]}"; do fetch_worker "$env" & WORKERS+=("$!"); done
+    # The delay counts from the burst's first accepted rotation: on a loaded machine the clients
+    # can take longer to start than the whole window, and a kill before any rotation proves little.
+    for ((w = 0; w < 600; w++)); do grep -q "^$i " "$WORK/accepted" 2>/dev/null && break; sleep 0.05; done
     sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
     kill9
     touch "$WORK/stop"

@@ -199,7 +199,7 @@ check_crash_image() {
 
 # After recovery, through the API (python, one keep-alive connection) and on disk.
 check_recovered() {
-    local iter=$1 env out
+    local iter=$1 env out problems
     out=$(python3 - "$URL" "$WORK" "$iter" "${SECRETS[@]}" 2>&1 <<'PY'
 import hashlib, http.client, json, os, sys, time
 from urllib.parse import urlparse
@@ -297,7 +297,11 @@ for env in sorted({s.split("/")[0] for s in secrets}):
 print(json.dumps({"problems": problems, "accepted": len(accepted), "acked": len(acked)}))
 PY
 ) || { report "$iter" "the API checks could not run: $out"; return; }
-    report "$iter" "$(jq -r '.problems[]' <<<"$out")"
+    if ! problems=$(jq -r '.problems[]' <<<"$out" 2>&1); then
+        report "$iter" "the API checks answered something unreadable: ${out:0:300}"
+        return
+    fi
+    report "$iter" "$problems"
     ITER_ACCEPTED=$(jq -r .accepted <<<"$out")
     ITER_ACKED=$(jq -r .acked <<<"$out")
     for env in "${ENVS[@]}"; do

@@ -40,6 +40,7 @@ dotenv_python() {
 launch_service() {
     STARTS=$((STARTS + 1))
     LOG=$WORK/service-$STARTS.log
+    : >"$LOG"   # before the launch, so await_healthy never reads a log that is not there yet
     (
         cd "$WORK" || exit 1
         exec java "${JVM_FLAGS[@]}" -Dquarkus.profile=dev -Dquarkus.http.port=0 \
@@ -56,7 +57,7 @@ await_healthy() {
     while ((SECONDS < deadline)); do
         kill -0 "$PID" 2>/dev/null || fail "the service exited during start (log: $LOG)"$'\n'"$(tail -n 30 "$LOG")"
         if [[ -z $URL ]]; then
-            port=$(sed -n 's/.*Listening on: http:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$LOG" | head -n 1)
+            port=$(sed -n 's/.*Listening on: http:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$LOG" | head -n 1) || port=
             [[ -n $port ]] && URL=http://127.0.0.1:$port
         fi
         if [[ -n $URL ]] && curl -sf -o /dev/null --max-time 5 "$URL/health"; then return 0; fi

@@ -31,7 +31,8 @@
 # Knobs: DRILL_SEED=<n> reproduces the delays of a run (printed at the start; the interleaving
 #        inside the JVM is not reproducible), KILL_WINDOW_MS=2500 (kill within this after the burst's
 #        first rotation is accepted), RESTART_KILL_EVERY=4 (kill during start-up in about one iteration in this many; 0: never),
-#        APP=<dir with quarkus-run.jar>, DRILL_JVM_FLAGS, KEEP=1 (keep the temporary directory),
+#        APP=<dir with quarkus-run.jar>, DRILL_JVM_FLAGS, START_DEADLINE=600 (seconds), KEEP=1 (keep the
+#        temporary directory; KEEP_ON_FAILURE=1: only if the drill fails),
 #        DRILL_SELFTEST=1 (after the first kill, tear an env file and plant a temporary file: the run
 #        must then report inconsistencies and exit 1 — proof that the checks can fail).
 # Exit 0 with no inconsistency, 1 otherwise (or on a setup error), 2 on bad usage.
@@ -341,7 +342,7 @@ PY
 
 # ---- the drill ---------------------------------------------------------------------------------------
 
-start_service 120
+start_service "$START_DEADLINE"
 auth_header
 for env in "${ENVS[@]}"; do
     grant_self "$env" secret:rotate
@@ -386,7 +387,7 @@ for ((i = 1; i <= ITERATIONS; i++)); do
         check_crash_image "$i"
         what="$what, again ${restart_kill_ms} ms into the restart"
     fi
-    start_service 120
+    start_service "$START_DEADLINE"
     ITER_ACCEPTED=0 ITER_ACKED=0
     check_recovered "$i"
     ACCEPTED=$((ACCEPTED + ITER_ACCEPTED))

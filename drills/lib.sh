@@ -18,6 +18,9 @@ POLICIES=$WORK/policies
 PID=
 URL=
 STARTS=0
+# Seconds a start may take before the drill gives up: 2-4 s on a quiet machine, but a start took
+# over 120 s with other builds on the two cores, which is load, not a fault of the service.
+START_DEADLINE=${START_DEADLINE:-600}
 
 need_tools() {
     local t

@@ -5,10 +5,16 @@ import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.FileSystemLoopException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -239,9 +245,27 @@ public final class EnvFileWriter {
         }
     }
 
-    /** JDK file exceptions name paths and the OS reason; none of them carries file content. */
-    private static String describe(Exception e) {
-        return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")");
+    /**
+     * The path and the operating system's reason in words, e.g. {@code /etc/x/.prod.env.tmp-…: Read-only
+     * file system}. This text reaches API callers (problem details, rotation steps, alerts), so it names no
+     * exception class; JDK file exceptions carry paths and the OS reason, never file content.
+     */
+    static String describe(Exception e) {
+        if (e instanceof FileSystemException f) {
+            String reason = f.getReason() != null ? f.getReason()
+                    : f instanceof AccessDeniedException ? "Permission denied"
+                    : f instanceof NoSuchFileException ? "No such file or directory"
+                    : f instanceof FileAlreadyExistsException ? "File exists"
+                    : f instanceof NotDirectoryException ? "Not a directory"
+                    : f instanceof DirectoryNotEmptyException ? "Directory not empty"
+                    : f instanceof FileSystemLoopException ? "Too many levels of symbolic links"
+                    : "I/O error";
+            return f.getFile() == null ? reason : f.getFile() + ": " + reason;
+        }
+        if (e instanceof IOException && e.getMessage() != null) {
+            return e.getMessage(); // e.g. "No space left on device" from a write
+        }
+        return e instanceof IOException ? "I/O error" : "unexpected failure";
     }
 
     private static byte[] randomBytes() {

@@ -227,7 +227,7 @@ class EnvFileWriterTest {
         EnvFileWriteException e = assertThrows(EnvFileWriteException.class,
                 () -> failing.write(target, rendered(2), FileMode.M0600, Optional.empty()));
 
-        assertEquals("not replaced: IOException (injected failure)", e.reason());
+        assertEquals("not replaced: injected failure", e.reason());
         assertFalse(e.replaced());
         assertEquals(1, temps.size());
         assertTrue(temps.get(0).getFileName().toString().startsWith(".prod.env.tmp-"));
@@ -290,6 +290,33 @@ class EnvFileWriterTest {
         assertTrue(e.replaced());
         assertArrayEquals(content, Files.readAllBytes(target));
         assertNoTempFiles();
+    }
+
+    @Test
+    void aFileSystemFailureIsExplainedInWordsWithoutAClassName() throws Exception {
+        // A regular file where the env file's directory should be: a real failure even for root, which
+        // ignores the permission bits a read-only directory test would need. Found by drills/faults.sh:
+        // the 500's detail said "FileSystemException (…: Read-only file system)".
+        Path notADirectory = dir.resolve("etc");
+        Files.write(notADirectory, OLD);
+        Path target = notADirectory.resolve("prod.env");
+
+        EnvFileWriteException e = assertThrows(EnvFileWriteException.class,
+                () -> writer.write(target, rendered(1), FileMode.M0600, Optional.empty()));
+
+        assertEquals("cannot be inspected: " + target.toAbsolutePath() + ": Not a directory", e.reason());
+        assertFalse(e.getMessage().contains("Exception"), e.getMessage());
+        assertArrayEquals(OLD, Files.readAllBytes(notADirectory));
+    }
+
+    @Test
+    void theOperatingSystemsReasonIsKeptAndTheClassNameLeftOut() {
+        assertEquals("/etc/x/.prod.env.tmp-1: Read-only file system", EnvFileWriter.describe(
+                new java.nio.file.FileSystemException("/etc/x/.prod.env.tmp-1", null, "Read-only file system")));
+        assertEquals("/etc/x: Permission denied", EnvFileWriter.describe(new java.nio.file.AccessDeniedException("/etc/x")));
+        assertEquals("No space left on device", EnvFileWriter.describe(new IOException("No space left on device")));
+        assertEquals("I/O error", EnvFileWriter.describe(new IOException()));
+        assertEquals("unexpected failure", EnvFileWriter.describe(new IllegalStateException("java.lang.Thing")));
     }
 
     @Test

@@ -253,6 +253,36 @@ class RotationEngineTest {
     }
 
     @Test
+    void anUnwritableDirectoryIsA500AndAFailedRotationThatNameNoExceptionClass() throws Exception {
+        // drills/faults.sh found "FileSystemException (…: Read-only file system)" in the 500's detail; the
+        // contract allows no class name in an error. A regular file where the env file's directory should
+        // be fails the same way for root, which ignores the permission bits of a read-only directory.
+        Rotations.awaitIdle(engineer, ENV);
+        String before = served();
+        Path dir = envFile().getParent();
+        Path aside = dir.resolveSibling(dir.getFileName() + ".aside");
+        Files.move(dir, aside);
+        Files.writeString(dir, "not a directory\n");
+        try {
+            as(engineer).post(BASE + "/env-file/write").then().statusCode(500)
+                    .contentType("application/problem+json")
+                    .body("code", equalTo("env-file-unwritable"))
+                    .body("detail", org.hamcrest.Matchers.allOf(org.hamcrest.Matchers.containsString("Not a directory"),
+                            org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString("Exception"))));
+            JsonPath r = Rotations.awaitFinished(engineer, Rotations.rotate(engineer, ENV, SECRET));
+            assertThat(r.getString("status")).isEqualTo("FAILED");
+            assertThat(r.getList("steps.detail", String.class)).filteredOn(java.util.Objects::nonNull)
+                    .anyMatch(d -> d.contains("Not a directory")).noneMatch(d -> d.contains("Exception"));
+        } finally {
+            Files.delete(dir);
+            Files.move(aside, dir);
+        }
+        assertThat(served()).isEqualTo(before);
+        assertThat(Files.readString(envFile())).isEqualTo(before);
+        assertThat(versions()).extracting(v -> v.get("state")).containsOnlyOnce("CURRENT").doesNotContain("PENDING");
+    }
+
+    @Test
     void aWriteThatFailsLeavesTheCurrentVersionAndNoTemporaryFiles() throws Exception {
         Rotations.awaitIdle(engineer, ENV);
         String before = served();

@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.hibernate.Session;
 import org.jboss.logging.Logger;
 
@@ -53,6 +54,8 @@ public class AuditWriter {
     private volatile Thread thread;
     /** Only the writer thread changes it; volatile so readers (metrics, tests) see a recent value. */
     private volatile ChainHead head = ChainHead.EMPTY;
+    /** Units refused because their event could not be written (disk full, read-only, I/O error). */
+    private final AtomicLong refusedUnits = new AtomicLong();
     /** Savepoint name counter; writer thread only. */
     private long savepoints;
 
@@ -85,6 +88,11 @@ public class AuditWriter {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** How many units were refused since the start because the audit trail could not be written. */
+    public long refusedUnits() {
+        return refusedUnits.get();
     }
 
     /** The last committed event. */
@@ -179,6 +187,7 @@ public class AuditWriter {
             head = committed;
             LOG.errorf("audit writer: commit of %d unit(s) failed (%s); all refused, nothing changed",
                     batch.size(), rootCause(e));
+            refusedUnits.addAndGet(batch.size());
             batch.forEach(p -> p.result.completeExceptionally(new AuditUnavailableException("audit write failed")));
             return;
         }
@@ -219,6 +228,7 @@ public class AuditWriter {
             st.execute("RELEASE event");
             head = before;
             LOG.errorf("audit writer: cannot record an event (%s)", rootCause(e));
+            refusedUnits.incrementAndGet();
             p.outcome(null, new AuditUnavailableException("audit write failed"));
         }
     }
@@ -242,6 +252,7 @@ public class AuditWriter {
             rollbackTo(session, sp);
             head = before;
             LOG.errorf("audit writer: cannot record a unit's event (%s); its change is undone", rootCause(auditFailure));
+            refusedUnits.incrementAndGet();
             p.outcome(null, new AuditUnavailableException("audit write failed"));
         }
     }
@@ -260,6 +271,7 @@ public class AuditWriter {
                 rollbackTo(session, sp2);
                 head = before;
                 LOG.errorf("audit writer: cannot record %s (%s)", failure.action(), rootCause(auditFailure));
+                refusedUnits.incrementAndGet();
                 toCaller = new AuditUnavailableException("audit write failed");
             }
         }

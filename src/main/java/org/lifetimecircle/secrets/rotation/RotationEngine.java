@@ -53,6 +53,9 @@ import org.lifetimecircle.secrets.secret.VersionState;
 public class RotationEngine {
 
     private static final Logger LOG = Logger.getLogger(RotationEngine.class);
+    /** Pauses between attempts to record a stage while the database refuses writes. */
+    private static final long RETRY_FIRST_MILLIS = 200;
+    private static final long RETRY_MAX_MILLIS = 5_000;
 
     private final AuditWriter writer;
     private final RotationRepository rotations;
@@ -65,6 +68,8 @@ public class RotationEngine {
     private final GrantService grants;
     private final Clock clock;
     private final AtomicInteger threadCount = new AtomicInteger();
+    /** Set at shutdown: stages stop waiting for the database; start-up recovery takes their rotations. */
+    private volatile boolean stopping;
     private final ExecutorService jobs = Executors.newFixedThreadPool(2, r -> {
         Thread t = new Thread(r, "rotation-job-" + threadCount.incrementAndGet());
         t.setDaemon(true);
@@ -100,6 +105,7 @@ public class RotationEngine {
 
     void onShutdown(@Observes @Priority(5) ShutdownEvent event) {
         // Before the audit writer stops (priority 10): let running jobs reach a journaled state.
+        stopping = true;
         jobs.shutdown();
         try {
             jobs.awaitTermination(20, TimeUnit.SECONDS);
@@ -224,7 +230,7 @@ public class RotationEngine {
             }
             boolean completed = ok;
             int[] revokedGrants = new int[1];
-            writer.submit(new Unit<>(() -> {
+            journal(r.id, "finish", new Unit<>(() -> {
                 Instant now = Clocks.now(clock);
                 RotationEntity row = rotations.findById(r.id);
                 steps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), s.at(), s.detail()).persist());
@@ -290,9 +296,12 @@ public class RotationEngine {
         String failedStep = appSteps.stream().filter(s -> s.status().equals("FAILED")).map(Step::name).findFirst()
                 .orElse("restart");
         try {
-            writer.submit(new Unit<>(() -> {
+            journal(r.id, "rollback", new Unit<>(() -> {
                 Instant now = Clocks.now(clock);
                 RotationEntity row = rotations.findById(r.id);
+                if (row.status.finished()) {
+                    throw new IllegalStateException("rotation " + r.id + " is already finished");
+                }
                 steps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), s.at(), s.detail()).persist());
                 versions.inState(row.environment, row.secret, VersionState.PENDING)
                         .ifPresent(p -> p.end(VersionState.RETIRED, now));
@@ -309,7 +318,8 @@ public class RotationEngine {
                 return draft(r, requestId, "rotation.rollback", Outcome.FAILED, d);
             }, null));
         } catch (AuditUnavailableException e) {
-            LOG.errorf("rotation %s was rolled back but could not be recorded; it is recovered at the next start", r.id);
+            LOG.errorf("rotation %s was rolled back but could not be recorded before the service stopped; it is "
+                    + "recovered at the next start", r.id);
         }
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("rotationId", r.id);
@@ -337,7 +347,7 @@ public class RotationEngine {
     }
 
     private void markRunning(RotationEntity r, String requestId, Instant promotedAt) {
-        writer.submit(new Unit<>(() -> {
+        journal(r.id, "start", new Unit<>(() -> {
             RotationEntity row = rotations.findById(r.id);
             if (row.status.finished()) {
                 throw new IllegalStateException("rotation " + r.id + " was pre-empted");
@@ -360,7 +370,7 @@ public class RotationEngine {
     private void promote(RotationEntity r, String requestId, EnvironmentPolicy policy, EnvFileWriter.WriteResult written,
                          String secretVersions, List<Step> appSteps) {
         String action = r.kind == RotationKind.ROLLBACK ? "rotation.rollback" : "rotation.complete";
-        writer.submit(new Unit<>(() -> {
+        journal(r.id, "promote", new Unit<>(() -> {
             Instant now = Clocks.now(clock);
             RotationEntity row = rotations.findById(r.id);
             if (row.status.finished()) {
@@ -414,9 +424,12 @@ public class RotationEngine {
             restoreFile(restore, original);
         }
         try {
-            writer.submit(new Unit<>(() -> {
+            journal(r.id, "failure", new Unit<>(() -> {
                 Instant now = Clocks.now(clock);
                 RotationEntity row = rotations.findById(r.id);
+                if (row.status.finished()) {
+                    throw new IllegalStateException("rotation " + r.id + " is already finished");
+                }
                 RotationStepEntity.of(row.id, step, "FAILED", now, reason).persist();
                 versions.inState(row.environment, row.secret, VersionState.PENDING)
                         .ifPresent(p -> p.end(VersionState.RETIRED, now));
@@ -428,7 +441,8 @@ public class RotationEngine {
             }, x -> draft(r, requestId, "rotation.fail", Outcome.FAILED,
                     Map.of("rotationId", r.id, "kind", r.kind.name(), "step", step)), null));
         } catch (AuditUnavailableException e) {
-            LOG.errorf("rotation %s failed at %s and could not be recorded; it is recovered at the next start", r.id, step);
+            LOG.errorf("rotation %s failed at %s and could not be recorded before the service stopped; it is "
+                    + "recovered at the next start", r.id, step);
         }
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("rotationId", r.id);
@@ -470,6 +484,45 @@ public class RotationEngine {
                     + "POST /api/v1/environments/%s/env-file/write once the cause is fixed",
                     policy.environment(), e.getClass().getSimpleName(), policy.environment());
             return false;
+        }
+    }
+
+    /**
+     * Commits a stage of the rotation with its event. While the audit trail refuses writes (the data
+     * directory full or read-only, an I/O error) the unit was rolled back and changed nothing, so it is
+     * tried again, with a growing pause, until the database takes writes again: a rotation that such a
+     * fault interrupts then finishes by itself instead of staying RUNNING, its new file on disk but not
+     * promoted, until a restart. The job keeps the environment's lock meanwhile, so the drift check does
+     * not "repair" the file under it. Gives up only when the service stops; start-up recovery then rolls
+     * the rotation back.
+     */
+    private <R> R journal(String rotationId, String stage, Unit<R> unit) {
+        long pauseMillis = RETRY_FIRST_MILLIS;
+        boolean waiting = false;
+        while (true) {
+            try {
+                R result = writer.submit(unit);
+                if (waiting) {
+                    LOG.infof("rotation %s: %s recorded; the audit trail takes writes again", rotationId, stage);
+                }
+                return result;
+            } catch (AuditUnavailableException e) {
+                if (stopping) {
+                    throw e;
+                }
+                if (!waiting) {
+                    LOG.errorf("rotation %s: %s cannot be recorded (the audit trail is unavailable); retrying until "
+                            + "the database takes writes again", rotationId, stage);
+                    waiting = true;
+                }
+                try {
+                    Thread.sleep(pauseMillis);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                pauseMillis = Math.min(pauseMillis * 2, RETRY_MAX_MILLIS);
+            }
         }
     }
 

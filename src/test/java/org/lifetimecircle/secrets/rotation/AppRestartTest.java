@@ -6,6 +6,7 @@ import static org.lifetimecircle.secrets.testing.Api.as;
 import static org.hamcrest.Matchers.equalTo;
 
 import io.quarkus.test.common.WithTestResource;
+import jakarta.inject.Inject;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
@@ -20,7 +21,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.lifetimecircle.secrets.audit.AuditWriter;
 import org.lifetimecircle.secrets.testing.Api;
+import org.lifetimecircle.secrets.testing.Db;
 import org.lifetimecircle.secrets.testing.FileModes;
 import org.lifetimecircle.secrets.testing.Rotations;
 import org.lifetimecircle.secrets.testing.StubApp;
@@ -41,6 +44,9 @@ class AppRestartTest {
     private static List<String> ALERTS;
     private static String token;
     private static String principalName;
+
+    @Inject
+    AuditWriter writer;
 
     @BeforeAll
     static void stubApp() {
@@ -112,6 +118,38 @@ class AppRestartTest {
         assertThat(after).isNotEqualTo(before);
         // The app was restarted with the new file in place.
         assertThat(keyIn(Files.readString(seen))).isEqualTo(after);
+    }
+
+    @Test
+    void aPromotionTheDatabaseRefusesIsRetriedUntilItTakesWritesAgain() throws Exception {
+        // drills/faults.sh filled the data directory while the app restarted: the promotion could not be
+        // committed, the job gave up and the rotation stayed RUNNING (its new file on disk, not promoted)
+        // until a restart. A trigger refusing the rotation.complete event is the same fault, in SQLite.
+        restartScript("echo restarted");
+        Rotations.awaitIdle(token, ENV);
+        long refusedBefore = writer.refusedUnits();
+        Db.exec("CREATE TRIGGER refuse_promotion BEFORE INSERT ON audit_event WHEN NEW.action = 'rotation.complete' "
+                + "BEGIN SELECT RAISE(ABORT, 'injected: the disk refuses writes'); END");
+        String id;
+        try {
+            id = Rotations.rotate(token, ENV, SECRET);
+            Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
+            while (writer.refusedUnits() < refusedBefore + 2) { // refused, and tried again
+                assertThat(Instant.now()).as("the promotion was not attempted twice").isBefore(deadline);
+                Thread.onSpinWait();
+            }
+            assertThat(as(token).get("/api/v1/rotations/" + id).then().statusCode(200).extract().path("status")
+                    .toString()).isEqualTo("RUNNING");
+        } finally {
+            Db.exec("DROP TRIGGER IF EXISTS refuse_promotion");
+        }
+        JsonPath r = Rotations.awaitFinished(token, id);
+        assertThat(r.getString("status")).isEqualTo("COMPLETED");
+        assertThat(Db.queryLong("select count(*) from audit_event where action = 'rotation.complete' and details like '%"
+                + id + "%'")).isEqualTo(1);
+        assertThat(states().values()).containsOnlyOnce("CURRENT").doesNotContain("PENDING");
+        assertThat(Files.readString(envFile())).startsWith("# ltc-secrets env file: environment=" + ENV
+                + " version=" + SECRET + ":" + r.getInt("toVersion") + " ");
     }
 
     @Test

@@ -170,6 +170,31 @@ public class AuditWriter {
     }
 
     private void runBatch(List<Pending<?>> batch) {
+        long refusedBefore = refusedUnits.get();
+        try {
+            runBatchOnce(batch);
+        } finally {
+            if (refusedUnits.get() != refusedBefore) {
+                renewConnections();
+            }
+        }
+    }
+
+    /**
+     * After a write the database refused, connections are opened afresh. A connection SQLite opened while
+     * the data directory was read-only is read-only for good (SQLite falls back to opening the file
+     * read-only); kept in the pool, it would refuse every write long after the fault cleared. Idle
+     * connections (the writer's own is back in the pool by now) close at once, busy ones when returned.
+     */
+    private void renewConnections() {
+        try {
+            dataSource.flush(AgroalDataSource.FlushMode.GRACEFUL);
+        } catch (RuntimeException e) {
+            LOG.errorf("audit writer: could not renew the database connections (%s)", rootCause(e));
+        }
+    }
+
+    private void runBatchOnce(List<Pending<?>> batch) {
         ChainHead committed = head;
         try {
             if (batch.stream().allMatch(p -> p.unit.eventOnly())) {

@@ -1,0 +1,82 @@
+package org.lifetimecircle.secrets.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.lifetimecircle.secrets.testing.Api.adminToken;
+import static org.lifetimecircle.secrets.testing.Api.as;
+
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import jakarta.inject.Inject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.lifetimecircle.secrets.testing.Api;
+import org.lifetimecircle.secrets.testing.Processes;
+import org.lifetimecircle.secrets.testing.TestDataDir;
+
+/**
+ * The database file turns unwritable under the running service, then writable again. {@code chattr +i}
+ * is a real fault that even root cannot write through: writes on open descriptors fail, and a connection
+ * SQLite opens meanwhile falls back to read-only, as on a filesystem remounted read-only.
+ */
+@QuarkusTest
+@WithTestResource(TestDataDir.class)
+class ReadOnlyDatabaseTest {
+
+    @Inject
+    AgroalDataSource dataSource;
+
+    private static void chattr(String flag) throws Exception {
+        Path db = TestDataDir.dataDir().resolve("ltc-secrets.db");
+        List<String> command = new ArrayList<>(List.of("chattr", flag, db.toString()));
+        if (db.resolveSibling("ltc-secrets.db-wal").toFile().exists()) {
+            command.add(db.resolveSibling("ltc-secrets.db-wal").toString());
+        }
+        Processes.Result r = Processes.run(command);
+        assertThat(r.exit()).as("chattr " + flag + ": " + r.output()).isZero();
+    }
+
+    private static Response createPrincipal(String name) {
+        return as(adminToken()).contentType(ContentType.JSON).body(Map.of("name", name, "role", "auditor"))
+                .post("/api/v1/principals");
+    }
+
+    @Test
+    void connectionsOpenedWhileTheDatabaseWasReadOnlyDoNotOutliveTheFault() throws Exception {
+        // drills/faults.sh (read-only data directory): after the fault cleared, every write still got 503,
+        // because the pool kept the connections SQLite had opened read-only during the fault.
+        String refused = Api.uniqueName("refused");
+        chattr("+i");
+        try {
+            dataSource.flush(AgroalDataSource.FlushMode.ALL); // every connection from here on opens during the fault
+            createPrincipal(refused).then().statusCode(503).contentType("application/problem+json")
+                    .body("code", equalTo("unavailable"));
+            createPrincipal(Api.uniqueName("refused")).then().statusCode(503);
+        } finally {
+            chattr("-i");
+        }
+        // Fault cleared: at most one more clean refusal (a connection opened during the fault), then writes work.
+        int refusals = 0;
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
+        while (true) {
+            Response r = createPrincipal(Api.uniqueName("after"));
+            if (r.statusCode() == 201) {
+                break;
+            }
+            assertThat(r.statusCode()).isEqualTo(503);
+            refusals++;
+            assertThat(Instant.now()).as("writes still refused after the fault cleared").isBefore(deadline);
+        }
+        assertThat(refusals).as("refusals after the fault cleared").isLessThanOrEqualTo(1);
+        as(adminToken()).get("/api/v1/principals/" + refused).then().statusCode(404);
+        as(adminToken()).get("/api/v1/audit/verify").then().statusCode(200).body("valid", equalTo(true));
+    }
+}

@@ -1,6 +1,10 @@
 package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.lifetimecircle.secrets.testing.BlackBoxApi.adminToken;
+import static org.lifetimecircle.secrets.testing.BlackBoxApi.awaitFinished;
+import static org.lifetimecircle.secrets.testing.BlackBoxApi.grant;
+import static org.lifetimecircle.secrets.testing.BlackBoxApi.rotate;
 import static org.lifetimecircle.secrets.testing.BlackBoxHttp.get;
 import static org.lifetimecircle.secrets.testing.BlackBoxHttp.post;
 
@@ -53,7 +57,6 @@ import org.lifetimecircle.secrets.testing.ServiceProcess;
 class MasterKeyRotationIT {
 
     private static final Duration START_DEADLINE = Duration.ofSeconds(90);
-    private static final Duration JOB_DEADLINE = Duration.ofSeconds(30);
     private static final Duration LOG_DEADLINE = Duration.ofSeconds(90);
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -94,7 +97,7 @@ class MasterKeyRotationIT {
         String publicKeyPem;
         JsonPath checkpointBefore;
         try (ServiceProcess service = start(a, null)) {
-            String token = adminToken();
+            String token = adminToken(data);
             for (String env : List.of("prod", "staging")) {
                 grant(service, token, env, "secret:rotate");
                 grant(service, token, env, "env-file:read");
@@ -121,7 +124,7 @@ class MasterKeyRotationIT {
 
         // B with A as the previous key: everything is re-wrapped, once, audited.
         try (ServiceProcess service = start(b, a)) {
-            String token = adminToken();
+            String token = adminToken(data);
             String log = service.output();
             assertThat(log).contains("re-wrapped 2 installation key(s) and " + (wrapped - 2) + " secret version(s) from "
                     + idA + " to " + idB);
@@ -155,7 +158,7 @@ class MasterKeyRotationIT {
 
         // A restart with the previous key still configured: nothing left to do, and no second event.
         try (ServiceProcess service = start(b, a)) {
-            String token = adminToken();
+            String token = adminToken(data);
             assertThat(service.output()).contains("nothing is sealed under the previous master key " + idA);
             assertThat(events(service, token, "masterkey.rewrap")).hasSize(1);
             assertThat(details(last(events(service, token, "system.start"))))
@@ -167,7 +170,7 @@ class MasterKeyRotationIT {
         byte[] offlineCopyOfA = Files.readAllBytes(a);
         Files.delete(a);
         try (ServiceProcess service = start(b, null)) {
-            String token = adminToken();
+            String token = adminToken(data);
             for (String env : List.of("prod", "staging")) {
                 assertThat(envFile(service, token, env)).as(env + " with the new key alone").isEqualTo(served.get(env));
             }
@@ -219,7 +222,7 @@ class MasterKeyRotationIT {
         assertThat(sealedUnder()).as("refused starts change nothing").isEqualTo(before);
 
         try (ServiceProcess service = start(a, null)) {
-            assertThat(events(service, adminToken(), "masterkey.rewrap")).isEmpty();
+            assertThat(events(service, adminToken(data), "masterkey.rewrap")).isEmpty();
         }
     }
 
@@ -236,7 +239,7 @@ class MasterKeyRotationIT {
         String idB = keyId(b);
         Map<String, byte[]> served = new TreeMap<>();
         try (ServiceProcess service = start(a, null)) {
-            String token = adminToken();
+            String token = adminToken(data);
             for (String env : List.of("prod", "staging")) {
                 grant(service, token, env, "secret:rotate");
                 grant(service, token, env, "env-file:read");
@@ -278,7 +281,7 @@ class MasterKeyRotationIT {
         assertThat(killedBeforeCommit).as("at least one kill landed before the re-wrap committed").isPositive();
 
         try (ServiceProcess service = start(b, a)) {
-            String token = adminToken();
+            String token = adminToken(data);
             Matcher done = Pattern.compile("re-wrapped .* in \\d+ ms").matcher(service.output());
             assertThat(done.find()).as(service.output()).isTrue();
             System.out.printf("[masterkey-it] %s%n", done.group());
@@ -293,7 +296,7 @@ class MasterKeyRotationIT {
         }
         assertEveryValueOpens(Map.of(idB, b));
         try (ServiceProcess service = start(b, null)) {
-            String token = adminToken();
+            String token = adminToken(data);
             for (String env : List.of("prod", "staging")) {
                 assertThat(envFile(service, token, env)).isEqualTo(served.get(env));
             }
@@ -471,42 +474,6 @@ class MasterKeyRotationIT {
     }
 
     // ---- API -----------------------------------------------------------------------------------------
-
-    private String adminToken() throws IOException {
-        return Files.readString(data.resolve("bootstrap-admin.token")).trim();
-    }
-
-    private static void grant(ServiceProcess service, String token, String env, String permission)
-            throws IOException, InterruptedException {
-        Reply r = post(service, token, "/api/v1/grants", Map.of("principal", "bootstrap-admin", "environment", env,
-                "permission", permission, "ttl", "PT1H", "reason", "it"));
-        assertThat(r.status()).as(r.text()).isEqualTo(201);
-    }
-
-    private static String rotate(ServiceProcess service, String token, String env) throws IOException, InterruptedException {
-        Reply r = post(service, token, "/api/v1/environments/" + env + "/secrets/LTC_SECRET_KEY/rotations",
-                Map.of("reason", "master key rotation test"));
-        assertThat(r.status()).as(r.text()).isEqualTo(202);
-        return r.json().getString("id");
-    }
-
-    private static JsonPath awaitFinished(ServiceProcess service, String token, String id)
-            throws IOException, InterruptedException {
-        long end = System.nanoTime() + JOB_DEADLINE.toNanos();
-        while (true) {
-            Reply r = get(service, token, "/api/v1/rotations/" + id);
-            assertThat(r.status()).as(r.text()).isEqualTo(200);
-            JsonPath rotation = r.json();
-            String status = rotation.getString("status");
-            if (!status.equals("PENDING") && !status.equals("RUNNING")) {
-                return rotation;
-            }
-            if (System.nanoTime() > end) {
-                throw new AssertionError("rotation " + id + " still " + status + " after " + JOB_DEADLINE);
-            }
-            Thread.onSpinWait();
-        }
-    }
 
     private static byte[] envFile(ServiceProcess service, String token, String env) throws IOException, InterruptedException {
         Reply r = get(service, token, "/api/v1/environments/" + env + "/env-file");

@@ -1,6 +1,9 @@
 package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.lifetimecircle.secrets.testing.BlackBoxApi.adminToken;
+import static org.lifetimecircle.secrets.testing.BlackBoxApi.awaitFinished;
+import static org.lifetimecircle.secrets.testing.BlackBoxApi.grant;
 import static org.lifetimecircle.secrets.testing.BlackBoxHttp.get;
 import static org.lifetimecircle.secrets.testing.BlackBoxHttp.post;
 
@@ -39,7 +42,6 @@ import org.lifetimecircle.secrets.testing.ServiceProcess;
 class RotationCrashIT {
 
     private static final Duration START_DEADLINE = Duration.ofSeconds(60);
-    private static final Duration JOB_DEADLINE = Duration.ofSeconds(30);
     private static final Duration MARKER_DEADLINE = Duration.ofSeconds(15);
     private static final String ENV = "crash";
     private static final String OTHER = "OTHER_KEY";
@@ -145,9 +147,9 @@ class RotationCrashIT {
         String statusAtKill;
         int restartsAtKill;
         try (ServiceProcess service = start()) {
-            String token = adminToken();
-            grant(service, token, "secret:rotate");
-            grant(service, token, "env-file:read");
+            String token = adminToken(data);
+            grant(service, token, ENV, "secret:rotate");
+            grant(service, token, ENV, "env-file:read");
             before = secretOf(Files.readString(envFile, StandardCharsets.UTF_8));
             otherBefore = otherOf(Files.readString(envFile, StandardCharsets.UTF_8));
             assertThat(restartCount()).as("the first start does not restart the app").isZero();
@@ -210,7 +212,7 @@ class RotationCrashIT {
         healthStatus.set(200);
 
         try (ServiceProcess service = start()) {
-            String token = adminToken();
+            String token = adminToken(data);
             JsonPath done = awaitFinished(service, token, id);
             String status = done.getString("status");
             List<String> steps = done.getList("steps.name");
@@ -332,38 +334,7 @@ class RotationCrashIT {
         return service;
     }
 
-    private String adminToken() throws IOException {
-        return Files.readString(data.resolve("bootstrap-admin.token")).trim();
-    }
-
     // ---- API calls ---------------------------------------------------------------------------------
-
-    private static void grant(ServiceProcess service, String token, String permission)
-            throws IOException, InterruptedException {
-        Reply r = post(service, token, "/api/v1/grants", Map.of("principal", "bootstrap-admin", "environment", ENV,
-                "permission", permission, "ttl", "PT1H", "reason", "crash it"));
-        assertThat(r.status()).as(r.text()).isEqualTo(201);
-    }
-
-    /** Polls the rotation until it is no longer PENDING or RUNNING, with a deadline. */
-    private static JsonPath awaitFinished(ServiceProcess service, String token, String id)
-            throws IOException, InterruptedException {
-        long end = System.nanoTime() + JOB_DEADLINE.toNanos();
-        while (true) {
-            Reply r = get(service, token, "/api/v1/rotations/" + id);
-            assertThat(r.status()).as(r.text()).isEqualTo(200);
-            JsonPath rotation = r.json();
-            String status = rotation.getString("status");
-            if (!status.equals("PENDING") && !status.equals("RUNNING")) {
-                return rotation;
-            }
-            if (System.nanoTime() > end) {
-                throw new AssertionError("rotation " + id + " still " + status + " after " + JOB_DEADLINE
-                        + ":\n" + rotation.prettify());
-            }
-            Thread.sleep(50);
-        }
-    }
 
     /** The one CURRENT version of a secret; asserts there is exactly one and no PENDING one. */
     private static long currentVersionOf(ServiceProcess service, String token, String secret)

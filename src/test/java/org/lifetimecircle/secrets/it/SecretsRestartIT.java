@@ -1,6 +1,10 @@
 package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.lifetimecircle.secrets.testing.BlackBoxApi.adminToken;
+import static org.lifetimecircle.secrets.testing.BlackBoxApi.awaitFinished;
+import static org.lifetimecircle.secrets.testing.BlackBoxApi.grant;
+import static org.lifetimecircle.secrets.testing.BlackBoxApi.rotate;
 import static org.lifetimecircle.secrets.testing.BlackBoxHttp.get;
 import static org.lifetimecircle.secrets.testing.BlackBoxHttp.post;
 
@@ -77,7 +81,7 @@ class SecretsRestartIT {
         byte[] onDisk;
         long version;
         try (ServiceProcess service = start()) {
-            String token = adminToken();
+            String token = adminToken(data);
             grant(service, token, "prod", "secret:rotate");
             grant(service, token, "prod", "env-file:read");
             JsonPath done = awaitFinished(service, token, rotate(service, token, "prod"));
@@ -94,7 +98,7 @@ class SecretsRestartIT {
         }
 
         try (ServiceProcess service = start()) {
-            String token = adminToken();
+            String token = adminToken(data);
             assertThat(Files.readAllBytes(prodEnv)).as("env file on disk after the restart").isEqualTo(onDisk);
             assertThat(envFile(service, token, "prod").body()).as("env file served after the restart").isEqualTo(served);
             assertThat(FileModes.stat(prodEnv)).isEqualTo("600");
@@ -107,7 +111,7 @@ class SecretsRestartIT {
         String secretValue;
         byte[] onDisk;
         try (ServiceProcess service = start()) {
-            String token = adminToken();
+            String token = adminToken(data);
             grant(service, token, "prod", "env-file:read");
             secretValue = secretOf(new String(envFile(service, token, "prod").body(), StandardCharsets.UTF_8));
             onDisk = Files.readAllBytes(prodEnv);
@@ -146,7 +150,7 @@ class SecretsRestartIT {
         Files.setPosixFilePermissions(prodEnv, PosixFilePermissions.fromString("rw-------"));
 
         try (ServiceProcess service = start()) {
-            String token = adminToken();
+            String token = adminToken(data);
             assertThat(Files.readAllBytes(prodEnv)).as("a foreign file is left alone at start").isEqualTo(foreign);
             assertThat(conflict(service, token, "prod")).as("prod envFile.conflict").isTrue();
             assertThat(conflict(service, token, "staging")).as("staging envFile.conflict").isFalse();
@@ -179,7 +183,7 @@ class SecretsRestartIT {
         String secretBefore;
         long headBefore;
         try (ServiceProcess service = start()) {
-            String token = adminToken();
+            String token = adminToken(data);
             String before = Files.readString(prodEnv, StandardCharsets.UTF_8);
             assertThat(before).contains("\nCANARY_STATIC=static-canary-value-7f3a\n");
             secretBefore = secretOf(before);
@@ -193,7 +197,7 @@ class SecretsRestartIT {
                 "CANARY_STATIC: changed-canary-value-19c2"));
 
         try (ServiceProcess service = start()) {
-            String token = adminToken();
+            String token = adminToken(data);
             String after = Files.readString(prodEnv, StandardCharsets.UTF_8);
             assertThat(after).startsWith(HEADER).contains("\nCANARY_STATIC=changed-canary-value-19c2\n")
                     .doesNotContain("static-canary-value-7f3a");
@@ -219,7 +223,7 @@ class SecretsRestartIT {
         String last = null;
         ScheduledExecutorService killer = Executors.newSingleThreadScheduledExecutor();
         try (ServiceProcess service = start()) {
-            String token = adminToken();
+            String token = adminToken(data);
             grant(service, token, "prod", "secret:rotate");
             int accepted = 0;
             Future<?> kill = null;
@@ -259,7 +263,7 @@ class SecretsRestartIT {
         Files.setPosixFilePermissions(leftover, PosixFilePermissions.fromString("rw-------"));
 
         try (ServiceProcess service = start()) {
-            String token = adminToken();
+            String token = adminToken(data);
             service.output().lines().filter(l -> l.contains("restart") || l.contains("leftover"))
                     .forEach(l -> System.out.println("[kill-9] restart log: " + l));
             awaitNoActiveRotations(service, token, "prod");
@@ -332,44 +336,7 @@ class SecretsRestartIT {
         return service;
     }
 
-    private String adminToken() throws IOException {
-        return Files.readString(data.resolve("bootstrap-admin.token")).trim();
-    }
-
     // ---- API calls ---------------------------------------------------------------------------------
-
-    private static void grant(ServiceProcess service, String token, String env, String permission)
-            throws IOException, InterruptedException {
-        Reply r = post(service, token, "/api/v1/grants", Map.of("principal", "bootstrap-admin", "environment", env,
-                "permission", permission, "ttl", "PT1H", "reason", "it"));
-        assertThat(r.status()).as(r.text()).isEqualTo(201);
-    }
-
-    private static String rotate(ServiceProcess service, String token, String env) throws IOException, InterruptedException {
-        Reply r = post(service, token, "/api/v1/environments/" + env + "/secrets/LTC_SECRET_KEY/rotations",
-                Map.of("reason", "restart test"));
-        assertThat(r.status()).as(r.text()).isEqualTo(202);
-        return r.json().getString("id");
-    }
-
-    /** Polls the rotation until it is no longer PENDING or RUNNING, with a deadline. */
-    private static JsonPath awaitFinished(ServiceProcess service, String token, String id)
-            throws IOException, InterruptedException {
-        long end = System.nanoTime() + JOB_DEADLINE.toNanos();
-        while (true) {
-            Reply r = get(service, token, "/api/v1/rotations/" + id);
-            assertThat(r.status()).as(r.text()).isEqualTo(200);
-            JsonPath rotation = r.json();
-            String status = rotation.getString("status");
-            if (!status.equals("PENDING") && !status.equals("RUNNING")) {
-                return rotation;
-            }
-            if (System.nanoTime() > end) {
-                throw new AssertionError("rotation " + id + " still " + status + " after " + JOB_DEADLINE);
-            }
-            Thread.onSpinWait();
-        }
-    }
 
     private static List<Object> activeRotations(ServiceProcess service, String token, String env, String status)
             throws IOException, InterruptedException {

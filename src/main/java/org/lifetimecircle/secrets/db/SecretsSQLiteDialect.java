@@ -1,0 +1,29 @@
+package org.lifetimecircle.secrets.db;
+
+import org.hibernate.boot.model.TypeContributions;
+import org.hibernate.community.dialect.SQLiteDialect;
+import org.hibernate.engine.jdbc.dialect.spi.DialectResolutionInfo;
+import org.hibernate.service.ServiceRegistry;
+import org.hibernate.type.SqlTypes;
+
+/**
+ * The community SQLite dialect with {@code Instant} columns read and written as epoch milliseconds
+ * without a shared {@code Calendar} (see {@link EpochMillisInstantJdbcType}). Configured as
+ * {@code quarkus.hibernate-orm.dialect}, so every entity's time columns use it, new ones included.
+ */
+public class SecretsSQLiteDialect extends SQLiteDialect {
+
+    public SecretsSQLiteDialect() {
+    }
+
+    public SecretsSQLiteDialect(DialectResolutionInfo info) {
+        super(info);
+    }
+
+    @Override
+    public void contributeTypes(TypeContributions typeContributions, ServiceRegistry serviceRegistry) {
+        super.contributeTypes(typeContributions, serviceRegistry);
+        typeContributions.getTypeConfiguration().getJdbcTypeRegistry()
+                .addDescriptor(SqlTypes.TIMESTAMP_UTC, EpochMillisInstantJdbcType.INSTANCE);
+    }
+}

@@ -42,8 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PORT=${PORT:-18310}
-while (: >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$((PORT + 1)); done
+PORT=$(free_port "${PORT:-18310}")
 URL=http://127.0.0.1:$PORT
 # The unit's JVM flags (ExecStart= between java and -jar), without its profile and host paths.
 JVM_FLAGS=()

@@ -34,8 +34,7 @@ trap cleanup EXIT
 
 command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; } >/dev/null
 
-PORT=${PORT:-18300}
-while (: >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$((PORT + 1)); done
+PORT=$(free_port "${PORT:-18300}")
 URL=http://127.0.0.1:$PORT
 
 mkdir -m 700 "$WORK/root"

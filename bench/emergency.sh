@@ -40,11 +40,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    local p=$1
-    while (: >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-    echo "$p"
-}
 PORT=$(free_port "${PORT:-18330}")
 APP_PORT=$(free_port "${APP_PORT:-18430}")
 URL=http://127.0.0.1:$PORT

@@ -16,3 +16,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "–"; else { r = a
 
 # met CONDITION-AWK-EXPRESSION: yes or NO.
 met() { awk "BEGIN { print (($1) ? \"yes\" : \"NO\") }"; }
+
+# free_port FIRST: the first port from FIRST up that nothing on 127.0.0.1 listens on.
+free_port() {
+    local p=$1
+    while (: >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+    echo "$p"
+}

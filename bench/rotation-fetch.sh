@@ -49,11 +49,6 @@ command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || { apt-get update -q && apt-get install -y -q nginx; } >/dev/null
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-free_port() {
-    local p=$1
-    while (: >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-    echo "$p"
-}
 PORT=$(free_port "${PORT:-18320}")
 URL=http://127.0.0.1:$PORT
 

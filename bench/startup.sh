@@ -33,11 +33,6 @@ trap cleanup EXIT
 JAR=$(cd "$APP" && pwd)/quarkus-run.jar
 "$REPO/k8s-free-deploy/appcds.sh" "$JAR" "$WORK/app-cds.jsa" "$REPO/policies"
 
-free_port() {
-    local p=$1
-    while (: >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-    echo "$p"
-}
 PORT=$(free_port "${PORT:-18340}")
 URL=http://127.0.0.1:$PORT/health
 mkdir -m 700 "$WORK/root"

@@ -50,7 +50,9 @@ mkdir -m 700 "$WORK/root"
 head -c 32 /dev/urandom | base64 >"$WORK/master.key"
 chmod 0400 "$WORK/master.key"
 # The unit's heap and GC: an archive is made and used with the same collector.
-(cd "$WORK" && exec env LTC_SECRETS_DATA_DIR="$WORK/data" LTC_SECRETS_POLICIES_DIR="$POLICIES" \
+# env -i: nothing from the caller's environment (an exported LTC_SECRETS_* webhook URL, say) reaches
+# the throw-away instance.
+(cd "$WORK" && exec env -i PATH="$PATH" LTC_SECRETS_DATA_DIR="$WORK/data" LTC_SECRETS_POLICIES_DIR="$POLICIES" \
     LTC_SECRETS_FILE_ROOT="$WORK/root" LTC_SECRETS_MASTER_KEY_FILE="$WORK/master.key" \
     LTC_SECRETS_SCHEDULER_CHECK_EVERY=24h QUARKUS_HTTP_PORT=0 \
     "$JAVA" -Xms32m -Xmx128m -XX:+UseSerialGC -XX:ArchiveClassesAtExit="$ARCHIVE.tmp-$$" \

@@ -133,23 +133,8 @@ class AuditArchiveIT {
     }
 
     private ServiceProcess start() {
-        ServiceProcess service = ServiceProcess.builder()
-                .profile("dev")
-                .workingDir(tmp)
-                .jvmFlag("-Xmx128m")
-                .jvmFlag("-XX:TieredStopAtLevel=1")
-                .jvmFlag("-XX:+UseSerialGC")
-                .property("ltc-secrets.data-dir", data.toString())
-                .property("ltc-secrets.policies-dir", policies.toString())
-                .property("ltc-secrets.file-root", data.resolve("root").toString())
+        return ServiceProcess.dev(tmp, data, policies, data.resolve("root"))
                 .log(tmp.resolve("service-" + (++starts) + ".log"))
-                .start();
-        try {
-            service.awaitHealthy(START_DEADLINE);
-        } catch (AssertionError e) {
-            service.close();
-            throw e;
-        }
-        return service;
+                .startHealthy(START_DEADLINE);
     }
 }

@@ -311,15 +311,7 @@ class MasterKeyRotationIT {
 
     private ServiceProcess start(Path masterKey, Path previousKey, boolean awaitHealthy) throws IOException {
         Path log = tmp.resolve("service-" + (++starts) + ".log");
-        ServiceProcess.Builder builder = ServiceProcess.builder()
-                .profile("dev")
-                .workingDir(tmp)
-                .jvmFlag("-Xmx128m")
-                .jvmFlag("-XX:TieredStopAtLevel=1")
-                .jvmFlag("-XX:+UseSerialGC")
-                .property("ltc-secrets.data-dir", data.toString())
-                .property("ltc-secrets.policies-dir", policies.toString())
-                .property("ltc-secrets.file-root", fileRoot.toString())
+        ServiceProcess.Builder builder = ServiceProcess.dev(tmp, data, policies, fileRoot)
                 .property("ltc-secrets.master-key-file", masterKey.toString())
                 // The prod setting: a missing master key is an error, never a fresh key.
                 .property("ltc-secrets.create-master-key", "false")

@@ -169,23 +169,8 @@ class OffboardingIT {
                 }
             }
         }
-        ServiceProcess service = ServiceProcess.builder()
-                .profile("dev")
-                .workingDir(tmp)
-                .jvmFlag("-Xmx128m")
-                .jvmFlag("-XX:TieredStopAtLevel=1")
-                .jvmFlag("-XX:+UseSerialGC")
-                .property("ltc-secrets.data-dir", tmp.resolve("data").toString())
-                .property("ltc-secrets.policies-dir", tmp.resolve("policies").toString())
-                .property("ltc-secrets.file-root", tmp.resolve("data/root").toString())
+        return ServiceProcess.dev(tmp, tmp.resolve("data"), tmp.resolve("policies"), tmp.resolve("data/root"))
                 .log(tmp.resolve("service-" + (++starts) + ".log"))
-                .start();
-        try {
-            service.awaitHealthy(START_DEADLINE);
-        } catch (AssertionError e) {
-            service.close();
-            throw e;
-        }
-        return service;
+                .startHealthy(START_DEADLINE);
     }
 }

@@ -314,24 +314,7 @@ class RotationCrashIT {
 
     private ServiceProcess start() throws IOException {
         Path log = tmp.resolve("service-" + (++starts) + ".log");
-        ServiceProcess service = ServiceProcess.builder()
-                .profile("dev")
-                .workingDir(tmp)
-                .jvmFlag("-Xmx128m")
-                .jvmFlag("-XX:TieredStopAtLevel=1")
-                .jvmFlag("-XX:+UseSerialGC")
-                .property("ltc-secrets.data-dir", data.toString())
-                .property("ltc-secrets.policies-dir", policies.toString())
-                .property("ltc-secrets.file-root", fileRoot.toString())
-                .log(log)
-                .start();
-        try {
-            service.awaitHealthy(START_DEADLINE);
-        } catch (AssertionError e) {
-            service.close();
-            throw e;
-        }
-        return service;
+        return ServiceProcess.dev(tmp, data, policies, fileRoot).log(log).startHealthy(START_DEADLINE);
     }
 
     // ---- API calls ---------------------------------------------------------------------------------

@@ -312,16 +312,7 @@ class SecretsRestartIT {
     /** Starts the jar on this test's directories; each start logs to its own file. */
     private ServiceProcess start(boolean awaitHealthy) throws IOException {
         Path log = tmp.resolve("service-" + (++starts) + ".log");
-        ServiceProcess service = ServiceProcess.builder()
-                .profile("dev")
-                .workingDir(tmp)
-                .jvmFlag("-Xmx128m")
-                // Nine starts in this class: C1 only and the serial collector start the JVM markedly faster.
-                .jvmFlag("-XX:TieredStopAtLevel=1")
-                .jvmFlag("-XX:+UseSerialGC")
-                .property("ltc-secrets.data-dir", data.toString())
-                .property("ltc-secrets.policies-dir", policies.toString())
-                .property("ltc-secrets.file-root", fileRoot.toString())
+        ServiceProcess service = ServiceProcess.dev(tmp, data, policies, fileRoot)
                 .log(log)
                 .start();
         if (awaitHealthy) {

@@ -83,6 +83,18 @@ public final class ServiceProcess implements AutoCloseable {
             return this;
         }
 
+        /** Starts the jar and waits until it is healthy; a start that never gets there is stopped, not leaked. */
+        public ServiceProcess startHealthy(Duration deadline) {
+            ServiceProcess service = start();
+            try {
+                service.awaitHealthy(deadline);
+            } catch (AssertionError e) {
+                service.close();
+                throw e;
+            }
+            return service;
+        }
+
         public ServiceProcess start() {
             try {
                 Path jar = Path.of(System.getProperty("quarkus.app.dir", "target/quarkus-app"), "quarkus-run.jar")
@@ -118,6 +130,23 @@ public final class ServiceProcess implements AutoCloseable {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * The restart tests' usual service: dev profile (no credentials needed), a small heap, C1 only
+     * (they start the jar many times; peak speed does not matter), SerialGC as in the unit, and its
+     * three paths; run in {@code workDir}.
+     */
+    public static Builder dev(Path workDir, Path dataDir, Path policiesDir, Path fileRoot) {
+        return builder()
+                .profile("dev")
+                .workingDir(workDir)
+                .jvmFlag("-Xmx128m")
+                .jvmFlag("-XX:TieredStopAtLevel=1")
+                .jvmFlag("-XX:+UseSerialGC")
+                .property("ltc-secrets.data-dir", dataDir.toString())
+                .property("ltc-secrets.policies-dir", policiesDir.toString())
+                .property("ltc-secrets.file-root", fileRoot.toString());
     }
 
     public String baseUrl() {

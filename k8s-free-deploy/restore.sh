@@ -34,9 +34,9 @@
 #      <data-dir>/env-file-hold. The service then writes no env file and refuses rotations (409) until
 #      an admin has repeated what the backup lacks and releases it:
 #      POST /api/v1/admin/env-file-hold/release {"reason": …} (runbooks/restore-from-backup.md).
-# Any failed check exits non-zero. Then start the service: it re-renders the env files from the
-# restored CURRENT versions (restart the app if they changed), and GET /api/v1/audit/verify should say
-# valid. Tokens are those of the backup (only their hashes are stored); if no admin token is at hand:
+# Any failed check exits non-zero. Then start the service: without a hold it re-renders the env files
+# from the restored CURRENT versions (restart the app if they changed); with the hold it writes none
+# until an admin releases it. GET /api/v1/audit/verify should say valid. Tokens are those of the backup (only their hashes are stored); if no admin token is at hand:
 # touch <data-dir>/bootstrap-admin.request before the start (README, "Lost every admin token?").
 # The policies are not restored unless --with-policies: git is their source, install.sh puts them in
 # place; a difference between the backup's and the installed ones is reported.

@@ -12,6 +12,11 @@
 #                    seq/hash and latest checkpoint, the master key id(s) the ciphertexts need, and each
 #                    secret's CURRENT version
 #   SHA256SUMS       of every other file; restore.sh refuses a backup that does not match it
+#   SHA256SUMS.hmac  authenticates SHA256SUMS (and so every file): HMAC-SHA256 under a key derived from the
+#                    master key, HMAC-SHA256(master key, "ltc-secrets backup manifest v1"), with the key's id.
+#                    Checksums alone are only self-consistent: whoever can write the backup (a token row
+#                    added to the database) could recompute them. The MAC needs the master key, which a
+#                    restore needs anyway; restore.sh refuses a backup whose MAC does not verify.
 #
 # What is NEVER in a backup: the master key, the env files (they hold the plaintext secrets), the
 # bootstrap-admin token file, or any other token or value. The database holds only ciphertext under
@@ -27,7 +32,7 @@ set -euo pipefail
 
 usage() {
     cat <<'EOF'
-Usage: backup.sh [--root PREFIX] [--out DIR]
+Usage: backup.sh [--root PREFIX] [--out DIR] [--master-key FILE]
 
 Consistent online backup of ltc-secrets (database snapshot, policies, manifest, SHA256SUMS).
 Never includes the master key, env files or tokens: back the master key up offline, separately.
@@ -35,6 +40,8 @@ Never includes the master key, env files or tokens: back the master key up offli
   --root PREFIX   installation root (default /): reads PREFIX/var/lib/ltc-secrets
   --out DIR       new backup directory (must not exist or be empty; default
                   PREFIX/var/backups/ltc-secrets/ltc-secrets-<UTC time>)
+  --master-key FILE  the master key that authenticates the backup (SHA256SUMS.hmac; default
+                  PREFIX/etc/ltc-secrets/master.key); read only to derive the MAC key, never copied
   -h, --help      this text
 EOF
 }
@@ -42,10 +49,12 @@ EOF
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PREFIX=/
 OUT=
+KEY=
 while [[ $# -gt 0 ]]; do
     case $1 in
         --root) PREFIX=${2:?--root needs a directory}; shift 2 ;;
         --out) OUT=${2:?--out needs a directory}; shift 2 ;;
+        --master-key) KEY=${2:?--master-key needs a file}; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "backup.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -61,11 +70,14 @@ DATA=$R/var/lib/ltc-secrets
 DB=$DATA/ltc-secrets.db
 POLICIES=$R/etc/ltc-secrets/policies
 DBTOOL=$HERE/ltc-secrets-db
+KEY=${KEY:-$R/etc/ltc-secrets/master.key}
 for tool in sqlite3 python3 sha256sum; do
     command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install sqlite3 python3 coreutils)"
 done
 [[ -f $DB ]] || die "no database at $DB (is ltc-secrets installed and started once?)"
 [[ -r $DB ]] || die "cannot read $DB: run as root"
+[[ -f $KEY && -r $KEY ]] || die "cannot read the master key $KEY, which authenticates the backup: run as root, or pass --master-key"
+KEY_ID=$(python3 "$DBTOOL" key-id "$KEY") || die "the master key at $KEY is malformed"
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-$R/var/backups/ltc-secrets/ltc-secrets-$STAMP}
 if [[ -e $OUT ]]; then
@@ -121,6 +133,12 @@ sums=$(cd "$WORK" && find . -type f -printf '%P\n' | LC_ALL=C sort | xargs -r -d
 printf '%s\n' "$sums" >"$WORK/SHA256SUMS"
 chmod 0600 "$WORK/SHA256SUMS"
 step "SHA256SUMS written ($(wc -l <"$WORK/SHA256SUMS") files)"
+# The MAC over SHA256SUMS authenticates every file it lists; the key id says which master key restores it.
+read -r mac_key_id mac < <(python3 "$DBTOOL" manifest-mac "$KEY" "$WORK/SHA256SUMS") || die "cannot compute the manifest MAC"
+[[ $mac_key_id == "$KEY_ID" && $mac =~ ^[0-9a-f]{64}$ ]] || die "cannot compute the manifest MAC"
+printf 'ltc-secrets backup manifest v1\nkey-id %s\nhmac-sha256 %s\n' "$KEY_ID" "$mac" >"$WORK/SHA256SUMS.hmac"
+chmod 0600 "$WORK/SHA256SUMS.hmac"
+step "SHA256SUMS authenticated (SHA256SUMS.hmac, HMAC-SHA256 under a key derived from master key $KEY_ID)"
 
 if [[ -d $OUT ]]; then rmdir "$OUT"; fi
 mv "$WORK" "$OUT"

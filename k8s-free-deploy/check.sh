@@ -10,6 +10,9 @@
 #   4. every *.sh under k8s-free-deploy/: `bash -n` and `shellcheck`
 #   5. polkit/*.rules: compiled by Duktape (polkitd's own engine) and, for the restart rule, decided
 #      against the cases in polkit/rule-test.js plus each unit that a policy's restartCommand restarts
+#   6. every service has LimitCORE=0 (a core dump would hold keys); each policy's app.user is the User=
+#      and Group= of the unit it restarts, install.sh creates it, and no two app units share a user
+#      (staging code could read prod's /proc/<pid>/environ, i.e. its key)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -168,6 +171,42 @@ for rules in "$here"/polkit/*.rules; do
         printf '%s\n' "$out" | sed 's/^/     /'
     fi
 done
+
+# --- 6. core dumps and users ------------------------------------------------------------------------
+# unit_value UNIT KEY: the last assignment of KEY= in UNIT (later lines win, as in systemd).
+unit_value() { sed -n "s/^$2=[[:space:]]*//p" "$1" | tail -n 1; }
+for unit in "$here"/systemd/*.service; do
+    [ -e "$unit" ] || continue
+    name=$(basename "$unit")
+    if [ "$(unit_value "$unit" LimitCORE)" = 0 ]; then ok "$name: LimitCORE=0"; else bad "$name: no LimitCORE=0 (a core dump would hold its keys)"; fi
+done
+declare -A app_user_of=()
+for policy in "$repo"/policies/environments/*.yaml; do
+    [ -e "$policy" ] || continue
+    pname=$(basename "$policy")
+    target=$(sed -n 's/^[[:space:]]*restartCommand:.*"restart",[[:space:]]*"\([A-Za-z0-9@_.-]*\)".*/\1/p' "$policy")
+    [ -n "$target" ] || continue
+    case "$target" in *.service) ;; *) target="$target.service" ;; esac
+    unit="$here/systemd/$target"
+    [ -e "$unit" ] || continue
+    user=$(sed -n 's/^[[:space:]]*user:[[:space:]]*\([a-z_][a-z0-9_-]*\).*/\1/p' "$policy" | head -n 1)
+    unit_user=$(unit_value "$unit" User)
+    if [ -n "$user" ] && [ "$user" = "$unit_user" ] && [ "$(unit_value "$unit" Group)" = "$user" ]; then
+        ok "$pname: app.user $user is User=/Group= of $target"
+    else
+        bad "$pname: app.user '${user:-none}' is not User=/Group= '$unit_user' of $target"
+    fi
+    if grep -qE "^ensure_account $unit_user " "$here/install.sh"; then ok "install.sh creates $unit_user"; else bad "install.sh does not create $unit_user"; fi
+    app_user_of[$target]=$unit_user
+done
+for a in "${!app_user_of[@]}"; do
+    for b in "${!app_user_of[@]}"; do
+        if [[ $a < $b ]] && [ "${app_user_of[$a]}" = "${app_user_of[$b]}" ]; then
+            bad "$a and $b run as the same user ${app_user_of[$a]}: one could read the other's /proc/<pid>/environ"
+        fi
+    done
+done
+[ ${#app_user_of[@]} -lt 2 ] || ok "app units run as distinct users: $(for a in "${!app_user_of[@]}"; do printf '%s=%s ' "$a" "${app_user_of[$a]}"; done)"
 
 echo "deploy-check: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

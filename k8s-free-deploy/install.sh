@@ -4,11 +4,12 @@
 # and succeeds, so it is also the way to upgrade the app and the policies.
 #
 # What it sets up (paths below are under PREFIX):
-#   users/groups   ltc-secrets (the service), lifetimecircle (the LTC API); system accounts without
+#   users/groups   ltc-secrets (the service), lifetimecircle (the LTC API), lifetimecircle-staging (the
+#                  staging API: never prod's uid, or it could read prod's /proc/<pid>/environ); accounts without
 #                  login, each with uid = gid where free. With a PREFIX they go into PREFIX/etc/passwd
 #                  and PREFIX/etc/group (useradd/groupadd --prefix) and every chown uses those ids,
 #                  because that is the passwd ltc-secrets' preflight reads under its file-root.
-#   /var/lib/lifetimecircle{,-staging}/{data,storage}   lifetimecircle:lifetimecircle 0750 (the app
+#   /var/lib/lifetimecircle{,-staging}/{data,storage}   lifetimecircle{,-staging} 0750 (the app
 #                  writes there; preflight checks that its user can); the parents root 0755.
 #   /var/lib/ltc-secrets            ltc-secrets 0700: SQLite database, bootstrap token.
 #   /etc/lifetimecircle             ltc-secrets 0750: the service writes <env>.env there (0600);
@@ -126,8 +127,11 @@ ensure_account() { # name home comment
 }
 ensure_account ltc-secrets /var/lib/ltc-secrets "ltc-secrets secrets lifecycle service"
 ensure_account lifetimecircle /var/lib/lifetimecircle "LifeTimeCircle API"
+# Staging's own account: with prod's uid, staging code could read prod's /proc/<pid>/environ (its key).
+ensure_account lifetimecircle-staging /var/lib/lifetimecircle-staging "LifeTimeCircle API (staging)"
 LTCS_UID=$(account passwd ltc-secrets 3); LTCS_GID=$(account passwd ltc-secrets 4)
 LTC_UID=$(account passwd lifetimecircle 3); LTC_GID=$(account passwd lifetimecircle 4)
+STG_UID=$(account passwd lifetimecircle-staging 3); STG_GID=$(account passwd lifetimecircle-staging 4)
 
 # ---- directories -----------------------------------------------------------------------------
 
@@ -149,10 +153,11 @@ ensure_dir() {
     fi
 }
 
-for base in /var/lib/lifetimecircle /var/lib/lifetimecircle-staging; do
-    ensure_dir "$base" 0 0 0755
-    ensure_dir "$base/data" "$LTC_UID" "$LTC_GID" 0750
-    ensure_dir "$base/storage" "$LTC_UID" "$LTC_GID" 0750
+for base in /var/lib/lifetimecircle:$LTC_UID:$LTC_GID /var/lib/lifetimecircle-staging:$STG_UID:$STG_GID; do
+    IFS=: read -r dir uid gid <<<"$base"
+    ensure_dir "$dir" 0 0 0755
+    ensure_dir "$dir/data" "$uid" "$gid" 0750
+    ensure_dir "$dir/storage" "$uid" "$gid" 0750
 done
 ensure_dir /var/lib/ltc-secrets "$LTCS_UID" "$LTCS_GID" 0700
 ensure_dir /etc/lifetimecircle "$LTCS_UID" "$LTCS_GID" 0750
@@ -311,7 +316,7 @@ if [[ -z $R && $CHANGED_UNITS -eq 1 && -d /run/systemd/system ]] && command -v s
     step "systemctl daemon-reload"
 fi
 
-step "done (root $PREFIX; users ltc-secrets $LTCS_UID:$LTCS_GID, lifetimecircle $LTC_UID:$LTC_GID)"
+step "done (root $PREFIX; users ltc-secrets $LTCS_UID:$LTCS_GID, lifetimecircle $LTC_UID:$LTC_GID, lifetimecircle-staging $STG_UID:$STG_GID)"
 if [[ -z $R && $RESTART_NEEDED -eq 1 && -d /run/systemd/system ]] && systemctl is-active --quiet ltc-secrets.service 2>/dev/null; then
     echo "note: ltc-secrets is running the previous app or policies: systemctl restart ltc-secrets"
 fi

@@ -5,7 +5,11 @@
 # Order of work, so that a bad backup never replaces a good database:
 #   1. refuse while the service appears to run (systemd says active, or a process has the database
 #      open), unless --force;
-#   2. the backup: SHA256SUMS must match every file it lists, and list the database and manifest;
+#   2. the backup: SHA256SUMS.hmac must verify under the master key installed here (HMAC-SHA256 under
+#      HMAC-SHA256(master key, "ltc-secrets backup manifest v1"); backup.sh made it), so SHA256SUMS is
+#      authentic; SHA256SUMS must match every file it lists, list the database and manifest, and no
+#      file may be unlisted (a checksum alone is only self-consistent: anyone who can write the backup
+#      could add a token row and recompute it);
 #   3. a copy is staged in the data directory, and the master key installed on this host
 #      (PREFIX/etc/ltc-secrets/master.key, put back from its offline copy BEFORE restoring) must be
 #      the one its ciphertexts need: its id (mk-…, a one-way hash; the key is read only to hash it,
@@ -15,14 +19,24 @@
 #      GET /api/v1/audit/export?format=jsonl (with the latest signed checkpoint in the format of
 #      GET /api/v1/audit/checkpoint) and tools/audit-verify checks every hash, the seq order and the
 #      Ed25519 checkpoint signature (with openssl); after an audit archive the chain starts at the
-#      signed anchor (audit-verify --after); the head must equal the manifest's;
+#      signed anchor (audit-verify --after); signatures are checked against the audit signing key
+#      pinned at go-live (--public-key; --no-pinned-key only says loudly that it was not), and the
+#      chain must end at the manifest's (authenticated) head (audit-verify --expect-head);
+#   4b. the live database, if there is one, is compared with the backup BEFORE it is moved aside: when
+#      its audit head is newer, the security events after the backup (emergencies, revocations,
+#      disables, rotations) are listed and the restore is refused unless --accept-rollback, because
+#      the restore would bring back revoked keys, tokens and grants and disabled principals;
 #   5. the current database (with its -wal/-shm and bootstrap token) moves aside to
 #      <data-dir>/pre-restore-<time>-XXXX/, the staged copy is renamed into place as ltc-secrets.db,
 #      owner ltc-secrets, mode 0600, with no stale -wal/-shm beside it;
-#   6. the file in place is checked again (integrity_check, checksum).
-# Any failed check exits non-zero. Then start the service: it re-renders the env files from the
-# restored CURRENT versions (restart the app if they changed), and GET /api/v1/audit/verify should say
-# valid. Tokens are those of the backup (only their hashes are stored); if no admin token is at hand:
+#   6. the file in place is checked again (integrity_check, checksum);
+#   7. unless the live database was at the backup's head (nothing to lose), the env-file hold is left:
+#      <data-dir>/env-file-hold. The service then writes no env file and refuses rotations (409) until
+#      an admin has repeated what the backup lacks and releases it:
+#      POST /api/v1/admin/env-file-hold/release {"reason": …} (runbooks/restore-from-backup.md).
+# Any failed check exits non-zero. Then start the service: without a hold it re-renders the env files
+# from the restored CURRENT versions (restart the app if they changed); with the hold it writes none
+# until an admin releases it. GET /api/v1/audit/verify should say valid. Tokens are those of the backup (only their hashes are stored); if no admin token is at hand:
 # touch <data-dir>/bootstrap-admin.request before the start (README, "Lost every admin token?").
 # The policies are not restored unless --with-policies: git is their source, install.sh puts them in
 # place; a difference between the backup's and the installed ones is reported.
@@ -32,15 +46,22 @@ set -euo pipefail
 
 usage() {
     cat <<'EOF'
-Usage: restore.sh [--root PREFIX] [--force] [--with-policies] [--public-key PEM] BACKUP_DIR
+Usage: restore.sh [--root PREFIX] [--force] [--with-policies] (--public-key PEM | --no-pinned-key)
+                  [--accept-rollback] BACKUP_DIR
 
-Restore an ltc-secrets backup (from backup.sh) and verify it: checksums, master key id,
-PRAGMA integrity_check, and the audit hash chain recomputed offline with tools/audit-verify.
+Restore an ltc-secrets backup (from backup.sh) and verify it: the manifest MAC (master key),
+checksums, master key id, PRAGMA integrity_check, and the audit hash chain recomputed offline with
+tools/audit-verify. Refuses to roll back a newer live database unless --accept-rollback.
 
   --root PREFIX     installation root (default /), prepared with install.sh --root PREFIX
   --force           restore even though the service appears to be running
   --with-policies   also put the backup's policies in PREFIX/etc/ltc-secrets/policies
-  --public-key PEM  pin the audit signing key recorded at go-live (tools/audit-verify --public-key)
+  --public-key PEM  the audit signing key pinned at go-live (tools/audit-verify --public-key); required
+  --no-pinned-key   restore without it: checkpoint and anchor signatures are then checked only against
+                    the key inside the backup itself, which proves nothing about who signed
+  --accept-rollback the live database is newer than the backup: replace it anyway. Every emergency,
+                    revocation, disable and rotation after the backup is undone and must be repeated;
+                    env-file writes stay held until an admin releases them
   -h, --help        this text
 
 Exit status: 0 restored and verified, 1 a check failed, 2 usage.
@@ -52,6 +73,8 @@ PREFIX=/
 FORCE=0
 WITH_POLICIES=0
 PUBKEY=
+NO_PIN=0
+ACCEPT_ROLLBACK=0
 BACKUP=
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -59,15 +82,26 @@ while [[ $# -gt 0 ]]; do
         --force) FORCE=1; shift ;;
         --with-policies) WITH_POLICIES=1; shift ;;
         --public-key) PUBKEY=${2:?--public-key needs a PEM file}; shift 2 ;;
+        --no-pinned-key) NO_PIN=1; shift ;;
+        --accept-rollback) ACCEPT_ROLLBACK=1; shift ;;
         -h|--help) usage; exit 0 ;;
         -*) echo "restore.sh: unknown option: $1" >&2; usage >&2; exit 2 ;;
         *) [[ -z $BACKUP ]] || { echo "restore.sh: only one BACKUP_DIR" >&2; exit 2; }; BACKUP=$1; shift ;;
     esac
 done
 [[ -n $BACKUP ]] || { usage >&2; exit 2; }
+if [[ -z $PUBKEY && $NO_PIN -eq 0 ]]; then
+    echo "restore.sh: pass --public-key PEM (the audit signing key pinned at go-live), or --no-pinned-key to accept signatures checked only against the key inside the backup" >&2
+    exit 2
+fi
+[[ -z $PUBKEY || $NO_PIN -eq 0 ]] || { echo "restore.sh: --public-key and --no-pinned-key exclude each other" >&2; exit 2; }
 
 die() { echo "restore.sh: FAILED: $*" >&2; exit 1; }
 step() { echo "restore: $*"; }
+loud() { echo "restore: !!!!!!!! $*" >&2; }
+if [[ $NO_PIN -eq 1 ]]; then
+    loud "WARNING: --no-pinned-key: audit signatures are checked only against the public key inside the backup; a forged backup can carry its own key"
+fi
 
 [[ $EUID -eq 0 ]] || die "run as root (it sets the database's owner)"
 [[ -d $PREFIX ]] || die "root prefix $PREFIX is not a directory"
@@ -135,14 +169,28 @@ if [[ ${#running[@]} -eq 0 ]]; then step "service not running"; else step "conti
 for f in SHA256SUMS manifest.json ltc-secrets.db; do
     [[ -f $BACKUP/$f ]] || die "$BACKUP/$f missing: not a backup made by backup.sh"
 done
+# The MAC first: it makes SHA256SUMS (and through it every file) authentic. It needs the master key,
+# which the restore needs anyway; its id in the MAC file says which key a mismatch calls for.
+[[ -f $BACKUP/SHA256SUMS.hmac ]] || die "$BACKUP/SHA256SUMS.hmac missing: the backup is not authenticated (made by an older backup.sh, or tampered with); refusing"
+mac_line=$(sed -n 's/^hmac-sha256 \([0-9a-f]\{64\}\)$/\1/p' "$BACKUP/SHA256SUMS.hmac")
+mac_key=$(sed -n 's/^key-id \(mk-[0-9a-f]\{16\}\)$/\1/p' "$BACKUP/SHA256SUMS.hmac")
+[[ $(head -n 1 "$BACKUP/SHA256SUMS.hmac") == "ltc-secrets backup manifest v1" && -n $mac_line && -n $mac_key ]] \
+    || die "SHA256SUMS.hmac is malformed; refusing"
+[[ -f $KEY ]] || die "no master key at $KEY; the backup is authenticated under master key $mac_key: put its offline copy there first (root:root 0400)"
+read -r have_key have_mac < <(python3 "$DBTOOL" manifest-mac "$KEY" "$BACKUP/SHA256SUMS") \
+    || die "the master key at $KEY is malformed"
+[[ $have_key == "$mac_key" ]] || die "the master key at $KEY is $have_key; the backup was authenticated under master key $mac_key (the key its ciphertexts need): put that key's offline copy there first"
+python3 -c 'import hmac, sys; sys.exit(0 if hmac.compare_digest(sys.argv[1], sys.argv[2]) else 1)' "$have_mac" "$mac_line" \
+    || die "SHA256SUMS.hmac does not verify under master key $have_key: the backup was changed after it was made; refusing"
+step "SHA256SUMS authenticated (HMAC-SHA256 under a key derived from master key $have_key)"
 for f in manifest.json ltc-secrets.db; do
     grep -qE "^[0-9a-f]{64}  $f\$" "$BACKUP/SHA256SUMS" || die "SHA256SUMS does not list $f"
 done
 (cd "$BACKUP" && sha256sum --check --strict --quiet SHA256SUMS) || die "SHA256SUMS does not match the backup's files"
 unlisted=$(cd "$BACKUP" || exit 1
-    find . -type f ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort \
+    find . ! -type d ! -name SHA256SUMS ! -name SHA256SUMS.hmac -printf '%P\n' | LC_ALL=C sort \
         | comm -23 - <(sed -E 's/^[0-9a-f]{64}  //' SHA256SUMS | LC_ALL=C sort))
-[[ -z $unlisted ]] || echo "restore: WARNING: files not in SHA256SUMS are ignored: $(tr '\n' ' ' <<<"$unlisted")" >&2
+[[ -z $unlisted ]] || die "files not in the authenticated SHA256SUMS: $(tr '\n' ' ' <<<"$unlisted"); refusing"
 step "SHA256SUMS verified ($(wc -l <"$BACKUP/SHA256SUMS") files)"
 
 manifest() { python3 -c 'import json, sys
@@ -192,11 +240,15 @@ check_db() {
     fi
     if [[ -f $WORK/checkpoint.json ]]; then
         args+=(--checkpoint "$WORK/checkpoint.json")
+    fi
+    if [[ -f $WORK/checkpoint.json || -f $WORK/anchor.json ]]; then
         [[ -z $PUBKEY ]] || args+=(--public-key "$PUBKEY")
-    elif [[ -f $WORK/anchor.json && -n $PUBKEY ]]; then
-        args+=(--public-key "$PUBKEY")
-    elif [[ -n $PUBKEY ]]; then
-        die "--public-key given but the $what has no signed checkpoint to check it against"
+    else
+        echo "restore: note: the $what has no signed checkpoint or anchor yet; its chain is authenticated by the backup's MAC only" >&2
+    fi
+    # The chain must end at the manifest's head: the manifest is authenticated by the MAC.
+    if [[ -n ${EXPECT_HEAD:-} ]]; then
+        args+=(--expect-head "$EXPECT_HEAD")
     fi
     # audit-verify prints one line: OK (seq, head, checkpoint) or INVALID at seq N: reason.
     if ! out=$(python3 "$VERIFY" "${args[@]}" "$WORK/audit.jsonl" 2>"$WORK/verify.err"); then
@@ -208,6 +260,8 @@ a = json.load(sys.stdin)["audit"] or {}
 print(a.get("headSeq") or 0, a.get("headHash") or "-")' < <(python3 "$DBTOOL" facts "$file"))
 }
 
+EXPECT_HEAD=
+if [[ -n $(manifest audit.headSeq) ]]; then EXPECT_HEAD="$(manifest audit.headSeq):$(manifest audit.headHash)"; fi
 check_db "$STAGE/ltc-secrets.db" "backup's database"
 [[ $HEAD_SEQ == "$(manifest audit.headSeq)" || ( $HEAD_SEQ == 0 && -z $(manifest audit.headSeq) ) ]] \
     || die "audit head seq $HEAD_SEQ differs from the manifest's $(manifest audit.headSeq)"
@@ -219,10 +273,64 @@ if [[ -d $BACKUP/audit-archive ]]; then
     for a in "$BACKUP"/audit-archive/audit-*.jsonl; do
         [[ -f $a ]] || continue
         vargs=(--archive)
-        [[ -z $PUBKEY ]] || vargs+=(--public-key "$PUBKEY")
+        if [[ -n $PUBKEY ]]; then vargs+=(--public-key "$PUBKEY"); fi
         out=$(python3 "$VERIFY" "${vargs[@]}" "$a" 2>/dev/null) || die "audit archive $(basename "$a"): ${out:-cannot verify}"
         step "$out"
     done
+fi
+
+# ---- 4b. the live database must not be newer than the backup ------------------------------------
+
+# Restoring an older backup silently undoes everything after it: an emergency's revocation (the leaked
+# key is CURRENT again and the service would write it into the env file), revoked tokens and grants,
+# disabled principals. So the live store's audit head is read BEFORE it is moved aside.
+BACKUP_HEAD=${HEAD_SEQ:-0}
+HOLD_WHY=
+LIVE_HEAD=
+if [[ -f $DB ]]; then
+    if live=$(python3 "$DBTOOL" facts "$DB" 2>"$WORK/live.err"); then
+        read -r LIVE_HEAD LIVE_HASH < <(python3 -c 'import json, sys
+a = json.load(sys.stdin)["audit"] or {}
+print(a.get("headSeq") or 0, a.get("headHash") or "-")' <<<"$live")
+        # Another history than the backup's (the live chain has the backup's head seq with another hash).
+        live_at=$(python3 "$DBTOOL" hash-at "$DB" "$BACKUP_HEAD" 2>/dev/null || true)
+        diverged=0
+        if [[ $BACKUP_HEAD -gt 0 && -n $live_at && $live_at != "$HEAD_HASH" ]]; then diverged=1; fi
+        if [[ $LIVE_HEAD -gt $BACKUP_HEAD || $diverged -eq 1 ]]; then
+            python3 "$DBTOOL" security-events "$DB" --after "$BACKUP_HEAD" >"$WORK/lost.json" 2>/dev/null || echo '[]' >"$WORK/lost.json"
+            lost=$(python3 -c 'import json, sys
+for e in json.load(open(sys.argv[1])):
+    print("  seq %s  %s  %-20s %s %s  by %s  %s" % (e["seq"], e["time"], e["action"], e["environment"] or "-",
+          e["target"] or "-", e["actor"] or "-", e["outcome"]))' "$WORK/lost.json")
+            echo "restore: the LIVE database is NEWER than the backup: its audit head is seq $LIVE_HEAD, the backup's seq $BACKUP_HEAD$([[ $diverged -eq 1 ]] && echo ', and its chain is another history than the backup'"'"'s')." >&2
+            if [[ -n $lost ]]; then
+                echo "restore: security events after the backup, which this restore would UNDO (revoked keys, tokens and grants work again, disabled principals are enabled):" >&2
+                printf '%s\n' "$lost" >&2
+            else
+                echo "restore: no emergency, revocation, disable or rotation after the backup; $((LIVE_HEAD - BACKUP_HEAD)) other event(s) would be lost" >&2
+            fi
+            if [[ $ACCEPT_ROLLBACK -ne 1 ]]; then
+                die "refusing to roll the live database back (seq $LIVE_HEAD -> $BACKUP_HEAD): export its audit trail, then restore a newer backup, or pass --accept-rollback and repeat every event above"
+            fi
+            loud "--accept-rollback: rolling back from seq $LIVE_HEAD to $BACKUP_HEAD. REPEAT every emergency, revocation and disable listed above before releasing the env-file hold"
+            HOLD_WHY=rollback-accepted
+        elif [[ $LIVE_HEAD == "$BACKUP_HEAD" && $LIVE_HASH == "$HEAD_HASH" ]]; then
+            step "live database is at the backup's audit head (seq $LIVE_HEAD): nothing after the backup is lost"
+        else
+            # Older than the backup, or another installation's: it says nothing about what happened after
+            # the backup, so the env files stay held as if there were no live database.
+            loud "the live database (audit head seq $LIVE_HEAD) is OLDER than the backup (seq $BACKUP_HEAD) or another history: it cannot tell what happened after the backup"
+            HOLD_WHY='no-live-store'
+        fi
+    else
+        loud "the live database cannot be read ($(head -c 300 "$WORK/live.err")): nobody can tell what happened after the backup"
+        HOLD_WHY='live-store-unreadable'
+    fi
+else
+    HOLD_WHY=no-live-store
+fi
+if [[ $HOLD_WHY == no-live-store || $HOLD_WHY == live-store-unreadable ]]; then
+    loud "no live database to compare with: ANY EMERGENCY ROTATION, TOKEN OR GRANT REVOCATION OR PRINCIPAL DISABLE AFTER $(manifest createdAt) (the backup's time) IS UNDONE AND MUST BE REPEATED. Check the alerts, tickets and audit exports since then."
 fi
 
 # ---- 5. put it in place -------------------------------------------------------------------
@@ -263,6 +371,24 @@ rm -f "$DB-wal" "$DB-shm"
 [[ $(stat -c '%u:%g %a' "$DB") == "$LTCS_UID:$LTCS_GID 600" ]] || die "owner/mode of $DB is not ltc-secrets 0600"
 step "restored database verified (checksum, integrity_check, owner ltc-secrets, mode 0600)"
 
+# ---- 7. the env-file hold ---------------------------------------------------------------------
+
+HOLD=$DATA/env-file-hold
+if [[ -n $HOLD_WHY ]]; then
+    python3 -c 'import json, sys, datetime
+print(json.dumps({"restoredAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                  "backupCreatedAt": sys.argv[1] or None, "backupHeadSeq": int(sys.argv[2]),
+                  "liveHeadSeq": int(sys.argv[3]) if sys.argv[3] else None, "why": sys.argv[4]}))' \
+        "$(manifest createdAt)" "$BACKUP_HEAD" "$LIVE_HEAD" "$HOLD_WHY" >"$HOLD.tmp"
+    chown "$LTCS_UID:$LTCS_GID" "$HOLD.tmp"
+    chmod 0600 "$HOLD.tmp"
+    mv -f "$HOLD.tmp" "$HOLD"
+    sync "$HOLD" "$DATA" 2>/dev/null || true
+    loud "env-file writes are HELD (${HOLD#"$R"}): the service will not write env files or rotate until an admin, after repeating what the backup lacks, runs POST /api/v1/admin/env-file-hold/release {\"reason\": …}"
+else
+    rm -f "$HOLD"
+fi
+
 # ---- policies -------------------------------------------------------------------------------
 
 POL=$R/etc/ltc-secrets/policies
@@ -289,4 +415,8 @@ print(", ".join("%s/%s v%s" % (s["environment"], s["secret"], s["currentVersion"
     < <(python3 "$DBTOOL" facts "$DB"))
 rm -f "$DB-wal" "$DB-shm"
 step "done. CURRENT versions: ${secrets:-none}"
-step "next: start the service${R:+ (root $PREFIX)}; it rewrites the env files from the restored versions; then check GET /api/v1/audit/verify"
+if [[ -n $HOLD_WHY ]]; then
+    step "next: start the service${R:+ (root $PREFIX)}; it writes no env file while held; repeat emergencies/revocations since the backup, then release the hold (runbooks/restore-from-backup.md); check GET /api/v1/audit/verify"
+else
+    step "next: start the service${R:+ (root $PREFIX)}; it rewrites the env files from the restored versions; then check GET /api/v1/audit/verify"
+fi

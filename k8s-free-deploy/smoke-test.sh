@@ -14,11 +14,17 @@
 #   6. archive the audit trail so far (POST /api/v1/audit/archive), sign a checkpoint, backup.sh
 #      while the service runs (no key, token or value may be in it); restore.sh must refuse the
 #      running root;
-#   7. a SECOND root: install.sh, restore.sh must refuse a wrong master key, then, with the first
-#      root's key put back (standing in for its offline copy), restore and verify (the archive, the
-#      live chain from its signed anchor, the checkpoint); start the service
-#      there: GET /api/v1/audit/verify valid, the rotated version CURRENT, the env file re-rendered
-#      to the same bytes.
+#   6b. an emergency rotation on root1 AFTER the backup; stopped, restore.sh must refuse to roll root1
+#      back (listing the emergency) and change nothing; with --accept-rollback it restores and leaves
+#      the env-file hold: started, the service keeps the post-emergency env file (never the revoked
+#      key), refuses rotations (409) until the admin releases the hold;
+#   7. a SECOND root: install.sh, restore.sh must refuse a wrong master key and tampered backups (a
+#      token row added, a byte changed, SHA256SUMS recomputed to match; the MAC removed), then, with
+#      the first root's key put back (standing in for its offline copy), restore and verify (the
+#      archive, the live chain from its signed anchor, the checkpoint, pinned key); no live database
+#      there, so it says any emergency after the backup must be repeated and holds env-file writes;
+#      start the service there: GET /api/v1/audit/verify valid, the rotated version CURRENT, no env
+#      file until the hold is released, then the env file re-rendered to the same bytes.
 # Stand-ins for what cannot exist in CI (no systemd, no LTC app): a `systemctl` script first in the
 # service's PATH that logs its arguments and exits 0 (prod's app.restartCommand is
 # `systemctl restart lifetimecircle-api`), and a tiny python3 app answering 200 on
@@ -279,6 +285,7 @@ grep -qi "^x-secret-version: .*LTC_SECRET_KEY:$TO_VERSION" "$WORK/env-file.heade
 NEW_VALUE=$(env_value LTC_SECRET_KEY "$ENV1")
 [[ ${#NEW_VALUE} -ge 32 && $NEW_VALUE != "$OLD_VALUE" ]] || fail "the env file does not hold a new key of 32+ characters"
 step "env file fetched: equals /etc/lifetimecircle/prod.env on disk (mode 600, version $TO_VERSION)"
+cp "$ENV1" "$WORK/prod.env.at-backup"
 
 # ---- 5. preflight ----------------------------------------------------------------------------------
 
@@ -338,18 +345,69 @@ jq -e --argjson v "$TO_VERSION" 'any(.secrets[]; .environment == "prod" and .sec
     "$BACKUP/manifest.json" >/dev/null || fail "the manifest does not record prod/LTC_SECRET_KEY at version $TO_VERSION"
 step "backup taken online: mode 0700, no value, token or master key in it"
 
-if "$HERE/restore.sh" --root "$ROOT1" "$BACKUP" >"$WORK/restore-running.log" 2>&1; then
+if "$HERE/restore.sh" --root "$ROOT1" --public-key "$WORK/audit-signing.pem" "$BACKUP" >"$WORK/restore-running.log" 2>&1; then
     fail "restore.sh restored over a running service"
 fi
 grep -q 'appears to be running' "$WORK/restore-running.log" || { cat "$WORK/restore-running.log" >&2; fail "restore.sh failed for another reason than the running service"; }
 step "restore.sh refuses while the service runs on that root"
+
+# ---- 6b. an emergency after the backup; restore.sh must not silently roll it back ------------------
+
+code=$(api POST /api/v1/environments/prod/emergency-rotations -H 'Content-Type: application/json' \
+    -d '{"reason":"deploy smoke test: key leaked after the backup","incident":"SMOKE-1"}')
+expect 202 "emergency rotation"
+EMERGENCY=$(jq -r .id "$WORK/body")
+for ((i = 0; i < 240; i++)); do
+    code=$(api GET "/api/v1/rotations/$EMERGENCY")
+    status=$(jq -r .status "$WORK/body")
+    [[ $status == PENDING || $status == RUNNING ]] || break
+    sleep 0.25
+done
+[[ $status == COMPLETED ]] || fail "emergency $EMERGENCY ended $status"
+EMERGENCY_VALUE=$(env_value LTC_SECRET_KEY "$ENV1")
+[[ -n $EMERGENCY_VALUE && $EMERGENCY_VALUE != "$NEW_VALUE" ]] || fail "the emergency did not write a new key"
+cp "$ENV1" "$WORK/prod.env.after-emergency"
+step "emergency $EMERGENCY after the backup: COMPLETED, version $TO_VERSION revoked"
+stop_service
+DB1=$ROOT1/var/lib/ltc-secrets/ltc-secrets.db
+sum_before=$(sha256sum <"$DB1")
+if "$HERE/restore.sh" --root "$ROOT1" --public-key "$WORK/audit-signing.pem" "$BACKUP" >"$WORK/restore-rollback.log" 2>&1; then
+    cat "$WORK/restore-rollback.log" >&2
+    fail "restore.sh rolled a newer live database back over an emergency without --accept-rollback"
+fi
+if ! grep -q 'refusing to roll the live database back' "$WORK/restore-rollback.log" \
+    || ! grep -q 'emergency.start' "$WORK/restore-rollback.log"; then
+    cat "$WORK/restore-rollback.log" >&2; fail "restore.sh did not refuse the rollback listing the emergency"
+fi
+[[ $(sha256sum <"$DB1") == "$sum_before" && ! -e $ROOT1/var/lib/ltc-secrets/env-file-hold ]] \
+    || fail "a refused rollback changed root1"
+step "restore.sh refuses to roll root1 back over the emergency (listed), and changes nothing"
+"$HERE/restore.sh" --root "$ROOT1" --public-key "$WORK/audit-signing.pem" --accept-rollback "$BACKUP" \
+    >"$WORK/restore-accepted.log" 2>&1 || { cat "$WORK/restore-accepted.log" >&2; fail "restore.sh --accept-rollback"; }
+grep -q 'env-file writes are HELD' "$WORK/restore-accepted.log" || fail "restore.sh --accept-rollback did not hold env-file writes"
+[[ $(stat -c '%u:%g %a' "$ROOT1/var/lib/ltc-secrets/env-file-hold") == "$(awk -F: '$1 == "ltc-secrets" { print $3 ":" $4 }' "$ROOT1/etc/passwd") 600" ]] \
+    || fail "the hold marker is not ltc-secrets 0600"
+start_service "$ROOT1" root1-rolled-back
+cmp -s "$ENV1" "$WORK/prod.env.after-emergency" || fail "the restored service rewrote the env file while held (the revoked key is back)"
+code=$(api POST /api/v1/environments/prod/secrets/LTC_SECRET_KEY/rotations -H 'Content-Type: application/json' \
+    -d '{"reason":"deploy smoke test"}')
+expect 409 "rotation while env-file writes are held"
+grep -q 'held after a restore' "$WORK/body" || fail "the 409 does not say the hold: $(cat "$WORK/body")"
+code=$(api POST /api/v1/admin/env-file-hold/release -H 'Content-Type: application/json' -d '{"reason":"deploy smoke test"}')
+expect 200 "release the env-file hold"
+[[ $(jq -r .wasHeld "$WORK/body") == true && ! -e $ROOT1/var/lib/ltc-secrets/env-file-hold ]] || fail "the hold was not released: $(cat "$WORK/body")"
+step "rolled back with --accept-rollback: env file untouched and rotations refused (409) while held; released by the admin"
 stop_service
 
 # ---- 7. restore into a second root -----------------------------------------------------------------
 
 "$HERE/install.sh" --root "$ROOT2" --app "$APP" >"$WORK/install-3.log" || { cat "$WORK/install-3.log"; fail "install.sh into root2"; }
 step "install.sh into root2: ok (it created a new master key there)"
-if "$HERE/restore.sh" --root "$ROOT2" "$BACKUP" >"$WORK/restore-wrong-key.log" 2>&1; then
+rc=0; "$HERE/restore.sh" --root "$ROOT2" "$BACKUP" >"$WORK/restore-unpinned.log" 2>&1 || rc=$?
+if [[ $rc -ne 2 ]] || ! grep -q -- '--no-pinned-key' "$WORK/restore-unpinned.log"; then
+    cat "$WORK/restore-unpinned.log" >&2; fail "restore.sh without --public-key did not refuse (exit $rc)"
+fi
+if "$HERE/restore.sh" --root "$ROOT2" --public-key "$WORK/audit-signing.pem" "$BACKUP" >"$WORK/restore-wrong-key.log" 2>&1; then
     fail "restore.sh accepted a master key that cannot open the backup"
 fi
 grep -q 'master key' "$WORK/restore-wrong-key.log" || { cat "$WORK/restore-wrong-key.log" >&2; fail "restore.sh failed for another reason than the master key"; }
@@ -357,10 +415,41 @@ grep -q 'master key' "$WORK/restore-wrong-key.log" || { cat "$WORK/restore-wrong
 step "restore.sh refuses the new root's own master key, and changes nothing"
 # The first root's key stands in for the offline copy an operator puts back before restoring.
 install -m 0400 -o 0 -g 0 "$ROOT1/etc/ltc-secrets/master.key" "$ROOT2/etc/ltc-secrets/master.key"
-"$HERE/restore.sh" --root "$ROOT2" --public-key "$WORK/audit-signing.pem" "$BACKUP" | tee "$WORK/restore.log" | sed 's/^/  /'
+
+# Tampered copies of the backup, each made self-consistent again (SHA256SUMS recomputed): refused.
+resum() { (cd "$1" && find . -type f ! -name SHA256SUMS ! -name SHA256SUMS.hmac -printf '%P\n' | LC_ALL=C sort \
+    | xargs -r -d '\n' sha256sum -- >"$WORK/SHA256SUMS.new" && mv "$WORK/SHA256SUMS.new" SHA256SUMS); }
+tamper() { rm -rf "$BASE/tampered"; cp -a "$BACKUP" "$BASE/tampered"; }
+try_tampered() { # WHAT: restore.sh must refuse the tampered copy and leave root2 without a database
+    if "$HERE/restore.sh" --root "$ROOT2" --public-key "$WORK/audit-signing.pem" "$BASE/tampered" >"$WORK/restore-tampered.log" 2>&1; then
+        cat "$WORK/restore-tampered.log" >&2; fail "restore.sh accepted a backup with $1"
+    fi
+    grep -q 'SHA256SUMS.hmac' "$WORK/restore-tampered.log" || { cat "$WORK/restore-tampered.log" >&2; fail "restore.sh refused a backup with $1 for another reason"; }
+    [[ ! -e $ROOT2/var/lib/ltc-secrets/ltc-secrets.db ]] || fail "a refused restore left a database behind"
+}
+tamper
+sqlite3 "$BASE/tampered/ltc-secrets.db" "insert into api_token (id, principal_id, token_hash, created_at, created_by)
+    select 'tok-forged', id, randomblob(32), 0, 'mallory' from principal where name = 'bootstrap-admin'"
+resum "$BASE/tampered"
+try_tampered "a token row added"
+tamper
+sed -i 's/"sourceHost": "/"sourceHost": "x/' "$BASE/tampered/manifest.json"
+resum "$BASE/tampered"
+try_tampered "a changed manifest"
+tamper
+rm "$BASE/tampered/SHA256SUMS.hmac"
+try_tampered "no MAC"
+rm -rf "$BASE/tampered"
+step "restore.sh refuses tampered backups (token row added, manifest changed, SHA256SUMS recomputed; MAC removed)"
+"$HERE/restore.sh" --root "$ROOT2" --public-key "$WORK/audit-signing.pem" "$BACKUP" 2>&1 | tee "$WORK/restore.log" | sed 's/^/  /'
+[[ ${PIPESTATUS[0]} -eq 0 ]] || fail "restore.sh into root2"
+grep -q 'MUST BE REPEATED' "$WORK/restore.log" || fail "restore.sh without a live database did not say that emergencies after the backup must be repeated"
 grep -q "checkpoint seq=$CHECKPOINT_SEQ verified" "$WORK/restore.log" || fail "restore.sh did not verify the signed checkpoint at seq $CHECKPOINT_SEQ"
 grep -q "anchor seq=$ARCHIVED_SEQ verified" "$WORK/restore.log" || fail "restore.sh did not start the chain at the archive anchor (seq $ARCHIVED_SEQ)"
 grep -q "OK: archive $ARCHIVE_FILE" "$WORK/restore.log" || fail "restore.sh did not verify the archive $ARCHIVE_FILE"
+grep -q "checkpoint seq=$CHECKPOINT_SEQ verified with the pinned key" "$WORK/restore.log" || fail "restore.sh did not check the checkpoint against the pinned key"
+grep -q "end matches --expect-head" "$WORK/restore.log" || fail "restore.sh did not check the chain's end against the manifest"
+[[ -f $ROOT2/var/lib/ltc-secrets/env-file-hold ]] || fail "restore.sh into a root without a live database did not hold env-file writes"
 [[ -f $ROOT2/var/lib/ltc-secrets/audit-archive/$ARCHIVE_FILE ]] || fail "the archive was not restored"
 DB2=$ROOT2/var/lib/ltc-secrets/ltc-secrets.db
 LTCS_UID2=$(awk -F: '$1 == "ltc-secrets" { print $3 ":" $4 }' "$ROOT2/etc/passwd")
@@ -378,10 +467,13 @@ expect 200 "versions on root2"
 current=$(jq -r '[.[] | select(.state == "CURRENT") | .version] | join(",")' "$WORK/body")
 [[ $current == "$TO_VERSION" ]] || fail "root2: CURRENT version is '$current', expected $TO_VERSION"
 ENV2=$ROOT2/etc/lifetimecircle/prod.env
-[[ -f $ENV2 ]] || fail "the service on root2 did not write $ENV2"
-cmp -s "$ENV1" "$ENV2" || fail "root2's env file differs from root1's"
+[[ ! -e $ENV2 ]] || fail "the service on root2 wrote $ENV2 although env-file writes are held"
+code=$(api POST /api/v1/admin/env-file-hold/release -H 'Content-Type: application/json' -d '{"reason":"deploy smoke test: nothing after the backup"}')
+expect 200 "release the env-file hold on root2"
+[[ -f $ENV2 ]] || fail "releasing the hold on root2 did not write $ENV2"
+cmp -s "$WORK/prod.env.at-backup" "$ENV2" || fail "root2's env file differs from root1's at the backup"
 [[ $(stat -c %a "$ENV2") == 600 ]] || fail "$ENV2 is not mode 600"
-step "root2: version $TO_VERSION is CURRENT, env file re-rendered to the same bytes (mode 600)"
+step "root2: version $TO_VERSION is CURRENT, no env file while held; released: re-rendered to the same bytes (mode 600)"
 stop_service
 
 if [[ $PREFLIGHT_MISSING -eq 1 ]]; then

@@ -27,7 +27,8 @@ from importlib.machinery import SourceFileLoader
 from importlib.util import module_from_spec, spec_from_loader
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPT = os.path.join(HERE, "audit-verify")
+# AUDIT_VERIFY: another copy of the tool, e.g. an older one to see a regression test fail.
+SCRIPT = os.environ.get("AUDIT_VERIFY") or os.path.join(HERE, "audit-verify")
 ZERO = "0" * 64
 FIELDS = ["seq", "time", "actor", "action", "environment", "target", "outcome",
           "requestId", "sourceIp", "details", "prevHash", "hash"]
@@ -180,12 +181,29 @@ class CliCase(unittest.TestCase):
         return out
 
     @staticmethod
-    def ok_line(events, checkpoint_seq=None):
-        line = "OK: %d events, seq %d..%d, head %s" % (
-            len(events), events[0]["seq"], events[-1]["seq"], events[-1]["hash"])
+    def ok_line(events, checkpoint_seq=None, pinned=False, start=None, after=None, expect=False):
+        """The OK line, written out: what is signed, how the start is tied down, whether the end is pinned."""
+        key = "the pinned key" if pinned else "the EMBEDDED key (not pinned)"
+        first, last = events[0]["seq"], events[-1]["seq"]
+        parts = ["OK: %d events, seq %d..%d, head %s" % (len(events), first, last, events[-1]["hash"])]
+        if after is not None:
+            parts.append("anchor seq=%d verified with %s" % (after, key))
+        elif start is not None:
+            parts.append(start)
+        elif first == 1:
+            parts.append("starts at genesis")
+        else:
+            parts.append("start UNANCHORED (seq %d's prevHash taken as given: earlier events may be missing)" % first)
         if checkpoint_seq is not None:
-            line += ", checkpoint seq=%d verified" % checkpoint_seq
-        return line
+            parts.append("checkpoint seq=%d verified with %s, signature covers seq %d..%d"
+                         % (checkpoint_seq, key, first, checkpoint_seq))
+            if last > checkpoint_seq:
+                parts.append("seq %d..%d NOT signed%s" % (checkpoint_seq + 1, last,
+                                                         " (end matches --expect-head)" if expect else ""))
+        else:
+            parts.append("no checkpoint: NOTHING signed, a re-hashed forgery would pass")
+        parts.append("end matches --expect-head seq %d" % last if expect else "end not checked (no --expect-head)")
+        return "; ".join(parts)
 
 
 # ---------------------------------------------------------------- canonicalization
@@ -241,7 +259,9 @@ class KnownAnswerTest(unittest.TestCase):
             proc = subprocess.run([sys.executable, SCRIPT, path], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        self.assertEqual(proc.stdout.decode(), "OK: 1 events, seq 1..1, head %s\n" % self.HASH)
+        self.assertEqual(proc.stdout.decode(), "OK: 1 events, seq 1..1, head %s; starts at genesis; no checkpoint: "
+                         "NOTHING signed, a re-hashed forgery would pass; end not checked (no --expect-head)\n"
+                         % self.HASH)
 
 
 class JcsTest(unittest.TestCase):
@@ -321,7 +341,7 @@ class ValidChainTest(CliCase):
 
     def test_empty_jsonl_export_is_zero_events(self):
         rc, out, err = self.run_cli(self.write("empty.jsonl", b""))
-        self.assertEqual((rc, out), (0, "OK: 0 events\n"))
+        self.assertEqual((rc, out), (0, "OK: 0 events; end not checked (no --expect-head)\n"))
 
     def test_partial_export_unanchored_prints_note(self):
         events = make_events(10)[4:]
@@ -334,7 +354,8 @@ class ValidChainTest(CliCase):
         full = make_events(10)
         events = full[4:]
         path = self.write("part.jsonl", to_jsonl(events))
-        out, err = self.assertValid(path, "--anchor", full[3]["hash"], expect=self.ok_line(events))
+        out, err = self.assertValid(path, "--anchor", full[3]["hash"],
+                                    expect=self.ok_line(events, start="starts at --anchor"))
         self.assertNotIn("unanchored", err)
 
     def test_partial_export_with_wrong_anchor(self):
@@ -358,7 +379,7 @@ class ValidChainTest(CliCase):
                 f.write(json.dumps(ev) + "\n")
         self.assertGreater(os.path.getsize(path), 40_000_000)
         rc, out, err = self.run_cli(path)
-        self.assertEqual(out, "OK: 20000 events, seq 1..20000, head %s\n" % prev)
+        self.assertTrue(out.startswith("OK: 20000 events, seq 1..20000, head %s; " % prev), out)
         max_rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
         self.assertLess(max_rss_kib, 35 * 1024)
 
@@ -578,8 +599,9 @@ class TamperTest(CliCase):
 
 # ---------------------------------------------------------------- checkpoints
 
-@unittest.skipUnless(HAVE_OPENSSL, "openssl not installed")
-class CheckpointTest(CliCase):
+class SigningCase(CliCase):
+    """Two Ed25519 key pairs (signer, other) and checkpoints signed with them, over a 6-event export."""
+
     @classmethod
     def setUpClass(cls):
         cls._keys = tempfile.TemporaryDirectory()
@@ -622,6 +644,10 @@ class CheckpointTest(CliCase):
         self.events = make_events(6)
         self.export = self.write("audit.jsonl", to_jsonl(self.events))
 
+
+
+@unittest.skipUnless(HAVE_OPENSSL, "openssl not installed")
+class CheckpointTest(SigningCase):
     def test_checkpoint_at_head_verifies(self):
         cp = self.checkpoint(6, self.events[-1]["hash"])
         self.assertValid(self.export, "--checkpoint", cp, expect=self.ok_line(self.events, 6))
@@ -630,7 +656,7 @@ class CheckpointTest(CliCase):
         cp = self.checkpoint(4, self.events[3]["hash"])
         export = self.write("audit.csv", to_csv(self.events))
         self.assertValid(export, "--checkpoint", cp, "--public-key", self.key("signer", ".pub.pem"),
-                         expect=self.ok_line(self.events, 4))
+                         expect=self.ok_line(self.events, 4, pinned=True))
 
     def test_truncated_export_not_covered_by_checkpoint(self):
         cp = self.checkpoint(6, self.events[-1]["hash"])
@@ -687,6 +713,115 @@ class CheckpointTest(CliCase):
                            "--checkpoint", cp)
 
 
+# ---------------------------------------------------------------- forged exports (issue 18.14)
+
+def rehash(events, start=0):
+    """Re-seal events[start:] so the chain links again: what a forger with write access does."""
+    prev = events[start - 1]["hash"] if start else events[0]["prevHash"]
+    for ev in events[start:]:
+        ev["prevHash"] = prev
+        seal(ev)
+        prev = ev["hash"]
+    return events
+
+
+@unittest.skipUnless(HAVE_OPENSSL, "openssl not installed")
+class ForgedExportTest(SigningCase):
+    """Forgeries that hash-check: the OK line must say what was not proven, and --strict must refuse them."""
+
+    def forged(self):
+        events = make_events(6)
+        events[2]["actor"] = "mallory"          # the forger rewrites history and re-hashes everything after
+        return rehash(events, 2)
+
+    def head(self, events):
+        return "%d:%s" % (events[-1]["seq"], events[-1]["hash"])
+
+    def test_rehashed_chain_with_checkpoint_signed_by_another_key_is_not_reported_as_verified(self):
+        events = self.forged()
+        export = self.write("forged.jsonl", to_jsonl(events))
+        cp = self.checkpoint(6, events[-1]["hash"], signer="other")
+        out, err = self.assertValid(export, "--checkpoint", cp, "--expect-head", self.head(events))
+        self.assertIn("checkpoint seq=6 verified with the EMBEDDED key (not pinned)", out)
+        self.assertIn("WARNING", err)
+        self.assertIn("--public-key", err)
+        rc, out, err = self.run_cli("--strict", "--checkpoint", cp, "--expect-head", self.head(events), export)
+        self.assertEqual(rc, 1, out + err)
+        self.assertRegex(out, r"^INVALID: --strict: not fully covered: signatures checked against the embedded")
+        self.assertInvalid(export, "seq 6", "checkpoint public key does not match --public-key", "--checkpoint", cp,
+                           "--public-key", self.key("signer", ".pub.pem"))
+
+    def test_fully_rehashed_forgery_without_checkpoint_is_not_a_plain_ok(self):
+        events = self.forged()
+        export = self.write("forged.jsonl", to_jsonl(events))
+        out, err = self.assertValid(export)
+        self.assertIn("no checkpoint: NOTHING signed", out)
+        rc, out, err = self.run_cli("--strict", "--expect-head", self.head(events), export)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("no signed checkpoint", out)
+
+    def test_events_after_the_checkpoint_cut_off(self):
+        cp = self.checkpoint(4, self.events[3]["hash"])
+        cut = self.write("cut.jsonl", to_jsonl(self.events[:5]))
+        out, err = self.assertValid(cut, "--checkpoint", cp, "--public-key", self.key("signer", ".pub.pem"))
+        self.assertIn("signature covers seq 1..4; seq 5..5 NOT signed", out)
+        self.assertIn("end not checked", out)
+        self.assertInvalid(cut, "seq 5", r"export ends at seq 5, --expect-head says seq 6", "--checkpoint", cp,
+                           "--expect-head", self.head(self.events))
+        rc, out, err = self.run_cli("--strict", "--checkpoint", cp, "--public-key", self.key("signer", ".pub.pem"), cut)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("end not pinned", out)
+
+    def test_events_after_the_checkpoint_replaced(self):
+        cp = self.checkpoint(4, self.events[3]["hash"])
+        events = make_events(6)
+        events[5]["actor"] = "mallory"
+        rehash(events, 5)
+        export = self.write("replaced.jsonl", to_jsonl(events))
+        self.assertInvalid(export, "seq 6", "hash at the export's end differs from --expect-head", "--checkpoint", cp,
+                           "--public-key", self.key("signer", ".pub.pem"), "--expect-head", self.head(self.events))
+
+    def test_events_cut_and_rehashed_at_the_end_are_refused(self):
+        self.assertInvalid(self.write("cut.jsonl", to_jsonl(self.events[:4])), "seq 4",
+                           "export ends at seq 4, --expect-head says seq 6", "--expect-head", self.head(self.events))
+
+    def test_a_file_missing_its_first_events(self):
+        part = self.write("part.jsonl", to_jsonl(self.events[2:]))
+        cp = self.checkpoint(6, self.events[-1]["hash"])
+        pem = self.key("signer", ".pub.pem")
+        out, err = self.assertValid(part, "--checkpoint", cp, "--public-key", pem, "--expect-head", self.head(self.events))
+        self.assertIn("start UNANCHORED", out)
+        rc, out, err = self.run_cli("--strict", "--checkpoint", cp, "--public-key", pem,
+                                    "--expect-head", self.head(self.events), part)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("start unanchored at seq 3", out)
+        # Anchored to the hash before it, the same file is fully covered.
+        out, err = self.assertValid(part, "--strict", "--checkpoint", cp, "--public-key", pem, "--anchor",
+                                    self.events[1]["hash"], "--expect-head", self.head(self.events))
+        self.assertIn("starts at --anchor", out)
+
+    def test_strict_passes_when_everything_is_covered(self):
+        pem = self.key("signer", ".pub.pem")
+        cp = self.checkpoint(6, self.events[-1]["hash"])
+        out, err = self.assertValid(self.export, "--strict", "--checkpoint", cp, "--public-key", pem,
+                                    "--expect-head", self.head(self.events))
+        self.assertEqual(out, "OK: 6 events, seq 1..6, head %s; starts at genesis; checkpoint seq=6 verified with "
+                              "the pinned key, signature covers seq 1..6; end matches --expect-head seq 6\n"
+                         % self.events[-1]["hash"])
+        self.assertNotIn("WARNING", err)
+        # The events after the checkpoint (its own audit event, at least) are named, pinned by the headers.
+        cp = self.checkpoint(5, self.events[4]["hash"])
+        out, err = self.assertValid(self.export, "--strict", "--checkpoint", cp, "--public-key", pem,
+                                    "--expect-head", self.head(self.events))
+        self.assertIn("seq 6..6 NOT signed (end matches --expect-head)", out)
+
+    def test_expect_head_usage(self):
+        for bad in ("6", "x:" + ZERO, "6:" + "0" * 63, "-1:" + ZERO):
+            with self.subTest(bad=bad):
+                rc, out, err = self.run_cli("--expect-head", bad, self.export)
+                self.assertEqual((rc, out), (2, ""), err)
+
+
 # ---------------------------------------------------------------- archives
 
 @unittest.skipUnless(HAVE_OPENSSL, "openssl not installed")
@@ -741,33 +876,47 @@ class ArchiveTest(CliCase):
         self.write(name[:-len(".jsonl")] + ".anchor.json", json.dumps(anchor))
         return path
 
-    def archive_ok(self, events):
-        return "OK: archive audit-%012d-%012d.jsonl: %s, signature and anchor verified" % (
-            events[0]["seq"], events[-1]["seq"], self.ok_line(events)[len("OK: "):])
+    def archive_ok(self, events, pinned=False, start=None):
+        if start is None:
+            start = "starts at genesis" if events[0]["seq"] == 1 else (
+                "start UNANCHORED (seq %d's prevHash taken as given)" % events[0]["seq"])
+        return "OK: archive audit-%012d-%012d.jsonl: %d events, seq %d..%d, head %s; signature and anchor " \
+               "verified with %s; %s" % (events[0]["seq"], events[-1]["seq"], len(events), events[0]["seq"],
+                                         events[-1]["seq"], events[-1]["hash"],
+                                         "the pinned key" if pinned else "the EMBEDDED key (not pinned)", start)
 
     def test_an_archive_verifies_on_its_own_with_its_signature_and_anchor(self):
         path = self.archive(self.chain[:6])
         self.assertValid(path, "--archive", expect=self.archive_ok(self.chain[:6]))
-        self.assertValid(path, "--archive", "--public-key", self.pem(), expect=self.archive_ok(self.chain[:6]))
+        self.assertValid(path, "--archive", "--public-key", self.pem(),
+                         expect=self.archive_ok(self.chain[:6], pinned=True))
+        # Strict: only with the pinned key.
+        self.assertValid(path, "--archive", "--strict", "--public-key", self.pem())
+        rc, out, err = self.run_cli("--archive", "--strict", path)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("embedded public key", out)
 
     def test_a_later_archive_links_to_the_previous_one_with_anchor(self):
         path = self.archive(self.chain[6:])
         out, err = self.assertValid(path, "--archive", "--anchor", self.chain[5]["hash"],
-                                    expect=self.archive_ok(self.chain[6:]))
+                                    expect=self.archive_ok(self.chain[6:], start="starts at --anchor"))
         self.assertInvalid(path, "seq 7", "prevHash of first event does not match --anchor",
                            "--archive", "--anchor", self.chain[4]["hash"])
 
     def test_a_later_archive_links_to_the_anchor_of_the_previous_one_beside_it(self):
         self.archive(self.chain[:6])
         path = self.archive(self.chain[6:])
-        out, err = self.assertValid(path, "--archive", expect=self.archive_ok(self.chain[6:])
-                                    + ", linked to the anchor of audit-%012d-%012d.jsonl" % (1, 6))
+        out, err = self.assertValid(path, "--archive", expect=self.archive_ok(
+            self.chain[6:], start="linked to the anchor of audit-%012d-%012d.jsonl" % (1, 6)))
         self.assertNotIn("unanchored", err)
 
     def test_a_later_archive_alone_is_verified_unanchored_with_a_note(self):
         path = self.archive(self.chain[6:])
         out, err = self.assertValid(path, "--archive", expect=self.archive_ok(self.chain[6:]))
         self.assertIn("unanchored", err)
+        rc, out, err = self.run_cli("--archive", "--strict", "--public-key", self.pem(), path)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("start unanchored at seq 7", out)
 
     def test_a_changed_event_in_the_archive_is_detected_by_its_sha256(self):
         path = self.archive(self.chain[:6])
@@ -809,10 +958,11 @@ class ArchiveTest(CliCase):
     def test_a_live_export_verifies_after_the_anchor_or_the_archive(self):
         path = self.archive(self.chain[:6])
         live = self.write("live.jsonl", to_jsonl(self.chain[6:]))
-        expect = self.ok_line(self.chain[6:]) + ", anchor seq=6 verified"
-        out, err = self.assertValid(live, "--after", path[:-len(".jsonl")] + ".anchor.json", expect=expect)
+        out, err = self.assertValid(live, "--after", path[:-len(".jsonl")] + ".anchor.json",
+                                    expect=self.ok_line(self.chain[6:], after=6))
         self.assertNotIn("unanchored", err)
-        self.assertValid(live, "--after", path, "--public-key", self.pem(), expect=expect)
+        self.assertValid(live, "--after", path, "--public-key", self.pem(),
+                         expect=self.ok_line(self.chain[6:], after=6, pinned=True))
 
     def test_a_live_export_that_does_not_continue_the_anchor_is_refused(self):
         path = self.archive(self.chain[:6])

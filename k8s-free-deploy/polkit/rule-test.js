@@ -52,6 +52,9 @@ function runRuleTests(mustAllow) {
         ["ltc-secrets", manage, "restart", undefined, "not-handled"],
         // any other user
         ["lifetimecircle", manage, "restart", api, "not-handled"],
+        ["lifetimecircle-staging", manage, "restart", api, "not-handled"],
+        ["lifetimecircle-staging", manage, "restart", "lifetimecircle-api-staging.service", "not-handled"],
+        ["lifetimecircle", manage, "restart", "lifetimecircle-api-staging.service", "not-handled"],
         ["ltc-secrets2", manage, "restart", api, "not-handled"],
         ["nobody", manage, "restart", api, "not-handled"],
         // any other action

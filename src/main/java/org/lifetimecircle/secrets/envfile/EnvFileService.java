@@ -32,6 +32,9 @@ public class EnvFileService {
     private final EntityManager em;
     private final EnvFileWriter writer;
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    // After a restore no env file is written until an admin releases the hold (every writer comes through here).
+    @jakarta.inject.Inject
+    org.lifetimecircle.secrets.restorehold.EnvFileHold hold;
 
     EnvFileService(LtcSecretsConfig config, EntityManager em, EnvFileWriter writer) {
         this.config = config;
@@ -44,6 +47,14 @@ public class EnvFileService {
         return config.fileRoot().resolve(policy.envFile().path().substring(1));
     }
 
+    /** The file is not touched while a restore's hold is in force: callers treat it as a failed write. */
+    private void refuseWhileHeld(EnvironmentPolicy policy) {
+        java.util.Optional<String> why = hold.refusal();
+        if (why.isPresent()) {
+            throw new EnvFileWriteException(target(policy), why.get());
+        }
+    }
+
     /** Held while an environment's file is rendered, written and recorded. */
     public ReentrantLock lock(String environment) {
         return locks.computeIfAbsent(environment, e -> new ReentrantLock());
@@ -51,6 +62,7 @@ public class EnvFileService {
 
     /** Atomically and durably replaces the env file with {@code content}, then checks it on disk. */
     public EnvFileWriter.WriteResult write(EnvironmentPolicy policy, byte[] content) {
+        refuseWhileHeld(policy);
         return writer.write(target(policy), content, policy.envFile().mode(), policy.envFile().group());
     }
 
@@ -118,6 +130,7 @@ public class EnvFileService {
      * to a file this service may not own; those use {@link #write}.
      */
     public EnvFileWriter.WriteResult overwrite(EnvironmentPolicy policy, byte[] content) {
+        refuseWhileHeld(policy);
         return writer.write(target(policy), content, policy.envFile().mode(), policy.envFile().group(), true);
     }
 

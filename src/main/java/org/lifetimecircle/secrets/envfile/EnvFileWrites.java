@@ -33,6 +33,8 @@ public class EnvFileWrites {
     private final EnvFileService files;
     private final AuditService audit;
     private final Clock clock;
+    @jakarta.inject.Inject
+    org.lifetimecircle.secrets.restorehold.EnvFileHold hold;
 
     EnvFileWrites(CurrentValues currentValues, EnvFileService files, AuditService audit, Clock clock) {
         this.currentValues = currentValues;
@@ -53,6 +55,7 @@ public class EnvFileWrites {
 
     /** Writes the env file from the CURRENT versions, audited; refuses to replace a file someone else wrote. */
     public Written write(EnvironmentPolicy policy) {
+        hold.requireReleased();
         ReentrantLock lock = files.lock(policy.environment());
         lock.lock();
         try {

@@ -42,6 +42,9 @@ public class EmergencyService {
     private final AuditWriter writer;
     private final EntityManager em;
     private final Clock clock;
+    // After a restore: refused until an admin releases the hold (the emergency writes the env file).
+    @jakarta.inject.Inject
+    org.lifetimecircle.secrets.restorehold.EnvFileHold hold;
 
     EmergencyService(RotationRepository rotations, SecretVersionRepository versions, RotationService service,
                      RotationEngine engine, AuditService audit, AuditWriter writer, EntityManager em, Clock clock) {
@@ -87,6 +90,7 @@ public class EmergencyService {
 
     private RotationEntity start(EnvironmentPolicy policy, Reason reason, String incident, String actor) {
         String env = policy.environment();
+        hold.requireReleased();
         List<RotationEntity> active = rotations.activeIn(env);
         active.stream().filter(a -> a.kind == RotationKind.EMERGENCY).findFirst().ifPresent(e -> {
             throw ApiException.conflict("emergency rotation " + e.id + " of " + env + " is already " + e.status);

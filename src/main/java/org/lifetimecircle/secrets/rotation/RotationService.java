@@ -44,6 +44,9 @@ public class RotationService {
     private final AuditWriter writer;
     private final RotationEngine engine;
     private final Clock clock;
+    // After a restore: no rotation (it would write the env file) until an admin releases the hold.
+    @jakarta.inject.Inject
+    org.lifetimecircle.secrets.restorehold.EnvFileHold hold;
 
     RotationService(RotationRepository rotations, SecretVersionRepository versions, SecretStore store,
                     AuditService audit, AuditWriter writer, RotationEngine engine, Clock clock) {
@@ -99,6 +102,7 @@ public class RotationService {
     private RotationEntity stage(EnvironmentPolicy policy, SecretPolicy secret, RotationKind kind, Reason reason,
                                  Optional<SecretValue> imported, String actor) {
         String env = policy.environment();
+        hold.requireReleased();
         rotations.activeIn(env).stream().filter(a -> a.kind == RotationKind.EMERGENCY).findFirst().ifPresent(e -> {
             throw ApiException.conflict("emergency rotation " + e.id + " of " + env + " is " + e.status
                     + "; no other rotation until it ends");

@@ -190,6 +190,10 @@ class AuthorizationMatrixTest {
                 new Row("POST", "/api/v1/audit/archive", AUDIT_READ, 200,
                         () -> Call.to("/api/v1/audit/archive")
                                 .body(Map.of("before", "2000-01-01T00:00:00Z", "reason", "authorization matrix"))),
+                // Without a restore's hold a permitted cell changes nothing (200, wasHeld false).
+                new Row("POST", "/api/v1/admin/env-file-hold/release", PRINCIPAL_MANAGE, 200,
+                        () -> Call.to("/api/v1/admin/env-file-hold/release")
+                                .body(Map.of("reason", "authorization matrix"))),
                 // secrets, rotations and the env file (environment-scoped rows wait for the secret to be idle, so
                 // a permitted cell never meets the 409 of a rotation an earlier cell started)
                 new Row("POST", "/api/v1/environments/{env}/secrets/{name}/rotations", SECRET_ROTATE, 202,

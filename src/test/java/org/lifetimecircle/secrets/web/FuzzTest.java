@@ -71,7 +71,9 @@ class FuzzTest {
                 new Target("/api/v1/environments/" + ENV + "/emergency-rotations",
                         Map.of("reason", "fuzz", "incident", "INC-1")),
                 // Valid, it archives nothing (nothing is that old): every mutation must be refused.
-                new Target("/api/v1/audit/archive", Map.of("before", "2000-01-01T00:00:00Z", "reason", "fuzz")));
+                new Target("/api/v1/audit/archive", Map.of("before", "2000-01-01T00:00:00Z", "reason", "fuzz")),
+                // Valid, it releases nothing (no restore's hold is in force).
+                new Target("/api/v1/admin/env-file-hold/release", Map.of("reason", "fuzz")));
     }
 
     /** Query strings that are each invalid for their endpoint. */

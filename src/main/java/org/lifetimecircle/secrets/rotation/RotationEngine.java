@@ -347,7 +347,12 @@ public class RotationEngine {
     }
 
     private void markRunning(RotationEntity r, String requestId, Instant promotedAt) {
-        journal(r.id, "start", new Unit<>(() -> {
+        journal(r.id, "start", startUnit(r, requestId, promotedAt));
+    }
+
+    /** The commit that marks the rotation RUNNING: what {@link #markRunning} submits (and tests submit again). */
+    Unit<Void> startUnit(RotationEntity r, String requestId, Instant promotedAt) {
+        return new Unit<>(() -> {
             RotationEntity row = rotations.findById(r.id);
             if (row.status.finished()) {
                 throw new IllegalStateException("rotation " + r.id + " was pre-empted");
@@ -361,10 +366,14 @@ public class RotationEngine {
             } else {
                 versions.inState(row.environment, row.secret, VersionState.PENDING).orElseThrow().promotedAt = promotedAt;
             }
-            RotationStepEntity.of(row.id, "start", "DONE", now, null).persist();
-            return null;
+            // Once: journal() submits this again when the writer did not answer in time, though the first
+            // submission may have committed after all.
+            if (rotations.steps(row.id).stream().noneMatch(s -> s.name.equals("start"))) {
+                RotationStepEntity.of(row.id, "start", "DONE", now, null).persist();
+            }
+            return (Void) null;
         }, x -> draft(r, requestId, "rotation.start", Outcome.SUCCESS, Map.of("rotationId", r.id, "kind", r.kind.name())),
-                null));
+                null);
     }
 
     private void promote(RotationEntity r, String requestId, EnvironmentPolicy policy, EnvFileWriter.WriteResult written,

@@ -66,6 +66,7 @@ public class RotationEngine {
     private final AppRestarter restarter;
     private final Alerts alerts;
     private final GrantService grants;
+    private final ImportBackups backups;
     private final Clock clock;
     private final AtomicInteger threadCount = new AtomicInteger();
     /** Set at shutdown: stages stop waiting for the database; start-up recovery takes their rotations. */
@@ -78,8 +79,9 @@ public class RotationEngine {
 
     RotationEngine(AuditWriter writer, RotationRepository rotations, SecretVersionRepository versions,
                    CurrentValues currentValues, EnvFileService files, EnvironmentRegistry environments,
-                   AppRestarter restarter, Alerts alerts, GrantService grants, Clock clock) {
+                   AppRestarter restarter, Alerts alerts, GrantService grants, ImportBackups backups, Clock clock) {
         this.grants = grants;
+        this.backups = backups;
         this.restarter = restarter;
         this.alerts = alerts;
         this.writer = writer;
@@ -145,6 +147,9 @@ public class RotationEngine {
             // An import adopts the value of a file someone else wrote: if it does not go through, that
             // file (and so the value) must come back, not a file of the old CURRENT version.
             original = r.kind == RotationKind.IMPORT && !files.absentOrOurs(policy) ? files.readExisting(policy) : null;
+            if (original != null && !keepBackup(r, requestId, original)) {
+                return;
+            }
             Instant promotedAt = Clocks.now(clock);
             markRunning(r, requestId, promotedAt);
             // Read after markRunning committed the promotion time, so the header renders it.
@@ -180,8 +185,39 @@ public class RotationEngine {
         } finally {
             if (original != null) {
                 Arrays.fill(original, (byte) 0);
+                forgetBackup(r.id);
             }
             lock.unlock();
+        }
+    }
+
+    /**
+     * Keeps the bytes of the file an import is about to replace, durably, in the data directory: if the
+     * service dies before the import ends, start-up recovery puts them back. False (and the rotation
+     * FAILED, nothing replaced) if they cannot be kept.
+     */
+    private boolean keepBackup(RotationEntity r, String requestId, byte[] original) {
+        try {
+            backups.keep(r.id, original);
+            return true;
+        } catch (RuntimeException e) {
+            LOG.errorf("rotation %s: could not keep a copy of the file the import replaces (%s)", r.id,
+                    e.getCause() != null ? e.getCause().getClass().getSimpleName() : e.getClass().getSimpleName());
+            fail(r, requestId, "write-env-file", "not replaced: could not keep a copy of the file the import would "
+                    + "replace in the data directory; see the log", null, null);
+            return false;
+        }
+    }
+
+    /** Removes an import's copy of the file it replaced once the rotation has ended; until then recovery needs it. */
+    private void forgetBackup(String rotationId) {
+        try {
+            if (read(() -> rotations.findById(rotationId)).status.finished()) {
+                backups.delete(rotationId);
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf("rotation %s: the copy of the file the import replaced stays until the next start (%s)",
+                    rotationId, e.getClass().getSimpleName());
         }
     }
 
@@ -347,7 +383,12 @@ public class RotationEngine {
     }
 
     private void markRunning(RotationEntity r, String requestId, Instant promotedAt) {
-        journal(r.id, "start", new Unit<>(() -> {
+        journal(r.id, "start", startUnit(r, requestId, promotedAt));
+    }
+
+    /** The commit that marks the rotation RUNNING: what {@link #markRunning} submits (and tests submit again). */
+    Unit<Void> startUnit(RotationEntity r, String requestId, Instant promotedAt) {
+        return new Unit<>(() -> {
             RotationEntity row = rotations.findById(r.id);
             if (row.status.finished()) {
                 throw new IllegalStateException("rotation " + r.id + " was pre-empted");
@@ -361,10 +402,14 @@ public class RotationEngine {
             } else {
                 versions.inState(row.environment, row.secret, VersionState.PENDING).orElseThrow().promotedAt = promotedAt;
             }
-            RotationStepEntity.of(row.id, "start", "DONE", now, null).persist();
-            return null;
+            // Once: journal() submits this again when the writer did not answer in time, though the first
+            // submission may have committed after all.
+            if (rotations.steps(row.id).stream().noneMatch(s -> s.name.equals("start"))) {
+                RotationStepEntity.of(row.id, "start", "DONE", now, null).persist();
+            }
+            return (Void) null;
         }, x -> draft(r, requestId, "rotation.start", Outcome.SUCCESS, Map.of("rotationId", r.id, "kind", r.kind.name())),
-                null));
+                null);
     }
 
     private void promote(RotationEntity r, String requestId, EnvironmentPolicy policy, EnvFileWriter.WriteResult written,

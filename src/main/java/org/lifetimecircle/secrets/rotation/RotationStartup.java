@@ -4,12 +4,12 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.alert.Alerts;
@@ -34,10 +34,12 @@ import org.lifetimecircle.secrets.secret.SecretVersionRepository;
 import org.lifetimecircle.secrets.secret.VersionState;
 
 /**
- * What runs at start, in this order: leftover temporary files removed; rotations a crash
- * interrupted mid-way rolled back (RUNNING) or resumed (PENDING, never started); an INITIAL
- * version 1 for every secret without one; every env file brought in line with its CURRENT versions
- * (never overwriting a file this service did not write: that is reported as a conflict).
+ * What runs at start, in this order: leftover temporary files removed; an INITIAL version 1 for
+ * every secret without one; every env file brought in line with its CURRENT versions (never
+ * overwriting a file this service did not write: that is reported as a conflict), except where a
+ * crash interrupted a rotation mid-way (RUNNING): there the file is put back, the app restarted and
+ * checked, and the rotation rolled back with those steps in its journal; then rotations that never
+ * started (PENDING) resumed.
  */
 @ApplicationScoped
 public class RotationStartup {
@@ -55,12 +57,15 @@ public class RotationStartup {
     private final EnvironmentRegistry environments;
     private final AppRestarter restarter;
     private final Alerts alerts;
+    private final ImportBackups backups;
     private final Clock clock;
 
     RotationStartup(AuditWriter writer, RotationRepository rotations, SecretVersionRepository versions,
                     RotationService service, RotationEngine engine, CurrentValues currentValues, EnvFileService files,
-                    EnvironmentRegistry environments, AppRestarter restarter, Alerts alerts, Clock clock) {
+                    EnvironmentRegistry environments, AppRestarter restarter, Alerts alerts, ImportBackups backups,
+                    Clock clock) {
         this.restarter = restarter;
+        this.backups = backups;
         this.alerts = alerts;
         this.writer = writer;
         this.rotations = rotations;
@@ -81,11 +86,10 @@ public class RotationStartup {
             }
         }
         List<RotationEntity> unfinished = read(rotations::unfinished);
-        Set<String> recovered = new HashSet<>();
+        Map<String, List<RotationEntity>> interrupted = new LinkedHashMap<>();
         for (RotationEntity r : unfinished) {
             if (r.status == RotationStatus.RUNNING && r.kind != RotationKind.EMERGENCY) {
-                rollBackInterrupted(r);
-                recovered.add(r.environment);
+                interrupted.computeIfAbsent(r.environment, e -> new ArrayList<>()).add(r);
             }
         }
         for (EnvironmentPolicy p : environments.all()) {
@@ -94,11 +98,18 @@ public class RotationStartup {
                     initial(p, s);
                 }
             }
-            sync(p);
-            if (recovered.contains(p.environment()) && p.app().isPresent()) {
-                restartAfterRecovery(p);
+            List<RotationEntity> recovered = interrupted.remove(p.environment());
+            if (recovered == null) {
+                sync(p);
+            } else {
+                recover(p, recovered);
             }
         }
+        // Environments no longer in the policies: no file to put back, no app to restart.
+        interrupted.values().forEach(list -> list.forEach(r -> rollBackInterrupted(r,
+                List.of(step("recover", "DONE", "interrupted by a restart; rolled back to the CURRENT version; the "
+                        + "environment is no longer in the policies")))));
+        forgetEndedImportBackups();
         for (RotationEntity r : unfinished) {
             // An emergency is resumed even from RUNNING: its values are already revoked, never rolled back.
             if (r.status == RotationStatus.PENDING || r.kind == RotationKind.EMERGENCY) {
@@ -109,21 +120,130 @@ public class RotationStartup {
         }
     }
 
-    // The app may have been restarted with the rolled-back file: restart it on the restored one.
-    private void restartAfterRecovery(EnvironmentPolicy p) {
-        AppRestarter.Outcome restarted = restarter.restart(p.app().get());
-        AppRestarter.Outcome healthy = restarted.ok() ? restarter.awaitHealthy(p.app().get()) : restarted;
-        if (healthy.ok()) {
-            LOG.infof("environment %s: app restarted on the recovered env file (%s)", p.environment(), healthy.detail());
+    /**
+     * RUNNING rotations a crash interrupted may have replaced the file but not promoted: put the file back
+     * (the hand-made file an import replaced, from the copy it kept; else the CURRENT versions' file),
+     * restart the app on it and check it, then end them ROLLED_BACK with each of those steps journaled.
+     * Until that commit they stay RUNNING, so a crash during recovery is recovered again at the next start.
+     */
+    private void recover(EnvironmentPolicy p, List<RotationEntity> interrupted) {
+        List<RotationEngine.Step> steps = new ArrayList<>();
+        for (RotationEntity r : interrupted) {
+            interruptedWrite(p, r).ifPresent(steps::add);
+        }
+        steps.add(step("recover", "DONE", "interrupted by a restart; rolled back to the CURRENT version"));
+        Optional<byte[]> kept = Optional.empty();
+        for (RotationEntity r : interrupted) {
+            kept = kept.isPresent() ? kept : backups.find(r.id);
+        }
+        if (kept.isPresent()) {
+            steps.add(putBackImported(p, kept.get()));
         } else {
-            alerts.raise("recovery.app-unhealthy", p.environment(), "after recovering an interrupted rotation the app "
-                    + "did not come back healthy: " + healthy.detail(), Map.of());
+            try {
+                String written = writeCurrent(p, "recovery: a rotation was interrupted by a restart", SYSTEM, false);
+                steps.add(written.startsWith("written") ? step("restore-env-file", "DONE",
+                        "the CURRENT version's file is back (" + written + ")")
+                        : written.startsWith("already") ? step("restore-env-file", "DONE", "the file on disk was "
+                        + written + ", not replaced") : step("restore-env-file", "SKIPPED", written));
+            } catch (EnvFileWriteException e) {
+                LOG.errorf("environment %s: cannot write the env file: %s", p.environment(), e.getMessage());
+                steps.add(step("restore-env-file", "FAILED", e.getMessage()));
+            }
+        }
+        if (p.app().isPresent()) {
+            // The app may have been restarted with the rolled-back file: restart it on the restored one.
+            AppRestarter.Outcome restarted = restarter.restart(p.app().get());
+            steps.add(step("restart-after-recovery", restarted.ok() ? "DONE" : "FAILED", restarted.detail()));
+            AppRestarter.Outcome healthy = restarted.ok() ? restarter.awaitHealthy(p.app().get()) : restarted;
+            steps.add(restarted.ok() ? step("health-check-after-recovery", healthy.ok() ? "DONE" : "FAILED",
+                    healthy.detail()) : step("health-check-after-recovery", "SKIPPED", "the restart failed"));
+            if (healthy.ok()) {
+                LOG.infof("environment %s: app restarted on the recovered env file (%s)", p.environment(),
+                        healthy.detail());
+            } else {
+                alerts.raise("recovery.app-unhealthy", p.environment(), "after recovering an interrupted rotation "
+                        + "the app did not come back healthy: " + healthy.detail(), Map.of());
+            }
+        }
+        for (RotationEntity r : interrupted) {
+            rollBackInterrupted(r, steps);
+            backups.delete(r.id);
         }
     }
 
-    // A RUNNING rotation may have replaced the file but not promoted: undo it. The file is re-rendered
-    // from the unchanged CURRENT versions by sync() right after.
-    private void rollBackInterrupted(RotationEntity r) {
+    /**
+     * The interrupted job's own file write, if it happened: the job journals it only with its last commit,
+     * so it is read off the disk instead (the file this service wrote, its header naming the rotation's
+     * version). The header holds names and versions only.
+     */
+    private Optional<RotationEngine.Step> interruptedWrite(EnvironmentPolicy p, RotationEntity r) {
+        if (r.secret == null || r.toVersion == null || !files.absentOrOurs(p)) {
+            return Optional.empty();
+        }
+        byte[] content = files.readExisting(p);
+        if (content == null) {
+            return Optional.empty();
+        }
+        try {
+            int end = 0;
+            while (end < content.length && content[end] != '\n') {
+                end++;
+            }
+            String header = new String(content, 0, end, java.nio.charset.StandardCharsets.US_ASCII);
+            for (String token : header.split(" ")) {
+                if (token.startsWith("version=")
+                        && Arrays.asList(token.substring("version=".length()).split(",")).contains(r.secret + ":" + r.toVersion)) {
+                    return Optional.of(step("write-env-file", "DONE", "by the interrupted job, found at recovery: the "
+                            + "file on disk carried version " + r.toVersion + " (sha256=" + EnvFileRenderer.sha256Hex(content)
+                            + ")"));
+                }
+            }
+            return Optional.empty();
+        } finally {
+            Arrays.fill(content, (byte) 0);
+        }
+    }
+
+    /** Puts back the hand-made file an interrupted import replaced, from the copy it kept (zeroed after). */
+    private RotationEngine.Step putBackImported(EnvironmentPolicy p, byte[] original) {
+        ReentrantLock lock = files.lock(p.environment());
+        lock.lock();
+        byte[] onDisk = null;
+        try {
+            onDisk = files.absentOrOurs(p) ? null : files.readExisting(p);
+            if (onDisk != null && Arrays.equals(onDisk, original)) {
+                return step("restore-env-file", "DONE", "the file the import would have replaced is still there");
+            }
+            files.write(p, original);
+            return step("restore-env-file", "DONE", "the file that was there before the import is back");
+        } catch (EnvFileWriteException e) {
+            LOG.errorf("environment %s: could not put back the file the import replaced: %s", p.environment(),
+                    e.getMessage());
+            return step("restore-env-file", "FAILED", e.getMessage());
+        } finally {
+            Arrays.fill(original, (byte) 0);
+            if (onDisk != null) {
+                Arrays.fill(onDisk, (byte) 0);
+            }
+            lock.unlock();
+        }
+    }
+
+    /** Removes the copies of imports that have ended (a crash came between their end and the removal). */
+    private void forgetEndedImportBackups() {
+        for (String id : backups.rotationIds()) {
+            RotationEntity r = read(() -> rotations.findById(id));
+            if (r == null || r.status.finished()) {
+                backups.delete(id);
+            }
+        }
+    }
+
+    private RotationEngine.Step step(String name, String status, String detail) {
+        return new RotationEngine.Step(name, status, Clocks.now(clock), detail);
+    }
+
+    private void rollBackInterrupted(RotationEntity r, List<RotationEngine.Step> steps) {
         writer.submit(new Unit<>(() -> {
             Instant now = Clocks.now(clock);
             RotationEntity row = rotations.findById(r.id);
@@ -131,8 +251,7 @@ public class RotationStartup {
                 versions.inState(row.environment, row.secret, VersionState.PENDING)
                         .ifPresent(v -> v.end(VersionState.RETIRED, now));
             }
-            RotationStepEntity.of(row.id, "recover", "DONE", now,
-                    "interrupted by a restart; rolled back to the CURRENT version").persist();
+            steps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), s.at(), s.detail()).persist());
             row.status = RotationStatus.ROLLED_BACK;
             row.finishedAt = now;
             return null;
@@ -197,14 +316,18 @@ public class RotationStartup {
         writeCurrent(p, cause, actor, true);
     }
 
-    private void writeCurrent(EnvironmentPolicy p, String cause, String actor, boolean repair) {
+    /**
+     * What it did, for a journal: {@code "written (sha256=…)"}, {@code "already as rendered"}, or why
+     * nothing was written.
+     */
+    private String writeCurrent(EnvironmentPolicy p, String cause, String actor, boolean repair) {
         ReentrantLock lock = files.lock(p.environment());
         lock.lock();
         try {
             Map<String, SecretValues> values = read(() -> currentValues.values(p, currentValues.slots(p.environment())))
                     .orElse(null);
             if (values == null) {
-                return;
+                return "not written: a secret has no CURRENT version";
             }
             byte[] content = EnvFileRenderer.render(p, values);
             try {
@@ -212,13 +335,13 @@ public class RotationStartup {
                 // Content, mode, owner and group: a policy's new mode is applied like new content.
                 String problem = files.problemWith(p, sha, content.length);
                 if (problem == null && !repair) {
-                    return;
+                    return "already as rendered";
                 }
                 if (!repair && !files.absentOrOurs(p)) {
                     LOG.warnf("environment %s: %s exists and was not written by ltc-secrets; left alone. Remove it, "
                             + "or adopt its value with POST /api/v1/environments/%s/secrets/{name}/import",
                             p.environment(), files.target(p), p.environment());
-                    return;
+                    return "left alone: the file at " + p.envFile().path() + " was not written by ltc-secrets";
                 }
                 EnvFileWriter.WriteResult written = repair ? files.overwrite(p, content) : files.write(p, content);
                 String secretVersions = EnvFileService.versions(values);
@@ -234,6 +357,7 @@ public class RotationStartup {
                     d.put("before", problem == null ? "the file was as rendered" : "the file " + problem);
                     return new AuditDraft(actor, "envfile.write", p.environment(), null, Outcome.SUCCESS, null, null, d);
                 }, null));
+                return "written (sha256=" + written.sha256() + ")";
             } finally {
                 Arrays.fill(content, (byte) 0);
             }

@@ -222,6 +222,21 @@ class RotationCrashIT {
                 assertThat(steps).as("steps").contains("recover");
                 assertThat(restartCount()).as("the app restarted again on the recovered file")
                         .isGreaterThan(restartsAtKill);
+                // What recovery did is in the rotation's journal: the file put back, the app restarted on it
+                // and checked, each step with how it went.
+                // The interrupted job's own write too (each of these points comes after it).
+                assertThat(steps).as(done.prettify()).containsSubsequence("start", "write-env-file", "recover",
+                        "restore-env-file", "restart-after-recovery", "health-check-after-recovery");
+                assertThat(stepField(done, "write-env-file", "detail")).as(done.prettify())
+                        .startsWith("by the interrupted job");
+                for (String step : List.of("recover", "restore-env-file", "restart-after-recovery",
+                        "health-check-after-recovery")) {
+                    assertThat(stepField(done, step, "status")).as(step + " in " + done.prettify()).isEqualTo("DONE");
+                }
+                assertThat(stepField(done, "restore-env-file", "detail")).as(done.prettify())
+                        .contains("the CURRENT version's file is back");
+                assertThat(stepField(done, "restart-after-recovery", "detail")).startsWith("exit 0");
+                assertThat(stepField(done, "health-check-after-recovery", "detail")).startsWith("200 after");
             }
 
             List<Map<String, Object>> versions = get(service, token,
@@ -277,6 +292,76 @@ class RotationCrashIT {
                     otherStatus == null ? "not rotated" : otherStatus, otherVersion, otherSteps, restartsAtKill,
                     restartCount(), (System.nanoTime() - t0) / 1_000_000);
         }
+    }
+
+    /**
+     * Go-live: the app runs with a hand-made env file (not written by ltc-secrets), and its key is imported.
+     * The import replaces the file, then restarts the app; the service is killed while it restarts. Before
+     * replacing, the import kept the hand-made bytes in the data directory (mode 0600); recovery puts them
+     * back, byte for byte, and removes the copy.
+     */
+    @org.junit.jupiter.api.Test
+    void aKill9DuringAnImportPutsTheHandMadeFileBack() throws Exception {
+        String key = "handMade_" + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW".substring(0, 55);
+        String handMade = "# written by the ops team before go-live\nLTC_ENV=" + ENV + "\nLTC_SECRET_KEY=" + key
+                + "\n" + OTHER + "=ops-chose-this-one-too-0123456789abcdef\n";
+        Files.createDirectories(envFile.getParent());
+        Files.writeString(envFile, handMade, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(envFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path backups = data.resolve("import-backups");
+        String id;
+        try (ServiceProcess service = start()) {
+            String token = adminToken(data);
+            grant(service, token, ENV, "secret:rotate");
+            grant(service, token, ENV, "env-file:read");
+            assertThat(Files.readString(envFile)).as("the first start leaves a hand-made file alone").isEqualTo(handMade);
+
+            Files.writeString(sleepFile, "30\n");
+            Reply accepted = post(service, token, "/api/v1/environments/" + ENV + "/secrets/LTC_SECRET_KEY/import",
+                    Map.of("value", key, "reason", "adopt the hand-made key"));
+            assertThat(accepted.status()).as(accepted.text()).isEqualTo(202);
+            id = accepted.json().getString("id");
+            awaitRestartCount(1); // the file is replaced; the app is being restarted on it
+            assertThat(get(service, token, "/api/v1/rotations/" + id).json().getString("status")).isEqualTo("RUNNING");
+            String replaced = Files.readString(envFile);
+            assertThat(replaced).as("the import replaced the file").startsWith("# ltc-secrets env file:")
+                    .contains("LTC_SECRET_KEY=" + key);
+            try (Stream<Path> kept = Files.list(backups)) {
+                List<Path> copies = kept.toList();
+                assertThat(copies).as("the copy of the replaced file").hasSize(1);
+                assertThat(Files.readString(copies.get(0))).isEqualTo(handMade);
+                assertThat(FileModes.stat(copies.get(0))).isEqualTo("600");
+            }
+            assertThat(FileModes.stat(backups)).isEqualTo("700");
+            service.kill();
+        }
+        int restartsAtKill = restartCount();
+        endLeftoverRestarts();
+        Files.writeString(sleepFile, "0\n");
+
+        try (ServiceProcess service = start()) {
+            String token = adminToken(data);
+            JsonPath done = awaitFinished(service, token, id);
+            assertThat(done.getString("status")).as(done.prettify()).isEqualTo("ROLLED_BACK");
+            assertThat(stepField(done, "restore-env-file", "detail")).as(done.prettify())
+                    .contains("the file that was there before the import is back");
+            assertThat(Files.readString(envFile)).as("the hand-made file, byte for byte").isEqualTo(handMade);
+            assertThat(FileModes.stat(envFile)).isEqualTo("600");
+            assertThat(restartCount()).as("the app restarted on the hand-made file").isGreaterThan(restartsAtKill);
+            try (Stream<Path> kept = Files.list(backups)) {
+                assertThat(kept.toList()).as("the copy is removed once the file is back").isEmpty();
+            }
+            long current = currentVersionOf(service, token, "LTC_SECRET_KEY");
+            assertThat(current).isEqualTo(1L);
+            JsonPath verify = get(service, token, "/api/v1/audit/verify").json();
+            assertThat(verify.getBoolean("valid")).as(verify.prettify()).isTrue();
+        }
+    }
+
+    private static String stepField(JsonPath rotation, String name, String field) {
+        List<Map<String, Object>> steps = rotation.getList("steps");
+        return steps.stream().filter(s -> name.equals(s.get("name"))).map(s -> String.valueOf(s.get(field)))
+                .reduce((a, b) -> b).orElse(null);
     }
 
     // ---- the app's restarts ------------------------------------------------------------------------

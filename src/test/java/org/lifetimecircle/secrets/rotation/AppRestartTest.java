@@ -195,6 +195,12 @@ class AppRestartTest {
             assertThat(step(r, "restore-env-file", "detail")).contains("before the import");
             assertThat(Files.readString(envFile())).isEqualTo(handMade);
             assertThat(FileModes.stat(envFile())).isEqualTo("600");
+            // The copy the import kept of the hand-made file (for recovery after a crash) is gone once it ended.
+            Path copies = TestDataDir.dataDir().resolve("import-backups");
+            assertThat(Files.exists(copies)).as("the import kept a copy before replacing the file").isTrue();
+            try (java.util.stream.Stream<Path> kept = Files.list(copies)) {
+                assertThat(kept.toList()).isEmpty();
+            }
             // Still someone else's file: reported as a conflict until it is imported or removed.
             as(token).get("/api/v1/environments/" + ENV).then().statusCode(200).body("envFile.conflict", equalTo(true));
         } finally {

@@ -28,8 +28,13 @@ import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import java.time.Instant;
+import java.util.concurrent.locks.ReentrantLock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.lifetimecircle.secrets.audit.AuditWriter;
+import org.lifetimecircle.secrets.envfile.EnvFileService;
 import org.lifetimecircle.secrets.testing.Api;
 import org.lifetimecircle.secrets.testing.Db;
 import org.lifetimecircle.secrets.testing.FileModes;
@@ -400,5 +405,40 @@ class RotationEngineTest {
         assertThat(events).hasSize(1);
         assertThat(events.get(0)).containsEntry("action", "envfile.read").containsEntry("outcome", "SUCCESS");
         assertThat((String) events.get(0).get("details")).contains("\"grant\":").contains("\"sha256\":");
+    }
+
+    @Inject
+    RotationEngine engine;
+    @Inject
+    AuditWriter writer;
+    @Inject
+    EnvFileService files;
+    @Inject
+    RotationRepository rotationRows;
+
+    @Test
+    void theStartStepIsJournaledOnceEvenWhenItsCommitIsSubmittedAgain() throws Exception {
+        // journal() submits a stage again when the writer did not answer within its timeout, though the first
+        // submission may still commit: the start unit then runs twice. Here it does, for real, through the
+        // writer, while the job waits on the environment's lock (the test holds it); the job then runs it a
+        // third time itself.
+        Rotations.awaitIdle(engineer, ENV);
+        ReentrantLock lock = files.lock(ENV);
+        lock.lock();
+        String id;
+        try {
+            id = Rotations.rotate(engineer, ENV, SECRET);
+            RotationEntity row = QuarkusTransaction.requiringNew().call(() -> rotationRows.findById(id));
+            Instant promotedAt = TestClock.now();
+            writer.submit(engine.startUnit(row, "start-again-1", promotedAt));
+            writer.submit(engine.startUnit(row, "start-again-2", promotedAt));
+        } finally {
+            lock.unlock();
+        }
+        JsonPath r = Rotations.awaitFinished(engineer, id);
+        assertThat(r.getString("status")).isEqualTo("COMPLETED");
+        assertThat(r.getList("steps.name", String.class)).as(r.prettify()).containsOnlyOnce("start")
+                .containsSubsequence("request", "generate", "store-pending", "start", "write-env-file", "promote",
+                        "finish");
     }
 }

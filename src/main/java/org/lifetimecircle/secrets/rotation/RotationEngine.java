@@ -186,9 +186,9 @@ public class RotationEngine {
     }
 
     /**
-     * The emergency's second part, after its versions were revoked and replaced: write the env file,
-     * restart and check the app, revoke every other principal's grants on the environment, finish
-     * and alert. A failure here ends it FAILED; the revoked values stay revoked.
+     * The emergency's second part, after its versions and the other principals' grants were revoked
+     * and its new versions promoted: write the env file, restart and check the app, finish and alert.
+     * A failure here ends it FAILED; the revoked values and grants stay revoked.
      */
     private void runEmergency(RotationEntity r, String requestId, EnvironmentPolicy policy) {
         ReentrantLock lock = files.lock(r.environment);
@@ -238,10 +238,15 @@ public class RotationEngine {
                     // What is on disk now, so drift checks compare with the emergency's file.
                     files.recordWrite(policy, written[0], secretVersions[0], now);
                 }
-                revokedGrants[0] = grants.revokeAllOn(row.environment, row.requestedBy, row.requestedBy,
-                        "emergency rotation " + row.id + " (incident " + row.incident + ")", now);
-                RotationStepEntity.of(row.id, "revoke-grants", "DONE", now, revokedGrants[0]
-                        + " grant(s) of other principals revoked; " + row.requestedBy + " keeps access").persist();
+                // The grants fell in the commit that accepted it. Only an emergency accepted by an older
+                // version (resumed after the upgrade) has no revoke-grants step yet: revoke them now.
+                if (rotations.steps(row.id).stream().noneMatch(s -> s.name.equals("revoke-grants"))) {
+                    int late = grants.revokeAllOn(row.environment, row.requestedBy, row.requestedBy,
+                            EmergencyService.grantRevokeReason(row), now);
+                    RotationStepEntity.of(row.id, "revoke-grants", "DONE", now, late
+                            + " grant(s) of other principals revoked; " + row.requestedBy + " keeps access").persist();
+                }
+                revokedGrants[0] = (int) grants.revokedWithReason(row.environment, EmergencyService.grantRevokeReason(row));
                 RotationStepEntity.of(row.id, "record-incident", "DONE", now, "incident " + row.incident).persist();
                 RotationStepEntity.of(row.id, "finish", "DONE", now, completed ? null
                         : "FAILED: the revoked values stay revoked; fix the app and write the env file again").persist();

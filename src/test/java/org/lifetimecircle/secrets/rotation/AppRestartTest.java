@@ -272,8 +272,8 @@ class AppRestartTest {
         assertThat(r.getString("status")).isEqualTo("COMPLETED");
         assertThat(r.getString("secret")).isNull();
         assertThat(r.getList("secrets.name")).containsExactly(SECRET);
-        assertThat(r.getList("steps.name")).containsSubsequence("request", "pre-empt", "revoke-versions",
-                "generate-and-promote", "start", "write-env-file", "restart", "health-check", "revoke-grants",
+        assertThat(r.getList("steps.name")).containsSubsequence("request", "pre-empt", "revoke-grants",
+                "revoke-versions", "generate-and-promote", "start", "write-env-file", "restart", "health-check",
                 "record-incident", "finish");
         assertThat(r.getList("steps.at")).doesNotContainNull();
 

@@ -13,6 +13,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -68,6 +70,8 @@ public class RotationEngine {
     private final GrantService grants;
     private final Clock clock;
     private final AtomicInteger threadCount = new AtomicInteger();
+    /** Rotations with a job in this process, queued or running. */
+    private final Set<String> withJob = ConcurrentHashMap.newKeySet();
     /** Set at shutdown: stages stop waiting for the database; start-up recovery takes their rotations. */
     private volatile boolean stopping;
     private final ExecutorService jobs = Executors.newFixedThreadPool(2, r -> {
@@ -91,16 +95,48 @@ public class RotationEngine {
         this.clock = clock;
     }
 
-    /** Runs the journaled rotation in the background; the caller already has its 202. */
+    /**
+     * Runs the journaled rotation in the background; the caller already has its 202. A rotation
+     * that has a job in this process (queued or running) gets no second one.
+     */
     public void schedule(String rotationId, String requestId) {
-        jobs.execute(() -> {
-            try {
-                run(rotationId, requestId);
-            } catch (RuntimeException e) {
-                // Left PENDING or RUNNING: recovered at the next start. Ids only in the log.
-                LOG.errorf("rotation %s stopped: %s", rotationId, e.getClass().getSimpleName());
+        if (!withJob.add(rotationId)) {
+            return;
+        }
+        try {
+            jobs.execute(() -> {
+                try {
+                    run(rotationId, requestId);
+                } catch (RuntimeException e) {
+                    // Left PENDING or RUNNING: recovered at the next start. Ids only in the log.
+                    LOG.errorf("rotation %s stopped: %s", rotationId, e.getClass().getSimpleName());
+                } finally {
+                    withJob.remove(rotationId);
+                }
+            });
+        } catch (RuntimeException e) {
+            withJob.remove(rotationId);
+            throw e;
+        }
+    }
+
+    /**
+     * Starts a job for every rotation still PENDING that was requested before {@code requestedBefore}
+     * and has none in this process: one whose request committed although its caller was told the
+     * audit trail did not answer (503), or whose job stopped before it started. Without this it
+     * would wait for the next restart and refuse every other rotation of its secret (409) meanwhile.
+     * Called by the scheduler's run; returns how many it started.
+     */
+    public int resumeOrphaned(Instant requestedBefore) {
+        int resumed = 0;
+        for (RotationEntity r : read(() -> rotations.pendingRequestedBefore(requestedBefore))) {
+            if (!withJob.contains(r.id)) {
+                LOG.warnf("rotation %s of %s is PENDING without a job; starting it", r.id, r.environment);
+                schedule(r.id, null);
+                resumed++;
             }
-        });
+        }
+        return resumed;
     }
 
     void onShutdown(@Observes @Priority(5) ShutdownEvent event) {

@@ -172,6 +172,13 @@ public class RotationEngine {
                 fail(r, requestId, "policy", "the environment or secret is no longer in the policies", null, null);
                 return;
             }
+            if (r.kind == RotationKind.ROLLBACK && read(() -> versions.inState(r.environment, r.secret,
+                    VersionState.PREVIOUS)).filter(v -> r.toVersion != null && v.version == r.toVersion).isEmpty()) {
+                // Ended as FAILED, not left PENDING by a failed lookup: nothing changed yet.
+                fail(r, requestId, "previous-version", "version " + r.toVersion + " is no longer PREVIOUS (retired or revoked "
+                        + "since the rollback was requested); nothing to roll back to", null, null);
+                return;
+            }
             if (r.kind != RotationKind.IMPORT && !files.absentOrOurs(policy)) {
                 // Only an import adopts a file someone else put there (its value is the one imported).
                 fail(r, requestId, "write-env-file", "the file at " + policy.envFile().path()
@@ -212,7 +219,11 @@ public class RotationEngine {
                     return;
                 }
             }
-            promote(r, requestId, policy, written, EnvFileService.versions(values), appSteps);
+            try {
+                promote(r, requestId, policy, written, EnvFileService.versions(values), appSteps);
+            } catch (StageImpossible e) {
+                fail(r, requestId, "promote", e.getMessage(), policy, original);
+            }
         } finally {
             if (original != null) {
                 Arrays.fill(original, (byte) 0);
@@ -306,6 +317,13 @@ public class RotationEngine {
                     details);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** A stage that cannot be done with the versions as they are: the rotation ends FAILED. */
+    static final class StageImpossible extends RuntimeException {
+        StageImpossible(String message) {
+            super(message, null, false, false);
         }
     }
 
@@ -421,6 +439,9 @@ public class RotationEngine {
             SecretVersionEntity current = versions.inState(row.environment, row.secret, VersionState.CURRENT).orElseThrow();
             SecretVersionEntity previous = versions.inState(row.environment, row.secret, VersionState.PREVIOUS).orElse(null);
             if (row.kind == RotationKind.ROLLBACK) {
+                if (previous == null) {
+                    throw new StageImpossible("the PREVIOUS version to roll back to is gone; the CURRENT version stays");
+                }
                 current.end(VersionState.RETIRED, now);
                 versions.flush(); // the one-CURRENT index must see the old CURRENT gone first
                 previous.state = VersionState.CURRENT;

@@ -197,6 +197,39 @@ public class GrantService {
     }
 
     /**
+     * Revokes every grant on an environment in force at {@code now} except those of the principal
+     * with id {@code keepPrincipalId} (null: nobody keeps access, as when the scheduler starts an
+     * emergency); call inside the writer unit that audits it. Matched by id, not by name. Returns how many.
+     */
+    public int revokeAllOnExcept(String environment, Long keepPrincipalId, String actor, String reason, Instant now) {
+        List<GrantEntity> active = keepPrincipalId == null
+                ? grants.list("environment = ?1 and revokedAt is null and expiresAt > ?2", environment, now)
+                : grants.list("environment = ?1 and revokedAt is null and expiresAt > ?2 and principal.id <> ?3",
+                        environment, now, keepPrincipalId);
+        for (GrantEntity g : active) {
+            g.revokedAt = now;
+            g.revokedBy = actor;
+            g.revokeReason = reason;
+        }
+        return active.size();
+    }
+
+    /** How many grants on an environment were revoked with exactly this reason (an emergency's, say). */
+    public long revokedWithReason(String environment, String reason) {
+        return grants.count("environment = ?1 and revokedAt is not null and revokeReason = ?2", environment, reason);
+    }
+
+    /**
+     * Whether the principal holds a grant of {@code permission} on {@code environment} in force at
+     * {@code now}: for rules that need a second permission besides the endpoint's own (an import
+     * needs env-file:read as well as secret:rotate).
+     */
+    public boolean hasActiveGrant(long principalId, String environment, Permission permission, Instant now) {
+        return grants.count("principal.id = ?1 and environment = ?2 and permission = ?3 and revokedAt is null "
+                + "and expiresAt > ?4", principalId, environment, permission, now) > 0;
+    }
+
+    /**
      * Revokes every grant of a principal that is in force at {@code now} (a principal being disabled);
      * call inside the writer unit that audits it. Expired grants keep their expiry as their end.
      * Returns the grants revoked.

@@ -10,6 +10,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -20,6 +21,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.hibernate.Session;
 import org.jboss.logging.Logger;
@@ -106,10 +108,21 @@ public class AuditWriter {
      * {@link AuditUnavailableException} if the event could not be written (nothing changed).
      */
     public <R> R submit(Unit<R> unit) {
-        return submit(new Pending<>(unit, null));
+        return submit(new Pending<>(unit, null), Duration.ofSeconds(SUBMIT_TIMEOUT_SECONDS * 2));
     }
 
-    private <R> R submit(Pending<R> pending) {
+    /** {@link #submit(Unit)} with another wait for the answer than the usual one (tests). */
+    <R> R submit(Unit<R> unit, Duration answerWithin) {
+        return submit(new Pending<>(unit, null), answerWithin);
+    }
+
+    /**
+     * A caller that gives up waiting withdraws its unit if the writer has not started it: an
+     * {@link AuditUnavailableException} then really means nothing changed (a unit left in the queue
+     * would commit later, unseen: a rotation accepted that way had no job and blocked every retry).
+     * A unit the writer already runs is waited for once more, since its commit is under way.
+     */
+    private <R> R submit(Pending<R> pending, Duration answerWithin) {
         if (!running) {
             throw new AuditUnavailableException("audit trail is not accepting events");
         }
@@ -117,11 +130,26 @@ public class AuditWriter {
             if (!queue.offer(pending, SUBMIT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 throw new AuditUnavailableException("audit writer queue is full");
             }
-            return pending.result.get(SUBMIT_TIMEOUT_SECONDS * 2, TimeUnit.SECONDS);
+            try {
+                return pending.result.get(answerWithin.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | InterruptedException e) {
+                if (pending.withdraw()) {
+                    throw e;
+                }
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                LOG.warnf("audit writer: a unit is slow to commit; waiting once more for its outcome");
+                return pending.result.get(answerWithin.toMillis(), TimeUnit.MILLISECONDS);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AuditUnavailableException("interrupted while waiting for the audit trail");
         } catch (TimeoutException e) {
+            if (!pending.withdrawn()) {
+                LOG.errorf("audit writer: a unit started but its commit did not answer in time; its outcome is "
+                        + "unknown to its caller");
+            }
             throw new AuditUnavailableException("audit trail did not answer in time");
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException re) {
@@ -142,7 +170,7 @@ public class AuditWriter {
             LOG.errorf("audit writer: cannot record %s (%s)", draft.action(), rootCause(e));
             throw new AuditUnavailableException("audit write failed");
         }
-        submit(new Pending<>(Unit.eventOnly(draft), details));
+        submit(new Pending<>(Unit.eventOnly(draft), details), Duration.ofSeconds(SUBMIT_TIMEOUT_SECONDS * 2));
     }
 
     private void loop() {
@@ -155,7 +183,11 @@ public class AuditWriter {
                 }
                 batch.add(first);
                 queue.drainTo(batch, MAX_BATCH - 1);
-                runBatch(batch);
+                // Units whose callers gave up before they started are skipped: they change nothing.
+                batch.removeIf(p -> !p.start());
+                if (!batch.isEmpty()) {
+                    runBatch(batch);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -467,18 +499,38 @@ public class AuditWriter {
         return t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 
+    private static final int QUEUED = 0;
+    private static final int STARTED = 1;
+    private static final int WITHDRAWN = 2;
+
     /** A submitted unit and the answer its caller waits for. */
     private static final class Pending<R> {
         final Unit<R> unit;
         /** The event's details as canonical JSON, if the caller made them already; else the writer does. */
         final String details;
         final CompletableFuture<R> result = new CompletableFuture<>();
+        /** QUEUED, then STARTED by the writer or WITHDRAWN by a caller that gave up: whichever comes first. */
+        private final AtomicInteger state = new AtomicInteger(QUEUED);
         private R value;
         private RuntimeException error;
 
         Pending(Unit<R> unit, String details) {
             this.unit = unit;
             this.details = details;
+        }
+
+        /** The writer takes the unit; false if its caller withdrew it first. */
+        boolean start() {
+            return state.compareAndSet(QUEUED, STARTED);
+        }
+
+        /** The caller gives up; false if the writer already started the unit. */
+        boolean withdraw() {
+            return state.compareAndSet(QUEUED, WITHDRAWN);
+        }
+
+        boolean withdrawn() {
+            return state.get() == WITHDRAWN;
         }
 
         void outcome(R v, RuntimeException e) {

@@ -52,8 +52,12 @@ public class EmergencyResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Audited("emergency.start")
     @Requires(Permission.SECRET_ROTATE)
-    @Operation(summary = "Emergency rotation: pre-empt, revoke every version, rotate every secret, write, restart, "
-            + "check, revoke other principals' grants, record the incident, alert")
+    @Operation(summary = "Emergency rotation: pre-empt, revoke other principals' grants, revoke every version, "
+            + "rotate every secret, write, restart, check, record the incident, alert",
+            description = "The commit that answers 202 already revokes every grant on the environment except the "
+                    + "caller's, REVOKES the old versions and promotes the new ones: from the next request on nobody "
+                    + "but the caller can fetch the new env file, even while the write, restart and health check "
+                    + "still run.")
     public Response start(@PathParam("env") String env, EmergencyRequest body) {
         EnvironmentPolicy policy = environments.require(env);
         if (body == null) {
@@ -63,8 +67,7 @@ public class EmergencyResource {
         if (body.incident() != null && !INCIDENT.matcher(body.incident()).matches()) {
             throw ApiException.invalid("field 'incident' must match [A-Za-z0-9._:-]{1,64}, e.g. INC-2026-0042");
         }
-        RotationEntity r = emergencies.request(policy, reason, body.incident(), caller.require().name(),
-                audit.requestId());
+        RotationEntity r = emergencies.request(policy, reason, body.incident(), caller.require(), audit.requestId());
         return Response.accepted(RotationView.of(r, repository))
                 .location(URI.create("/api/v1/rotations/" + r.id)).build();
     }

@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
+import org.lifetimecircle.secrets.access.Caller;
+import org.lifetimecircle.secrets.access.GrantService;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditService;
 import org.lifetimecircle.secrets.audit.AuditWriter;
@@ -26,10 +28,13 @@ import org.lifetimecircle.secrets.web.Reason;
 
 /**
  * The emergency procedure's first, atomic part (revoke first, then rotate): in one audited commit
- * it pre-empts the environment's running rotations, REVOKES every readable version of every secret
- * (no grace; their ciphertext destroyed) and promotes a freshly generated CURRENT for each. The
- * engine then writes the env file, restarts the app, checks it and revokes the other principals'
- * grants. Nothing afterwards can bring a revoked value back.
+ * it pre-empts the environment's running rotations, revokes every grant on the environment except
+ * the caller's, REVOKES every readable version of every secret (no grace; their ciphertext
+ * destroyed) and promotes a freshly generated CURRENT for each. The grants fall in this commit, not
+ * after the restart: the env-file fetch serves the new CURRENT from the database at once, so the
+ * principal whose leak caused the emergency must be cut off before it exists. The engine then
+ * writes the env file, restarts the app and checks it. Nothing afterwards can bring a revoked
+ * value back.
  */
 @ApplicationScoped
 public class EmergencyService {
@@ -40,6 +45,7 @@ public class EmergencyService {
     private final RotationEngine engine;
     private final AuditService audit;
     private final AuditWriter writer;
+    private final GrantService grants;
     private final EntityManager em;
     private final Clock clock;
     // After a restore: refused until an admin releases the hold (the emergency writes the env file).
@@ -47,8 +53,10 @@ public class EmergencyService {
     org.lifetimecircle.secrets.restorehold.EnvFileHold hold;
 
     EmergencyService(RotationRepository rotations, SecretVersionRepository versions, RotationService service,
-                     RotationEngine engine, AuditService audit, AuditWriter writer, EntityManager em, Clock clock) {
+                     RotationEngine engine, AuditService audit, AuditWriter writer, GrantService grants,
+                     EntityManager em, Clock clock) {
         this.writer = writer;
+        this.grants = grants;
         this.rotations = rotations;
         this.versions = versions;
         this.service = service;
@@ -58,10 +66,12 @@ public class EmergencyService {
         this.clock = clock;
     }
 
-    public RotationEntity request(EnvironmentPolicy policy, Reason reason, String incident, String actor,
+    /** Starts the procedure for {@code caller}, who alone keeps its grants on the environment. */
+    public RotationEntity request(EnvironmentPolicy policy, Reason reason, String incident, Caller caller,
                                   String requestId) {
         RotationEntity r = audit.mutate("emergency.start", policy.environment(), incident,
-                () -> start(policy, reason, incident, actor), EmergencyService::startDetails);
+                () -> start(policy, reason, incident, caller.name(), caller.principalId()),
+                EmergencyService::startDetails).rotation();
         engine.schedule(r.id, requestId);
         return r;
     }
@@ -69,26 +79,39 @@ public class EmergencyService {
     /**
      * Starts the procedure on the service's own decision (the scheduler, for {@code whenOverdue} or
      * {@code onDrift: emergency}), audited with {@code actor}. Refused (409) while one is running.
+     * No principal started it, so every grant on the environment is revoked.
      */
     public RotationEntity requestAs(String actor, EnvironmentPolicy policy, Reason reason) {
         AuditDraft base = new AuditDraft(actor, "emergency.start", policy.environment(), null, Outcome.SUCCESS,
                 null, null, Map.of());
-        RotationEntity r = writer.submit(new Unit<>(() -> start(policy, reason, null, actor),
-                row -> base.withOutcome(Outcome.SUCCESS, startDetails(row)),
-                e -> base.withOutcome(Outcome.FAILED, AuditService.failureDetails(e))));
+        RotationEntity r = writer.submit(new Unit<>(() -> start(policy, reason, null, actor, null),
+                started -> base.withOutcome(Outcome.SUCCESS, startDetails(started)),
+                e -> base.withOutcome(Outcome.FAILED, AuditService.failureDetails(e)))).rotation();
         engine.schedule(r.id, null);
         return r;
     }
 
-    private static Map<String, Object> startDetails(RotationEntity row) {
+    /** What the first commit did: the rotation, and how many grants of other principals it revoked. */
+    record Started(RotationEntity rotation, int grantsRevoked) {
+    }
+
+    /** The reason recorded on every grant an emergency revokes; also how they are counted later. */
+    static String grantRevokeReason(RotationEntity r) {
+        return "emergency rotation " + r.id + " (incident " + r.incident + ")";
+    }
+
+    private static Map<String, Object> startDetails(Started started) {
+        RotationEntity row = started.rotation();
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("rotationId", row.id);
         d.put("incident", row.incident);
         d.put("reason", row.reason);
+        d.put("grantsRevoked", started.grantsRevoked());
         return d;
     }
 
-    private RotationEntity start(EnvironmentPolicy policy, Reason reason, String incident, String actor) {
+    private Started start(EnvironmentPolicy policy, Reason reason, String incident, String actor,
+                          Long keepPrincipalId) {
         String env = policy.environment();
         hold.requireReleased();
         List<RotationEntity> active = rotations.activeIn(env);
@@ -116,6 +139,12 @@ public class EmergencyService {
         }
         RotationStepEntity.of(r.id, "pre-empt", "DONE", now, active.size() + " running rotation(s) pre-empted")
                 .persist();
+
+        // Before the new values exist: from the next request on only the caller can fetch them.
+        int revokedGrants = grants.revokeAllOnExcept(env, keepPrincipalId, actor, grantRevokeReason(r), now);
+        RotationStepEntity.of(r.id, "revoke-grants", "DONE", now, revokedGrants + " grant(s) "
+                + (keepPrincipalId == null ? "revoked; nobody keeps access" : "of other principals revoked; "
+                + actor + " keeps access")).persist();
 
         int revoked = 0;
         StringJoiner promoted = new StringJoiner(",");
@@ -145,6 +174,6 @@ public class EmergencyService {
         RotationStepEntity.of(r.id, "revoke-versions", "DONE", now, revoked + " version(s) REVOKED, values destroyed")
                 .persist();
         RotationStepEntity.of(r.id, "generate-and-promote", "DONE", now, "CURRENT now " + promoted).persist();
-        return r;
+        return new Started(r, revokedGrants);
     }
 }

@@ -6,12 +6,14 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditWriter;
 import org.lifetimecircle.secrets.audit.NothingToDo;
 import org.lifetimecircle.secrets.audit.Outcome;
 import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.config.Clocks;
+import org.lifetimecircle.secrets.envfile.EnvFileService;
 import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.SecretPolicy;
@@ -24,6 +26,10 @@ import org.lifetimecircle.secrets.secret.VersionState;
  * CURRENT it becomes RETIRED with its ciphertext destroyed (audited {@code secret.retire}, actor
  * {@code scheduler}), and an env file that exported it under {@code exportPreviousAs} is rewritten.
  * Called by the scheduler's run.
+ *
+ * <p>Each environment is handled under its lock, and a secret with a PENDING or RUNNING rotation (or
+ * an environment with an active emergency) keeps its PREVIOUS until a later run: a queued ROLLBACK
+ * needs it, and would otherwise be left PENDING or RUNNING with nothing to promote.
  */
 @ApplicationScoped
 public class PreviousRetirement {
@@ -34,9 +40,13 @@ public class PreviousRetirement {
     private final EnvironmentRegistry environments;
     private final AuditWriter writer;
     private final RotationStartup files;
+    private final RotationRepository rotations;
+    private final EnvFileService envFiles;
 
     PreviousRetirement(SecretVersionRepository versions, EnvironmentRegistry environments, AuditWriter writer,
-                       RotationStartup files) {
+                       RotationStartup files, RotationRepository rotations, EnvFileService envFiles) {
+        this.rotations = rotations;
+        this.envFiles = envFiles;
         this.versions = versions;
         this.environments = environments;
         this.writer = writer;
@@ -47,39 +57,58 @@ public class PreviousRetirement {
     public int retireExpired(Instant now) {
         int retired = 0;
         for (EnvironmentPolicy p : environments.all()) {
-            boolean rewrite = false;
-            for (SecretPolicy s : p.secrets().values()) {
-                Optional<SecretVersionEntity> previous = QuarkusTransaction.requiringNew()
-                        .call(() -> versions.inState(p.environment(), s.name(), VersionState.PREVIOUS));
-                if (previous.isEmpty() || previous.get().previousSince == null
-                        || now.isBefore(previous.get().previousSince.plus(s.previousGrace()))) {
-                    continue;
-                }
-                long version = previous.get().version;
-                try {
-                    writer.submit(new Unit<>(() -> {
-                        // Still PREVIOUS? A rotation may have retired it meanwhile: then there is
-                        // nothing to retire and nothing to record.
-                        SecretVersionEntity v = versions.version(p.environment(), s.name(), version)
-                                .filter(x -> x.state == VersionState.PREVIOUS).orElseThrow(NothingToDo::new);
-                        v.end(VersionState.RETIRED, Clocks.truncate(now));
-                        return null;
-                    }, ok -> {
-                        Map<String, Object> d = new LinkedHashMap<>();
-                        d.put("version", version);
-                        d.put("previousGrace", s.previousGrace().toString());
-                        return new AuditDraft(SCHEDULER, "secret.retire", p.environment(), s.name(), Outcome.SUCCESS,
-                                null, null, d);
-                    }, null));
-                } catch (NothingToDo e) {
-                    continue;
-                }
-                retired++;
-                rewrite |= s.exportPreviousAs().isPresent();
+            ReentrantLock lock = envFiles.lock(p.environment());
+            lock.lock();
+            try {
+                retired += retireExpired(p, now);
+            } finally {
+                lock.unlock();
             }
-            if (rewrite) {
-                files.sync(p, "a PREVIOUS version's grace ended", SCHEDULER);
+        }
+        return retired;
+    }
+
+    /** One environment's part; its lock is held, so no rotation of it can start or promote meanwhile. */
+    private int retireExpired(EnvironmentPolicy p, Instant now) {
+        int retired = 0;
+        boolean rewrite = false;
+        for (SecretPolicy s : p.secrets().values()) {
+            Optional<SecretVersionEntity> previous = QuarkusTransaction.requiringNew()
+                    .call(() -> versions.inState(p.environment(), s.name(), VersionState.PREVIOUS));
+            if (previous.isEmpty() || previous.get().previousSince == null
+                    || now.isBefore(previous.get().previousSince.plus(s.previousGrace()))) {
+                continue;
             }
+            long version = previous.get().version;
+            try {
+                writer.submit(new Unit<>(() -> {
+                    // A rotation of the secret (a ROLLBACK needs its PREVIOUS) or an emergency is
+                    // pending or running: keep it until a later run.
+                    if (rotations.activeIn(p.environment()).stream()
+                            .anyMatch(a -> a.kind == RotationKind.EMERGENCY || s.name().equals(a.secret))) {
+                        throw new NothingToDo();
+                    }
+                    // Still PREVIOUS? A rotation may have retired it meanwhile: then there is
+                    // nothing to retire and nothing to record.
+                    SecretVersionEntity v = versions.version(p.environment(), s.name(), version)
+                            .filter(x -> x.state == VersionState.PREVIOUS).orElseThrow(NothingToDo::new);
+                    v.end(VersionState.RETIRED, Clocks.truncate(now));
+                    return null;
+                }, ok -> {
+                    Map<String, Object> d = new LinkedHashMap<>();
+                    d.put("version", version);
+                    d.put("previousGrace", s.previousGrace().toString());
+                    return new AuditDraft(SCHEDULER, "secret.retire", p.environment(), s.name(), Outcome.SUCCESS,
+                            null, null, d);
+                }, null));
+            } catch (NothingToDo e) {
+                continue;
+            }
+            retired++;
+            rewrite |= s.exportPreviousAs().isPresent();
+        }
+        if (rewrite) {
+            files.sync(p, "a PREVIOUS version's grace ended", SCHEDULER);
         }
         return retired;
     }

@@ -13,6 +13,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +71,8 @@ public class RotationEngine {
     private final ImportBackups backups;
     private final Clock clock;
     private final AtomicInteger threadCount = new AtomicInteger();
+    /** Rotations with a job in this process, queued or running. */
+    private final Set<String> withJob = ConcurrentHashMap.newKeySet();
     /** Set at shutdown: stages stop waiting for the database; start-up recovery takes their rotations. */
     private volatile boolean stopping;
     private final ExecutorService jobs = Executors.newFixedThreadPool(2, r -> {
@@ -93,16 +97,48 @@ public class RotationEngine {
         this.clock = clock;
     }
 
-    /** Runs the journaled rotation in the background; the caller already has its 202. */
+    /**
+     * Runs the journaled rotation in the background; the caller already has its 202. A rotation
+     * that has a job in this process (queued or running) gets no second one.
+     */
     public void schedule(String rotationId, String requestId) {
-        jobs.execute(() -> {
-            try {
-                run(rotationId, requestId);
-            } catch (RuntimeException e) {
-                // Left PENDING or RUNNING: recovered at the next start. Ids only in the log.
-                LOG.errorf("rotation %s stopped: %s", rotationId, e.getClass().getSimpleName());
+        if (!withJob.add(rotationId)) {
+            return;
+        }
+        try {
+            jobs.execute(() -> {
+                try {
+                    run(rotationId, requestId);
+                } catch (RuntimeException e) {
+                    // Left PENDING or RUNNING: recovered at the next start. Ids only in the log.
+                    LOG.errorf("rotation %s stopped: %s", rotationId, e.getClass().getSimpleName());
+                } finally {
+                    withJob.remove(rotationId);
+                }
+            });
+        } catch (RuntimeException e) {
+            withJob.remove(rotationId);
+            throw e;
+        }
+    }
+
+    /**
+     * Starts a job for every rotation still PENDING that was requested before {@code requestedBefore}
+     * and has none in this process: one whose request committed although its caller was told the
+     * audit trail did not answer (503), or whose job stopped before it started. Without this it
+     * would wait for the next restart and refuse every other rotation of its secret (409) meanwhile.
+     * Called by the scheduler's run; returns how many it started.
+     */
+    public int resumeOrphaned(Instant requestedBefore) {
+        int resumed = 0;
+        for (RotationEntity r : read(() -> rotations.pendingRequestedBefore(requestedBefore))) {
+            if (!withJob.contains(r.id)) {
+                LOG.warnf("rotation %s of %s is PENDING without a job; starting it", r.id, r.environment);
+                schedule(r.id, null);
+                resumed++;
             }
-        });
+        }
+        return resumed;
     }
 
     void onShutdown(@Observes @Priority(5) ShutdownEvent event) {
@@ -136,6 +172,13 @@ public class RotationEngine {
             }
             if (policy == null || !policy.secrets().containsKey(r.secret)) {
                 fail(r, requestId, "policy", "the environment or secret is no longer in the policies", null, null);
+                return;
+            }
+            if (r.kind == RotationKind.ROLLBACK && read(() -> versions.inState(r.environment, r.secret,
+                    VersionState.PREVIOUS)).filter(v -> r.toVersion != null && v.version == r.toVersion).isEmpty()) {
+                // Ended as FAILED, not left PENDING by a failed lookup: nothing changed yet.
+                fail(r, requestId, "previous-version", "version " + r.toVersion + " is no longer PREVIOUS (retired or revoked "
+                        + "since the rollback was requested); nothing to roll back to", null, null);
                 return;
             }
             if (r.kind != RotationKind.IMPORT && !files.absentOrOurs(policy)) {
@@ -181,7 +224,11 @@ public class RotationEngine {
                     return;
                 }
             }
-            promote(r, requestId, policy, written, EnvFileService.versions(values), appSteps);
+            try {
+                promote(r, requestId, policy, written, EnvFileService.versions(values), appSteps);
+            } catch (StageImpossible e) {
+                fail(r, requestId, "promote", e.getMessage(), policy, original);
+            }
         } finally {
             if (original != null) {
                 Arrays.fill(original, (byte) 0);
@@ -222,9 +269,9 @@ public class RotationEngine {
     }
 
     /**
-     * The emergency's second part, after its versions were revoked and replaced: write the env file,
-     * restart and check the app, revoke every other principal's grants on the environment, finish
-     * and alert. A failure here ends it FAILED; the revoked values stay revoked.
+     * The emergency's second part, after its versions and the other principals' grants were revoked
+     * and its new versions promoted: write the env file, restart and check the app, finish and alert.
+     * A failure here ends it FAILED; the revoked values and grants stay revoked.
      */
     private void runEmergency(RotationEntity r, String requestId, EnvironmentPolicy policy) {
         ReentrantLock lock = files.lock(r.environment);
@@ -274,10 +321,15 @@ public class RotationEngine {
                     // What is on disk now, so drift checks compare with the emergency's file.
                     files.recordWrite(policy, written[0], secretVersions[0], now);
                 }
-                revokedGrants[0] = grants.revokeAllOn(row.environment, row.requestedBy, row.requestedBy,
-                        "emergency rotation " + row.id + " (incident " + row.incident + ")", now);
-                RotationStepEntity.of(row.id, "revoke-grants", "DONE", now, revokedGrants[0]
-                        + " grant(s) of other principals revoked; " + row.requestedBy + " keeps access").persist();
+                // The grants fell in the commit that accepted it. Only an emergency accepted by an older
+                // version (resumed after the upgrade) has no revoke-grants step yet: revoke them now.
+                if (rotations.steps(row.id).stream().noneMatch(s -> s.name.equals("revoke-grants"))) {
+                    int late = grants.revokeAllOn(row.environment, row.requestedBy, row.requestedBy,
+                            EmergencyService.grantRevokeReason(row), now);
+                    RotationStepEntity.of(row.id, "revoke-grants", "DONE", now, late
+                            + " grant(s) of other principals revoked; " + row.requestedBy + " keeps access").persist();
+                }
+                revokedGrants[0] = (int) grants.revokedWithReason(row.environment, EmergencyService.grantRevokeReason(row));
                 RotationStepEntity.of(row.id, "record-incident", "DONE", now, "incident " + row.incident).persist();
                 RotationStepEntity.of(row.id, "finish", "DONE", now, completed ? null
                         : "FAILED: the revoked values stay revoked; fix the app and write the env file again").persist();
@@ -301,6 +353,13 @@ public class RotationEngine {
                     details);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** A stage that cannot be done with the versions as they are: the rotation ends FAILED. */
+    static final class StageImpossible extends RuntimeException {
+        StageImpossible(String message) {
+            super(message, null, false, false);
         }
     }
 
@@ -425,6 +484,9 @@ public class RotationEngine {
             SecretVersionEntity current = versions.inState(row.environment, row.secret, VersionState.CURRENT).orElseThrow();
             SecretVersionEntity previous = versions.inState(row.environment, row.secret, VersionState.PREVIOUS).orElse(null);
             if (row.kind == RotationKind.ROLLBACK) {
+                if (previous == null) {
+                    throw new StageImpossible("the PREVIOUS version to roll back to is gone; the CURRENT version stays");
+                }
                 current.end(VersionState.RETIRED, now);
                 versions.flush(); // the one-CURRENT index must see the old CURRENT gone first
                 previous.state = VersionState.CURRENT;

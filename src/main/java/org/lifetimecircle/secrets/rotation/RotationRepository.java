@@ -47,6 +47,11 @@ public class RotationRepository implements PanacheRepositoryBase<RotationEntity,
         return rows;
     }
 
+    /** PENDING rotations requested before {@code before}, oldest first (those the scheduler checks for a job). */
+    public List<RotationEntity> pendingRequestedBefore(java.time.Instant before) {
+        return list("status = ?1 and requestedAt < ?2 order by requestedAt", RotationStatus.PENDING, before);
+    }
+
     /** Every PENDING or RUNNING rotation: what a crash left behind, at start. */
     public List<RotationEntity> unfinished() {
         return list("status in ?1 order by requestedAt", List.of(RotationStatus.PENDING, RotationStatus.RUNNING));

@@ -9,6 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.lifetimecircle.secrets.access.Caller;
+import org.lifetimecircle.secrets.access.GrantService;
+import org.lifetimecircle.secrets.access.Permission;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditService;
 import org.lifetimecircle.secrets.audit.AuditWriter;
@@ -43,14 +46,16 @@ public class RotationService {
     private final AuditService audit;
     private final AuditWriter writer;
     private final RotationEngine engine;
+    private final GrantService grants;
     private final Clock clock;
     // After a restore: no rotation (it would write the env file) until an admin releases the hold.
     @jakarta.inject.Inject
     org.lifetimecircle.secrets.restorehold.EnvFileHold hold;
 
     RotationService(RotationRepository rotations, SecretVersionRepository versions, SecretStore store,
-                    AuditService audit, AuditWriter writer, RotationEngine engine, Clock clock) {
+                    AuditService audit, AuditWriter writer, RotationEngine engine, GrantService grants, Clock clock) {
         this.writer = writer;
+        this.grants = grants;
         this.rotations = rotations;
         this.versions = versions;
         this.store = store;
@@ -60,14 +65,20 @@ public class RotationService {
     }
 
     /**
-     * Journals a MANUAL, SCHEDULED, IMPORT or ROLLBACK rotation and starts it. {@code imported} is
-     * the value of an IMPORT (already checked against the policy), closed by the caller.
+     * Journals a MANUAL, SCHEDULED, IMPORT or ROLLBACK rotation for {@code caller} and starts it.
+     * {@code imported} is the value of an IMPORT (already checked against the policy), closed by the caller.
      */
     @Transactional(Transactional.TxType.NEVER)
     public RotationEntity request(EnvironmentPolicy policy, SecretPolicy secret, RotationKind kind, Reason reason,
-                                  Optional<SecretValue> imported, String actor, String requestId) {
+                                  Optional<SecretValue> imported, Caller caller, String requestId) {
         RotationEntity r = audit.mutate("rotation.request", policy.environment(), secret.name(),
-                () -> stage(policy, secret, kind, reason, imported, actor), RotationService::requestDetails);
+                () -> {
+                    if (kind == RotationKind.IMPORT) {
+                        // Checked again in the commit: a grant revoked since the request was let in counts.
+                        requireReadGrantForImport(caller.principalId(), policy.environment());
+                    }
+                    return stage(policy, secret, kind, reason, imported, caller.name());
+                }, RotationService::requestDetails);
         engine.schedule(r.id, requestId);
         return r;
     }
@@ -87,6 +98,18 @@ public class RotationService {
                 e -> base.withOutcome(Outcome.FAILED, AuditService.failureDetails(e))));
         engine.schedule(r.id, null);
         return r;
+    }
+
+    /**
+     * An import chooses the value, and so lets the caller know it: only someone who may read the env
+     * file may do that. secret:rotate alone does not suffice; a security engineer, whose role ceiling
+     * deliberately excludes env-file:read, must not learn the key by picking it (403).
+     */
+    public void requireReadGrantForImport(long principalId, String environment) {
+        if (!grants.hasActiveGrant(principalId, environment, Permission.ENV_FILE_READ, Clocks.now(clock))) {
+            throw ApiException.forbidden("an import chooses the secret's value: it needs an active env-file:read "
+                    + "grant on environment '" + environment + "' as well as secret:rotate");
+        }
     }
 
     static Map<String, Object> requestDetails(RotationEntity row) {

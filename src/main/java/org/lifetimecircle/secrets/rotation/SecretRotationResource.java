@@ -75,12 +75,18 @@ public class SecretRotationResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Audited("rotation.request")
     @Requires(Permission.SECRET_ROTATE)
-    @Operation(summary = "Adopt an existing value as the new CURRENT (kind IMPORT), checked against the policy")
+    @Operation(summary = "Adopt an existing value as the new CURRENT (kind IMPORT), checked against the policy",
+            description = "Needs secret:rotate AND an active env-file:read grant on the environment (403 otherwise): "
+                    + "whoever imports chooses the value and so knows it, so only someone who may read the env file "
+                    + "may import. A security engineer, whose role cannot hold env-file:read, cannot import.")
     public Response importValue(@PathParam("env") String env, @PathParam("name") String name, ImportRequest body) {
+        EnvironmentPolicy policy = environments.require(env);
+        // Before the body is looked at: a caller who may not import learns nothing about the policy.
+        rotations.requireReadGrantForImport(caller.require().principalId(), policy.environment());
         if (body == null || body.value() == null || body.value().isEmpty()) {
             throw ApiException.invalid("field 'value' is required");
         }
-        SecretPolicy secret = SecretNames.require(environments.require(env), name);
+        SecretPolicy secret = SecretNames.require(policy, name);
         ImportedValues.check(secret, body.value());
         try (SecretValue value = SecretValue.of(body.value())) {
             return start(env, name, RotationKind.IMPORT, body.reason(), Optional.of(value));
@@ -91,8 +97,7 @@ public class SecretRotationResource {
         EnvironmentPolicy policy = environments.require(env);
         SecretPolicy secret = SecretNames.require(policy, name);
         Reason reason = Reason.of("reason", reasonText);
-        RotationEntity r = rotations.request(policy, secret, kind, reason, value, caller.require().name(),
-                audit.requestId());
+        RotationEntity r = rotations.request(policy, secret, kind, reason, value, caller.require(), audit.requestId());
         return Response.accepted(RotationView.of(r, repository))
                 .location(URI.create("/api/v1/rotations/" + r.id))
                 .build();

@@ -3,15 +3,18 @@ package org.lifetimecircle.secrets.scheduler;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.audit.AuditArchiver;
 import org.lifetimecircle.secrets.rotation.PreviousRetirement;
+import org.lifetimecircle.secrets.rotation.RotationEngine;
 import org.lifetimecircle.secrets.startup.StartupSequence;
 
 /**
- * The scheduler: every {@code ltc-secrets.scheduler.check-every} it records due-state changes and acts
+ * The scheduler: every {@code ltc-secrets.scheduler.check-every} it starts a job for any PENDING rotation
+ * that has none (its request committed after its caller was answered 503), records due-state changes and acts
  * on overdue secrets, ends PREVIOUS versions' grace, checks env files for drift and records expired
  * grants and tokens, and (with {@code ltc-secrets.audit.retention}) archives audit events older than the
  * retention, in that order, at one instant from the injected {@link Clock}. Runs never overlap;
@@ -31,6 +34,9 @@ public class Housekeeping {
                          boolean success) {
     }
 
+    /** How long a PENDING rotation may wait for the job its request starts before the scheduler starts one. */
+    static final Duration ORPHAN_GRACE = Duration.ofMinutes(1);
+
     private final DueStates dueStates;
     private final PreviousRetirement retirement;
     private final DriftCheck drift;
@@ -38,11 +44,14 @@ public class Housekeeping {
     private final AuditArchiver archiver;
     private final SchedulerMetrics metrics;
     private final StartupSequence startup;
+    private final RotationEngine engine;
     private final Clock clock;
     private final ReentrantLock running = new ReentrantLock();
 
     Housekeeping(DueStates dueStates, PreviousRetirement retirement, DriftCheck drift, Expiries expiries,
-                 AuditArchiver archiver, SchedulerMetrics metrics, StartupSequence startup, Clock clock) {
+                 AuditArchiver archiver, SchedulerMetrics metrics, StartupSequence startup, RotationEngine engine,
+                 Clock clock) {
+        this.engine = engine;
         this.archiver = archiver;
         this.dueStates = dueStates;
         this.retirement = retirement;
@@ -76,6 +85,7 @@ public class Housekeeping {
 
     private Report runLocked(Instant now) {
         boolean[] ok = {true};
+        step("orphaned rotations", ok, () -> engine.resumeOrphaned(now.minus(ORPHAN_GRACE)));
         int changes = step("due states", ok, () -> dueStates.check(now));
         int retired = step("retirement", ok, () -> retirement.retireExpired(now));
         int drifts = step("drift check", ok, () -> drift.check(now));

@@ -79,6 +79,13 @@ class AuthorizationMatrixTest {
     /** API.md: endpoints that need the admin role on top of their permission. */
     private static final Set<String> ADMIN_ONLY = Set.of("POST /api/v1/audit/archive");
 
+    /**
+     * API.md, Security rules: endpoints that need a second environment-scoped permission besides their own
+     * (an import chooses the key, so it needs env-file:read as well as secret:rotate).
+     */
+    private static final Map<String, Permission> ALSO_NEEDS = Map.of(
+            "POST /api/v1/environments/{env}/secrets/{name}/import", ENV_FILE_READ);
+
     /** API.md: the permissions that also need an active grant for the {@code {env}} of the request. */
     private static final Set<Permission> ENVIRONMENT_SCOPED = EnumSet.of(SECRET_ROTATE, ENV_FILE_READ, ENV_FILE_WRITE);
 
@@ -278,6 +285,10 @@ class AuthorizationMatrixTest {
             return 403;
         }
         if (ADMIN_ONLY.contains(row.key()) && caller.role() != Role.ADMIN) {
+            return 403;
+        }
+        Permission also = ALSO_NEEDS.get(row.key());
+        if (also != null && !CEILING.get(also).contains(caller.role())) {
             return 403;
         }
         if (ENVIRONMENT_SCOPED.contains(row.permission()) && caller.situation() != Situation.ACTIVE) {

@@ -187,7 +187,7 @@ class AppRestartTest {
         Files.writeString(envFile(), handMade);
         try {
             HEALTH_STATUS.set(503);
-            String id = as(token).contentType(ContentType.JSON).body(Map.of("value", key, "reason", "adopt the key"))
+            String id = as(importer()).contentType(ContentType.JSON).body(Map.of("value", key, "reason", "adopt the key"))
                     .post("/api/v1/environments/" + ENV + "/secrets/" + SECRET + "/import").then().statusCode(202)
                     .extract().path("id");
             JsonPath r = Rotations.awaitFinished(token, id);
@@ -278,8 +278,8 @@ class AppRestartTest {
         assertThat(r.getString("status")).isEqualTo("COMPLETED");
         assertThat(r.getString("secret")).isNull();
         assertThat(r.getList("secrets.name")).containsExactly(SECRET);
-        assertThat(r.getList("steps.name")).containsSubsequence("request", "pre-empt", "revoke-versions",
-                "generate-and-promote", "start", "write-env-file", "restart", "health-check", "revoke-grants",
+        assertThat(r.getList("steps.name")).containsSubsequence("request", "pre-empt", "revoke-grants",
+                "revoke-versions", "generate-and-promote", "start", "write-env-file", "restart", "health-check",
                 "record-incident", "finish");
         assertThat(r.getList("steps.at")).doesNotContainNull();
 
@@ -413,6 +413,20 @@ class AppRestartTest {
                 .post("/api/v1/environments/nowhere/emergency-rotations").then().statusCode(403);
         assertThat(states()).isEqualTo(before);
         assertThat(Files.readString(envFile())).isEqualTo(file);
+    }
+
+    /** An admin with secret:rotate and env-file:read on the environment: an import needs both. */
+    private static String importer() {
+        String name = Api.uniqueName("importer");
+        as(adminToken()).contentType(ContentType.JSON).body(Map.of("name", name, "role", "admin"))
+                .post("/api/v1/principals").then().statusCode(201);
+        for (String permission : List.of("secret:rotate", "env-file:read")) {
+            as(adminToken()).contentType(ContentType.JSON).body(Map.of("principal", name, "environment", ENV,
+                            "permission", permission, "ttl", "PT2H", "reason", "import test"))
+                    .post("/api/v1/grants").then().statusCode(201);
+        }
+        return as(adminToken()).contentType(ContentType.JSON).body("{}")
+                .post("/api/v1/principals/" + name + "/tokens").then().statusCode(201).extract().path("token");
     }
 
     private static void awaitAlert(int before, String kind) {

@@ -96,6 +96,7 @@ class FuzzTest {
         System.out.println("[fuzz] seed " + SEED + ", " + ROUNDS + " rounds per target (-Dfuzz.seed to repeat)");
         String principal = principal();
         grant("secret:rotate");
+        grant("env-file:read"); // an import needs it too; without it every import body would be a 403
         Rotations.awaitIdle(adminToken(), ENV);
         Map<String, String> before = state();
 

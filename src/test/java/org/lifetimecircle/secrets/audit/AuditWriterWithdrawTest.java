@@ -1,0 +1,70 @@
+package org.lifetimecircle.secrets.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.lifetimecircle.secrets.testing.Db;
+import org.lifetimecircle.secrets.testing.TestDataDir;
+
+/**
+ * Security review (issue 18): a 503 {@code unavailable} did not mean nothing changed. The caller
+ * gave up after its timeout, but its unit stayed queued and committed later: a rotation accepted
+ * that way had no job and blocked every retry with 409. A unit the writer has not started when its
+ * caller gives up is withdrawn and never runs. The writer is held inside another unit (a latch, not
+ * a pause), so "not started" is a fact.
+ */
+@QuarkusTest
+@WithTestResource(TestDataDir.class)
+class AuditWriterWithdrawTest {
+
+    @Inject
+    AuditWriter writer;
+
+    private static AuditDraft event(String action) {
+        return new AuditDraft("system", action, null, null, Outcome.SUCCESS, null, null, Map.of());
+    }
+
+    @Test
+    void aUnitWhoseCallerGaveUpBeforeItStartedNeverRuns() throws Exception {
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Void> blocker = CompletableFuture.runAsync(() -> writer.submit(new Unit<Void>(() -> {
+            inside.countDown();
+            try {
+                release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        }, x -> event("test.blocker"), null)));
+        assertThat(inside.await(30, TimeUnit.SECONDS)).as("the writer runs the blocking unit").isTrue();
+
+        AtomicBoolean ran = new AtomicBoolean();
+        try {
+            assertThatThrownBy(() -> writer.submit(new Unit<Void>(() -> {
+                ran.set(true);
+                return null;
+            }, x -> event("test.withdrawn"), null), Duration.ofMillis(200)))
+                    .isInstanceOf(AuditUnavailableException.class);
+        } finally {
+            release.countDown();
+        }
+        blocker.get(30, TimeUnit.SECONDS);
+        // A later unit commits after the withdrawn one's turn: by then it would have run.
+        writer.submit(new Unit<Void>(() -> null, x -> event("test.after"), null));
+
+        assertThat(ran).as("the withdrawn unit's work ran").isFalse();
+        assertThat(Db.queryLong("select count(*) from audit_event where action = 'test.withdrawn'")).isZero();
+        assertThat(Db.queryLong("select count(*) from audit_event where action = 'test.after'")).isEqualTo(1);
+    }
+}

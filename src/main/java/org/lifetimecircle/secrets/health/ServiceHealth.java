@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.crypto.MasterKeys;
@@ -32,6 +33,11 @@ public class ServiceHealth {
     private final StartupSequence startup;
     private final Clock clock;
     private volatile boolean writesRefused;
+    // One write probe at a time: callers that queued behind a probe which began after they arrived share
+    // its answer, so a burst of unauthenticated /health calls cannot turn into a burst of durable commits.
+    private final ReentrantLock probing = new ReentrantLock();
+    private Check lastProbe;
+    private long lastProbeStarted;
 
     ServiceHealth(AgroalDataSource dataSource, MasterKeys masterKeys, EnvironmentRegistry environments,
                   StartupSequence startup, Clock clock) {
@@ -76,6 +82,21 @@ public class ServiceHealth {
      * every request fails for want of its audit event: the service is down and must say so.
      */
     private Check databaseWrites() {
+        long arrived = System.nanoTime();
+        probing.lock();
+        try {
+            if (lastProbe != null && lastProbeStarted - arrived >= 0) {
+                return lastProbe;
+            }
+            lastProbeStarted = System.nanoTime();
+            lastProbe = probeWrite();
+            return lastProbe;
+        } finally {
+            probing.unlock();
+        }
+    }
+
+    private Check probeWrite() {
         String failure = null;
         try (Connection c = dataSource.getConnection();
              PreparedStatement s = c.prepareStatement("insert or replace into health_probe (id, written_at) values (1, ?)")) {

@@ -6,25 +6,30 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
 import java.time.Clock;
 import java.util.Optional;
+import java.util.Set;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 import org.lifetimecircle.secrets.audit.AuditContext;
 import org.lifetimecircle.secrets.audit.Audited;
 import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
+import org.lifetimecircle.secrets.health.HealthResource;
 import org.lifetimecircle.secrets.web.ProblemCode;
 import org.lifetimecircle.secrets.web.ProblemMappers;
 
 /**
- * The single place where {@code /api/v1} requests are authenticated and authorised. It runs after
- * routing, on the worker thread of the (blocking) resource method, and reads the method's
- * {@link Requires}; a method without one is refused. For an environment-scoped permission it also
+ * The single place where requests are authenticated and authorised. It runs after routing, on the
+ * worker thread of the (blocking) resource method, and reads the method's {@link Requires}; a method
+ * without one is refused. Which requests need a token is decided by the matched resource, never by
+ * the spelling of the path (matrix parameters, doubled or encoded slashes): every resource but the
+ * health answer does. The ops endpoints under {@code /q/} are Vert.x routes and never reach it. For an environment-scoped permission it also
  * requires an active grant for the {@code {env}} path parameter, looked up in the database on every
  * request (no cache: a revoked or expired grant fails the very next request).
  */
 public class AuthFilter {
 
     private static final Logger LOG = Logger.getLogger(AuthFilter.class);
-    private static final String API_PREFIX = "/api/v1/";
+    /** Resources anyone may call: the contract's unauthenticated health answer, nothing else. */
+    private static final Set<Class<?>> OPEN_RESOURCES = Set.of(HealthResource.class);
     private static final String BEARER = "Bearer ";
 
     static final String ENVIRONMENT_PARAMETER = "env";
@@ -46,8 +51,7 @@ public class AuthFilter {
 
     @ServerRequestFilter
     public Response authorise(ContainerRequestContext request, ResourceInfo resource, HttpHeaders headers) {
-        String path = request.getUriInfo().getPath();
-        if (!path.startsWith(API_PREFIX)) {
+        if (OPEN_RESOURCES.contains(resource.getResourceClass())) {
             return null;
         }
         Optional<Caller> caller = bearer(headers).flatMap(tokens::authenticate);

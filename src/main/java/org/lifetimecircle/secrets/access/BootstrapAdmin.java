@@ -57,6 +57,7 @@ public class BootstrapAdmin {
         Path requestFile = config.dataDir().resolve(REQUEST_FILE);
         boolean recovery = Files.exists(requestFile, LinkOption.NOFOLLOW_LINKS);
         if (!recovery && QuarkusTransaction.requiringNew().call(principals::count) > 0) {
+            limitLegacyTokens();
             return Outcome.NOTHING; // the usual start: nothing to do, nothing to record
         }
         // The token file is written inside the writer's transaction, before the commit: a crash in
@@ -66,9 +67,9 @@ public class BootstrapAdmin {
             if (principals.count() == 0) {
                 PrincipalEntity admin = newAdmin();
                 principals.persist(admin);
-                TokenService.Issued issued = tokens.issueUnlimited(admin, ACTOR);
+                TokenService.Issued issued = tokens.issueBootstrap(admin, ACTOR);
                 writeToken(tokenFile, issued);
-                return new Result(Outcome.CREATED, issued.id(), 0);
+                return new Result(Outcome.CREATED, issued, 0);
             }
             if (recovery) {
                 PrincipalEntity admin = principals.findByName(NAME).orElseGet(() -> {
@@ -81,19 +82,19 @@ public class BootstrapAdmin {
                 admin.disabledBy = null;
                 admin.disabledReason = null;
                 int revoked = tokens.revokeAll(admin, ACTOR, Clocks.now(clock)).size();
-                TokenService.Issued issued = tokens.issueUnlimited(admin, ACTOR);
+                TokenService.Issued issued = tokens.issueBootstrap(admin, ACTOR);
                 writeToken(tokenFile, issued);
-                return new Result(Outcome.RECOVERED, issued.id(), revoked);
+                return new Result(Outcome.RECOVERED, issued, revoked);
             }
             return new Result(Outcome.NOTHING, null, 0);
         }, r -> event(r), e -> new AuditDraft(ACTOR, recovery ? "token.create" : "principal.create", null, NAME,
                 org.lifetimecircle.secrets.audit.Outcome.FAILED, null, null, Map.of("bootstrap", true))));
         switch (result.outcome()) {
-            case CREATED -> LOG.infof("created principal %s; its token is in %s (mode 0600): read it, then delete the file",
-                    NAME, tokenFile);
+            case CREATED -> LOG.infof("created principal %s; its token is in %s (mode 0600): read it, then delete "
+                    + "the file. %s", NAME, tokenFile, expiryAndRecovery(result.issued().expiresAt()));
             case RECOVERED -> {
-                LOG.warnf("bootstrap recovery: revoked %d token(s) of %s, wrote a new token to %s", result.revoked(),
-                        NAME, tokenFile);
+                LOG.warnf("bootstrap recovery: revoked %d token(s) of %s, wrote a new token to %s. %s", result.revoked(),
+                        NAME, tokenFile, expiryAndRecovery(result.issued().expiresAt()));
                 deleteRequest(requestFile);
             }
             case NOTHING -> { }
@@ -101,7 +102,40 @@ public class BootstrapAdmin {
         return result.outcome();
     }
 
-    private record Result(Outcome outcome, String tokenId, int revoked) {
+    private record Result(Outcome outcome, TokenService.Issued issued, int revoked) {
+        String tokenId() {
+            return issued == null ? null : issued.id();
+        }
+    }
+
+    /** The log's word on when the token stops working and how to get a new one then. */
+    private String expiryAndRecovery(java.time.Instant expiresAt) {
+        return "The token expires at " + expiresAt + " (ltc-secrets.tokens.default-ttl); before then, give people their "
+                + "own admin tokens. If every admin token is lost or expired, create "
+                + config.dataDir().resolve(REQUEST_FILE) + " as root and restart: the service revokes " + NAME
+                + "'s tokens and writes a new token file";
+    }
+
+    /**
+     * Bootstrap tokens issued before they had an expiry stayed valid until revoked. Once, on the
+     * first start that finds one, they get the default lifetime from now: audited, and logged with
+     * the expiry and the way back in.
+     */
+    private void limitLegacyTokens() {
+        if (!QuarkusTransaction.requiringNew().call(tokens::anyUnlimited)) {
+            return;
+        }
+        var success = org.lifetimecircle.secrets.audit.Outcome.SUCCESS;
+        TokenService.Limited limited = writer.submit(new Unit<>(() -> tokens.limitUnlimited(Clocks.now(clock)),
+                l -> new AuditDraft(ACTOR, "token.expiry-set", null, NAME, success, null, null, Map.of(
+                        "tokenIds", l.tokenIds(), "expiresAt", l.expiresAt().toString(),
+                        "setting", "ltc-secrets.tokens.default-ttl")),
+                e -> new AuditDraft(ACTOR, "token.expiry-set", null, NAME,
+                        org.lifetimecircle.secrets.audit.Outcome.FAILED, null, null, Map.of())));
+        if (!limited.tokenIds().isEmpty()) {
+            LOG.warnf("%d token(s) without an expiry (%s) now expire like any other. %s", limited.tokenIds().size(),
+                    String.join(", ", limited.tokenIds()), expiryAndRecovery(limited.expiresAt()));
+        }
     }
 
     private static AuditDraft event(Result r) {

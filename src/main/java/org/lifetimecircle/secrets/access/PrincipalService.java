@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import org.lifetimecircle.secrets.audit.AuditContext;
 import org.lifetimecircle.secrets.audit.AuditService;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.web.ApiException;
@@ -17,6 +19,13 @@ import org.lifetimecircle.secrets.web.Reason;
 @ApplicationScoped
 @Transactional(Transactional.TxType.SUPPORTS)
 public class PrincipalService {
+
+    /**
+     * Names the service acts or appears under in the audit trail ({@code system}, {@code scheduler}),
+     * the name of an unauthenticated caller, and the bootstrap admin: a principal called so would
+     * look like the service. Names are lower case only, so no case variant can exist either.
+     */
+    static final Set<String> RESERVED = Set.of("system", "scheduler", AuditContext.ANONYMOUS, BootstrapAdmin.NAME);
 
     private final PrincipalRepository principals;
     private final TokenService tokens;
@@ -41,6 +50,9 @@ public class PrincipalService {
     }
 
     private PrincipalEntity insert(PrincipalName name, Role role, String actor) {
+        if (RESERVED.contains(name.value())) {
+            throw ApiException.conflict("principal name '" + name.value() + "' is reserved for the service itself");
+        }
         if (principals.findByName(name.value()).isPresent()) {
             throw ApiException.conflict("principal '" + name.value() + "' exists or existed; names are not reused");
         }

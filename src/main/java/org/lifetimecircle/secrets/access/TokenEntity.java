@@ -32,7 +32,7 @@ public class TokenEntity extends PanacheEntityBase {
     @Column(name = "created_by", nullable = false)
     public String createdBy;
 
-    /** Null means valid until revoked (the bootstrap token only). */
+    /** Null only on bootstrap tokens issued before they had an expiry; the next start gives them one. */
     @Column(name = "expires_at")
     public Instant expiresAt;
 

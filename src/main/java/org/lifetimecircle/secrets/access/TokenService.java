@@ -64,9 +64,34 @@ public class TokenService {
         }, issued -> Map.of("tokenId", issued.id(), "expiresAt", issued.expiresAt().toString()));
     }
 
-    /** Issues a token that stays valid until revoked: for the bootstrap admin only. */
-    Issued issueUnlimited(PrincipalEntity principal, String actor) {
-        return persist(principal, null, actor, Clocks.now(clock));
+    /**
+     * Issues the bootstrap admin's token, with the default lifetime like any other token; call inside
+     * the writer unit that audits it. Expired, it is replaced through the recovery request file.
+     */
+    Issued issueBootstrap(PrincipalEntity principal, String actor) {
+        Instant now = Clocks.now(clock);
+        return persist(principal, now.plus(config.tokens().defaultTtl()), actor, now);
+    }
+
+    /**
+     * Gives every token still in force without an expiry (bootstrap tokens issued before they had
+     * one) the default lifetime from {@code now}; call inside the writer unit that audits it.
+     * Returns the ids changed and their new expiry.
+     */
+    Limited limitUnlimited(Instant now) {
+        Instant expiresAt = now.plus(config.tokens().defaultTtl());
+        List<TokenEntity> unlimited = tokens.list("expiresAt is null and revokedAt is null order by id");
+        unlimited.forEach(t -> t.expiresAt = expiresAt);
+        return new Limited(unlimited.stream().map(t -> t.id).toList(), expiresAt);
+    }
+
+    /** What {@link #limitUnlimited} changed. */
+    record Limited(List<String> tokenIds, Instant expiresAt) {
+    }
+
+    /** Whether some token in force has no expiry: read-only, so the usual start writes nothing. */
+    boolean anyUnlimited() {
+        return tokens.count("expiresAt is null and revokedAt is null") > 0;
     }
 
     private Issued persist(PrincipalEntity principal, Instant expiresAt, String actor, Instant now) {

@@ -18,6 +18,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import org.lifetimecircle.secrets.config.LtcSecretsConfig;
+import org.lifetimecircle.secrets.files.IoReasons;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 
 /**
@@ -153,8 +154,10 @@ public class EnvFileService {
                     EnvFileWriter.lookUp(file, policy.envFile().group())).problemWith(file);
         } catch (NoSuchFileException e) {
             return "is missing";
-        } catch (IOException | EnvFileWriteException e) {
-            return "cannot be inspected (" + e.getClass().getSimpleName() + ")";
+        } catch (EnvFileWriteException e) {
+            return "cannot be inspected: " + e.reason();
+        } catch (IOException e) {
+            return "cannot be inspected: " + IoReasons.reason(e);
         }
     }
 
@@ -186,7 +189,7 @@ public class EnvFileService {
         } catch (NoSuchFileException e) {
             return "is missing";
         } catch (IOException e) {
-            return "cannot be inspected (" + e.getClass().getSimpleName() + ")";
+            return "cannot be inspected: " + IoReasons.reason(e);
         }
     }
 
@@ -211,7 +214,7 @@ public class EnvFileService {
         } catch (NoSuchFileException e) {
             return "missing";
         } catch (IOException e) {
-            return "uninspectable " + e.getClass().getSimpleName();
+            return "uninspectable: " + IoReasons.reason(e);
         }
     }
 

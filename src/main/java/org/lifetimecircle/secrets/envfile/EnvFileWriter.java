@@ -5,16 +5,10 @@ import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
-import java.nio.file.FileSystemLoopException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.NotDirectoryException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -31,6 +25,7 @@ import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.lifetimecircle.secrets.files.IoReasons;
 import org.lifetimecircle.secrets.files.SecureFiles;
 import org.lifetimecircle.secrets.policy.FileMode;
 
@@ -245,27 +240,9 @@ public final class EnvFileWriter {
         }
     }
 
-    /**
-     * The path and the operating system's reason in words, e.g. {@code /etc/x/.prod.env.tmp-…: Read-only
-     * file system}. This text reaches API callers (problem details, rotation steps, alerts), so it names no
-     * exception class; JDK file exceptions carry paths and the OS reason, never file content.
-     */
+    /** The path and the operating system's reason in words; see {@link IoReasons}. */
     static String describe(Exception e) {
-        if (e instanceof FileSystemException f) {
-            String reason = f.getReason() != null ? f.getReason()
-                    : f instanceof AccessDeniedException ? "Permission denied"
-                    : f instanceof NoSuchFileException ? "No such file or directory"
-                    : f instanceof FileAlreadyExistsException ? "File exists"
-                    : f instanceof NotDirectoryException ? "Not a directory"
-                    : f instanceof DirectoryNotEmptyException ? "Directory not empty"
-                    : f instanceof FileSystemLoopException ? "Too many levels of symbolic links"
-                    : "I/O error";
-            return f.getFile() == null ? reason : f.getFile() + ": " + reason;
-        }
-        if (e instanceof IOException && e.getMessage() != null) {
-            return e.getMessage(); // e.g. "No space left on device" from a write
-        }
-        return e instanceof IOException ? "I/O error" : "unexpected failure";
+        return IoReasons.describe(e);
     }
 
     private static byte[] randomBytes() {

@@ -5,7 +5,9 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -24,25 +26,33 @@ public class HealthResource {
         this.auditIntegrity = auditIntegrity;
     }
 
-    /** The body: overall status plus each check, names only. */
-    public record HealthView(String status, Map<String, String> checks) {
+    /**
+     * The body: overall status, each check, and when DOWN why, in words (null when UP): what a probe or
+     * an operator needs to act, never an exception class.
+     */
+    public record HealthView(String status, Map<String, String> checks, String reason) {
     }
 
     @GET
     @Produces(MediaType.APPLICATION_JSON)
-    @Operation(summary = "200 UP when database, master key and policies are usable; 503 DOWN otherwise")
+    @Operation(summary = "200 UP when the database answers and takes writes, and master key and policies are "
+            + "usable; 503 DOWN otherwise, with the reason")
     public Response health() {
         Map<String, String> checks = new LinkedHashMap<>();
+        List<String> reasons = new ArrayList<>();
         boolean up = true;
         for (ServiceHealth.Check c : health.checks()) {
             checks.put(c.name(), c.up() ? "UP" : "DOWN");
             up &= c.up();
+            if (!c.up()) {
+                reasons.add(c.reason());
+            }
         }
         // Reported, not fatal: a broken chain is evidence to examine, and the service must stay up to export it.
         checks.put("audit-chain", auditIntegrity.valid() ? "UP" : "BROKEN");
         return Response.status(up ? 200 : 503)
                 .header("Cache-Control", "no-store")
-                .entity(new HealthView(up ? "UP" : "DOWN", checks))
+                .entity(new HealthView(up ? "UP" : "DOWN", checks, up ? null : String.join("; ", reasons)))
                 .build();
     }
 }

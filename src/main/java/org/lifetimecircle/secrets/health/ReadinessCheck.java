@@ -22,6 +22,9 @@ public class ReadinessCheck implements HealthCheck {
         boolean up = true;
         for (ServiceHealth.Check c : health.checks()) {
             builder.withData(c.name(), c.up() ? "UP" : "DOWN");
+            if (!c.up()) {
+                builder.withData(c.name() + "-reason", c.reason());
+            }
             up &= c.up();
         }
         return builder.status(up).build();

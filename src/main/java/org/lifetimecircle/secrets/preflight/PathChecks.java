@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.lifetimecircle.secrets.files.IoReasons;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.preflight.PreflightViews.Check;
 
@@ -56,7 +57,7 @@ final class PathChecks {
         } catch (NoSuchFileException e) {
             return Check.fail(name, path.get() + " does not exist");
         } catch (IOException | RuntimeException e) {
-            return Check.fail(name, path.get() + " cannot be inspected (" + e.getClass().getSimpleName() + ")");
+            return Check.fail(name, path.get() + " cannot be inspected: " + IoReasons.reason(e));
         }
     }
 

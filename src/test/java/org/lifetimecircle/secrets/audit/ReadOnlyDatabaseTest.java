@@ -11,38 +11,21 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.lifetimecircle.secrets.testing.Api;
-import org.lifetimecircle.secrets.testing.Processes;
+import org.lifetimecircle.secrets.testing.ImmutableDatabase;
 import org.lifetimecircle.secrets.testing.TestDataDir;
 
-/**
- * The database file turns unwritable under the running service, then writable again. {@code chattr +i}
- * is a real fault that even root cannot write through: writes on open descriptors fail, and a connection
- * SQLite opens meanwhile falls back to read-only, as on a filesystem remounted read-only.
- */
+/** The database file turns unwritable under the running service ({@link ImmutableDatabase}), then writable again. */
 @QuarkusTest
 @WithTestResource(TestDataDir.class)
 class ReadOnlyDatabaseTest {
 
     @Inject
     AgroalDataSource dataSource;
-
-    private static void chattr(String flag) throws Exception {
-        Path db = TestDataDir.dataDir().resolve("ltc-secrets.db");
-        List<String> command = new ArrayList<>(List.of("chattr", flag, db.toString()));
-        if (db.resolveSibling("ltc-secrets.db-wal").toFile().exists()) {
-            command.add(db.resolveSibling("ltc-secrets.db-wal").toString());
-        }
-        Processes.Result r = Processes.run(command);
-        assertThat(r.exit()).as("chattr " + flag + ": " + r.output()).isZero();
-    }
 
     private static Response createPrincipal(String name) {
         return as(adminToken()).contentType(ContentType.JSON).body(Map.of("name", name, "role", "auditor"))
@@ -54,14 +37,14 @@ class ReadOnlyDatabaseTest {
         // drills/faults.sh (read-only data directory): after the fault cleared, every write still got 503,
         // because the pool kept the connections SQLite had opened read-only during the fault.
         String refused = Api.uniqueName("refused");
-        chattr("+i");
+        ImmutableDatabase.set(true);
         try {
             dataSource.flush(AgroalDataSource.FlushMode.ALL); // every connection from here on opens during the fault
             createPrincipal(refused).then().statusCode(503).contentType("application/problem+json")
                     .body("code", equalTo("unavailable"));
             createPrincipal(Api.uniqueName("refused")).then().statusCode(503);
         } finally {
-            chattr("-i");
+            ImmutableDatabase.set(false);
         }
         // Fault cleared: at most one more clean refusal (a connection opened during the fault), then writes work.
         int refusals = 0;

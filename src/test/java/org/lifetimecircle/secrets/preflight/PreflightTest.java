@@ -185,6 +185,24 @@ class PreflightTest {
     }
 
     @Test
+    void aPathThatCannotBeInspectedSaysWhyInWordsNotAsAnExceptionClass() throws Exception {
+        Path passwd = TestDataDir.fileRoot().resolve("etc/passwd");
+        Path aside = passwd.resolveSibling("passwd.aside");
+        Files.move(passwd, aside);
+        Files.createDirectory(passwd); // reading it fails with the OS's "Is a directory"
+        try {
+            JsonPath r = preflight("preflight");
+            assertThat(status(r, "data-path")).isEqualTo("FAIL");
+            assertThat(detail(r, "data-path")).endsWith("cannot be inspected: Is a directory");
+            assertThat(r.getList("checks.detail", String.class))
+                    .noneMatch(d -> org.lifetimecircle.secrets.testing.ClassNames.PATTERN.matcher(d).find());
+        } finally {
+            Files.delete(passwd);
+            Files.move(aside, passwd);
+        }
+    }
+
+    @Test
     void anUnhealthyOrAbsentAppFails() {
         HEALTH.set(503);
         JsonPath r = preflight("preflight");

@@ -1,0 +1,58 @@
+package org.lifetimecircle.secrets.health;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.lifetimecircle.secrets.testing.ClassNames;
+import org.lifetimecircle.secrets.testing.ImmutableDatabase;
+import org.lifetimecircle.secrets.testing.TestDataDir;
+
+/**
+ * A service whose database refuses writes cannot write its audit trail, so it serves nothing: /health
+ * says DOWN with the reason while "select 1" still answers, and UP again once writes work, without a
+ * restart.
+ */
+@QuarkusTest
+@WithTestResource(TestDataDir.class)
+class DatabaseWritesHealthTest {
+
+    @Test
+    void healthIsDownWhileWritesAreRefusedAndUpAgainAfterwards() throws Exception {
+        given().get("/health").then().statusCode(200);
+
+        JsonPath down;
+        JsonPath ready;
+        ImmutableDatabase.set(true);
+        try {
+            Response r = given().get("/health");
+            down = r.jsonPath();
+            assertThat(r.statusCode()).as(r.asString()).isEqualTo(503);
+            ready = given().get("/q/health/ready").then().statusCode(503).extract().jsonPath();
+        } finally {
+            ImmutableDatabase.set(false);
+        }
+        assertThat(down.getString("status")).isEqualTo("DOWN");
+        assertThat(down.getString("checks.database")).isEqualTo("UP"); // it answers; it only refuses writes
+        assertThat(down.getString("checks.database-writes")).isEqualTo("DOWN");
+        assertThat(down.getString("reason")).startsWith("the database refuses writes");
+        assertThat(ClassNames.PATTERN.matcher(down.getString("reason")).find()).as(down.getString("reason")).isFalse();
+        assertThat(ready.getString("checks[0].data.database-writes")).isEqualTo("DOWN");
+
+        // Fault cleared: UP again by itself.
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
+        Response r = given().get("/health");
+        while (r.statusCode() != 200) {
+            assertThat(Instant.now()).as("/health still " + r.asString() + " after the fault cleared").isBefore(deadline);
+            r = given().get("/health");
+        }
+        assertThat(r.jsonPath().getString("checks.database-writes")).isEqualTo("UP");
+        assertThat(r.jsonPath().getString("reason")).isNull();
+    }
+}

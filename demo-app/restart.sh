@@ -5,7 +5,7 @@
 #
 #   demo-app/restart.sh ENV_FILE PORT [STATE_DIR]     STATE_DIR (pid and log files): ./data/demo-app
 set -euo pipefail
-[ $# -ge 2 ] && [ $# -le 3 ] || { echo "usage: restart.sh ENV_FILE PORT [STATE_DIR]" >&2; exit 64; }
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then echo "usage: restart.sh ENV_FILE PORT [STATE_DIR]" >&2; exit 64; fi
 env_file=$1 port=$2 state=${3:-data/demo-app}
 [[ $port =~ ^[0-9]{1,5}$ ]] || { echo "restart.sh: PORT must be a number: $port" >&2; exit 64; }
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,7 +14,7 @@ mkdir -p "$state"
 pid_file=$state/$name.pid log=$state/$name.log
 
 ours() { # the pid is alive and is our app.py, not a recycled pid of something else
-  [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' < "/proc/$1/cmdline" | grep -q "$here/app.py"
+  [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' < "/proc/$1/cmdline" | grep -qF "$here/app.py"
 }
 
 if [ -s "$pid_file" ]; then

@@ -3,8 +3,11 @@ package org.lifetimecircle.secrets.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** Every {@code ltc-secrets.*} setting, validated when the application starts. */
@@ -49,9 +52,29 @@ public interface LtcSecretsConfig {
 
     Audit audit();
 
+    /**
+     * {@code ltc-secrets.app-override.<env>.restart-command} and {@code .health-url}: replace a policy's app
+     * restart command and health URL on a laptop, where the policies' systemd units do not exist (the dev
+     * profile points them at {@code demo-app/}). Honoured only by {@code ./mvnw quarkus:dev} and tests: the
+     * packaged jar ignores it, and the prod profile refuses to start with it set.
+     */
+    @WithName("app-override")
+    Map<String, AppOverride> appOverride();
+
     /** The master key file actually used. */
     default Path effectiveMasterKeyFile() {
         return masterKeyFile().orElse(dataDir().resolve("master.key"));
+    }
+
+    /** One environment's app override. */
+    interface AppOverride {
+        /** The restart command, as a comma-separated argument vector. */
+        @WithName("restart-command")
+        Optional<List<String>> restartCommand();
+
+        /** The health URL polled after the restart. */
+        @WithName("health-url")
+        Optional<URI> healthUrl();
     }
 
     /** Scheduler settings. */

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import org.lifetimecircle.secrets.policy.AppOverride;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.PolicyLoader;
 import org.lifetimecircle.secrets.web.ApiException;
@@ -22,8 +23,13 @@ public class EnvironmentRegistry {
 
     /** Loads every policy; throws {@link org.lifetimecircle.secrets.policy.PolicyException} naming file, field, reason. */
     public void load(Path policiesDir) {
+        load(policiesDir, Map.of());
+    }
+
+    /** Loads every policy, then applies the app overrides of a laptop (validated like the policy's app section). */
+    public void load(Path policiesDir, Map<String, AppOverride> appOverrides) {
         Map<String, EnvironmentPolicy> loaded = new TreeMap<>();
-        for (EnvironmentPolicy p : PolicyLoader.loadAll(policiesDir)) {
+        for (EnvironmentPolicy p : AppOverride.apply(PolicyLoader.loadAll(policiesDir), appOverrides)) {
             loaded.put(p.environment(), p);
         }
         policies = Collections.unmodifiableMap(loaded);

@@ -5,13 +5,16 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.vertx.http.runtime.filters.Filters;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.persistence.EntityManager;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.rotation.RotationKind;
@@ -30,7 +33,7 @@ public class SchedulerMetrics {
     /** Finished rotation statuses, as the {@code outcome} label. */
     private static final List<String> OUTCOMES = List.of("COMPLETED", "FAILED", "ROLLED_BACK");
     /** How long one query's rotation counts serve a scrape's many series. */
-    private static final long COUNTS_TTL_MILLIS = 1000;
+    private static final long COUNTS_TTL_NANOS = 1_000_000_000L;
 
     private final MeterRegistry registry;
     private final EnvironmentRegistry environments;
@@ -40,8 +43,12 @@ public class SchedulerMetrics {
     private final Map<String, Counter> driftEvents = new HashMap<>();
     private volatile Counter successfulRuns;
     private volatile Counter failedRuns;
-    private volatile Map<String, Long> counts = Map.of();
-    private volatile long countsAt;
+    private volatile Counts counts = new Counts(System.nanoTime() - 2 * COUNTS_TTL_NANOS, Map.of());
+    private volatile long scrapeStartedAt = System.nanoTime();
+
+    /** The finished rotations as one query saw them, and when that query started ({@link System#nanoTime}). */
+    private record Counts(long queriedAt, Map<String, Long> byKey) {
+    }
 
     SchedulerMetrics(MeterRegistry registry, EnvironmentRegistry environments, RotationRepository rotations,
                      EntityManager em) {
@@ -79,6 +86,21 @@ public class SchedulerMetrics {
         }
     }
 
+    /**
+     * Each scrape of the metrics endpoint reads the rotation counts afresh: a cache that only expired
+     * by time let a scrape right after a rotation ended FAILED still report 0 for up to a second.
+     */
+    void scrapesReadFreshCounts(@Observes Filters filters) {
+        String path = ConfigProvider.getConfig().getOptionalValue("quarkus.micrometer.export.prometheus.path",
+                String.class).orElse("/q/metrics");
+        filters.register(rc -> {
+            if (path.equals(rc.normalizedPath())) {
+                scrapeStartedAt = System.nanoTime();
+            }
+            rc.next();
+        }, 500);
+    }
+
     void driftDetected(String environment) {
         Counter c = driftEvents.get(environment);
         if (c != null) {
@@ -96,17 +118,23 @@ public class SchedulerMetrics {
         }
     }
 
+    /**
+     * One query serves every series of a scrape: the counts are reused while they were queried after
+     * the current scrape began (so they include every rotation finished before it) and are under a
+     * second old (scrapes that bypass the endpoint, e.g. a registry read in-process).
+     */
     private double count(String key) {
-        long now = System.currentTimeMillis();
-        if (now - countsAt > COUNTS_TTL_MILLIS) {
+        long now = System.nanoTime();
+        Counts c = counts;
+        if (c.queriedAt() - scrapeStartedAt <= 0 || now - c.queriedAt() > COUNTS_TTL_NANOS) {
             Map<String, Long> fresh = new HashMap<>();
             for (Object[] row : QuarkusTransaction.requiringNew().call(rotations::finishedCounts)) {
                 fresh.put(row[0] + "/" + row[1] + "/" + row[2], ((Number) row[3]).longValue());
             }
-            counts = fresh;
-            countsAt = now;
+            c = new Counts(now, Map.copyOf(fresh));
+            counts = c;
         }
-        return counts.getOrDefault(key, 0L);
+        return c.byKey().getOrDefault(key, 0L);
     }
 
     private double drifting(String environment) {

@@ -89,7 +89,8 @@ public class StartupSequence {
             masterKeys.load(config.effectiveMasterKeyFile(), config.createMasterKey());
             // Loaded (and checked) as early as the master key, so a bad file stops the start before anything else.
             config.previousMasterKeyFile().ifPresent(masterKeys::loadPrevious);
-            environments.load(config.policiesDir());
+            environments.load(config.policiesDir(), AppOverrides.effective(config, io.quarkus.runtime.LaunchMode.current(),
+                    io.quarkus.runtime.configuration.ConfigUtils.getProfiles()));
             flyway.migrate();
             // The writer starts before the installation keys are loaded: a master-key rotation re-wraps them
             // (and every data key) as one audited unit of the writer, and only then can they open.

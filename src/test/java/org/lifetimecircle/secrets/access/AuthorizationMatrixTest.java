@@ -53,7 +53,7 @@ import org.lifetimecircle.secrets.testing.TestDataDir;
  * added without a row (or a row left behind by a removed endpoint) fails the build: new endpoints
  * must join the matrix.
  *
- * <p>The expectations come from the permission table of {@code API.md}, written out in
+ * <p>The expectations come from the permission table of {@code docs/api.md} ("Access model", the contract's "Roles and grants"), written out in
  * {@link #CEILING} and {@link #ENVIRONMENT_SCOPED}; they deliberately do not ask {@link Permission}.
  */
 @QuarkusTest
@@ -66,7 +66,7 @@ class AuthorizationMatrixTest {
     private static final Set<String> HTTP_METHODS = Set.of("get", "put", "post", "delete", "options", "head",
             "patch", "trace");
 
-    /** API.md, "Roles and grants": which roles may hold each permission at all. */
+    /** docs/api.md, "Access model": which roles may hold each permission at all. */
     private static final Map<Permission, Set<Role>> CEILING = new EnumMap<>(Map.of(
             PRINCIPAL_MANAGE, EnumSet.of(Role.ADMIN),
             GRANT_MANAGE, EnumSet.of(Role.ADMIN, Role.SECURITY_ENGINEER),
@@ -240,7 +240,7 @@ class AuthorizationMatrixTest {
 
     @Test
     void everyApiEndpointHasARow() {
-        assertThat(CEILING.keySet()).as("every permission needs its column of the API.md table in CEILING")
+        assertThat(CEILING.keySet()).as("every permission needs its column of the docs/api.md table in CEILING")
                 .containsExactlyInAnyOrder(Permission.values());
 
         Map<String, Map<String, Object>> paths = given().queryParam("format", "json").get("/q/openapi").then()

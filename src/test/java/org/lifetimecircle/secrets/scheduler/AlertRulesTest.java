@@ -9,6 +9,7 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.lifetimecircle.secrets.testing.TestDataDir;
 
 /**
- * The shipped Prometheus rules (and the README's copy of them) name only metrics the running
+ * The shipped Prometheus rules (and the documentation's copies of them) name only metrics the running
  * service exports, so an alert cannot silently never fire because a metric was renamed.
  */
 @QuarkusTest
@@ -40,10 +41,11 @@ class AlertRulesTest {
                 }
             }
         }
-        String readme = java.nio.file.Files.readString(Path.of("README.md"));
-        Matcher m = METRIC.matcher(readme);
-        while (m.find()) {
-            named.add(m.group());
+        for (Path doc : List.of(Path.of("README.md"), Path.of("docs/operations.md"))) {
+            Matcher m = METRIC.matcher(java.nio.file.Files.readString(doc));
+            while (m.find()) {
+                named.add(m.group());
+            }
         }
         assertThat(named).contains("ltc_secret_overdue", "ltc_rotations_total", "ltc_envfile_drift");
 

@@ -110,7 +110,7 @@ echo "flood: $F_TOTAL requests with an unknown token, $F_RPS req/s, p99 $F_P99 m
 echo "service log ERROR/WARN lines: $(grep -cE ' (ERROR|WARN) ' "$WORK/service.log" || true)"
 summary "audited env-file fetch p99, $FETCH_CONNS conns, under a 401 flood ($F_RPS req/s)" \
     "$U_P99 ms ($U_RPS req/s, $U_BAD errors)" "the same fetch alone" "$A_P99 ms ($A_RPS req/s)" \
-    "$(ratio "$U_P99" "$A_P99")" "p99 ≤ 5 ms, 0 errors" "$(met "$U_P99 <= 5 && $U_BAD == 0")"
+    "$(ratio "$U_P99" "$A_P99")" "p99 ≤ 1.5× alone, 0 errors" "$(met "$U_P99 <= 1.5 * $A_P99 && $U_BAD == 0")"
 summary "auth.denied events added by $F_TOTAL 401s" "$DENIED_EVENTS" "401s" "$F_TOTAL" \
     "$(ratio "$DENIED_EVENTS" "$F_TOTAL")" "≤ 2 per second of flood" \
     "$(met "$DENIED_EVENTS <= 2 * ($(seconds "$DURATION") + 4)")"

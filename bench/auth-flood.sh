@@ -15,7 +15,7 @@
 #
 # Run:   ./mvnw package -DskipTests && bench/auth-flood.sh   (java 17, curl, python3; installs wrk)
 # Knobs: APP=<repo>/target/quarkus-app  DURATION=15s  WARMUP=20s  FETCH_CONNS=4  FLOOD_CONNS=32
-#        PORT=18330 (first port tried)  KEEP=1 (keep the temp dir)
+#        PORT=18330 (first port tried)  JAVA_EXTRA="-D…" (more JVM flags)  KEEP=1 (keep the temp dir)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,7 +47,8 @@ URL=http://127.0.0.1:$PORT
 mkdir -m 700 "$WORK/root"
 mkdir -p "$WORK/policies/environments"
 sed '/^app:/,/^[a-z]/{/^app:/d;/^  /d}' "$REPO/policies/environments/prod.yaml" >"$WORK/policies/environments/prod.yaml"
-(cd "$WORK" && exec java "${JVM_FLAGS[@]}" -Dquarkus.profile=dev -Dltc-secrets.data-dir="$WORK/data" \
+# shellcheck disable=SC2086 # JAVA_EXTRA is a list of flags
+(cd "$WORK" && exec java "${JVM_FLAGS[@]}" ${JAVA_EXTRA:-} -Dquarkus.profile=dev -Dltc-secrets.data-dir="$WORK/data" \
     -Dltc-secrets.policies-dir="$WORK/policies" -Dltc-secrets.file-root="$WORK/root" \
     -Dquarkus.http.port="$PORT" -jar "$APP/quarkus-run.jar") >"$WORK/service.log" 2>&1 &
 PID=$!

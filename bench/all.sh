@@ -3,7 +3,7 @@
 # prints one table: each measured value, the baseline measured in the same run, the ratio and the
 # target. Each script's own detailed output is kept in the log directory it names at the end.
 #
-# Run:   ./mvnw package -DskipTests && bench/all.sh      (about 12 minutes on 2 cores)
+# Run:   ./mvnw package -DskipTests && bench/all.sh      (about 13 minutes on 2 cores)
 # Knobs: ONLY="startup rotation-fetch" (a subset, in this order)  EVENTS=1000000 (audit-1m)
 #        and each script's own knobs, passed through the environment.
 set -euo pipefail
@@ -15,7 +15,7 @@ export BENCH_SUMMARY=$LOGS/summary.tsv
 [[ -f $REPO/target/quarkus-app/quarkus-run.jar ]] || { echo "run ./mvnw package -DskipTests first" >&2; exit 1; }
 
 FAILED=()
-for bench in ${ONLY:-startup rotation-fetch audit-append audit-1m emergency}; do
+for bench in ${ONLY:-startup rotation-fetch audit-append audit-1m emergency auth-flood}; do
     echo "== $bench ($(date -u +%H:%M:%S), loadavg $(cut -d' ' -f1-3 /proc/loadavg))"
     if ! "$REPO/bench/$bench.sh" >"$LOGS/$bench.log" 2>&1; then
         FAILED+=("$bench")

@@ -547,6 +547,18 @@ class TamperTest(CliCase):
         lines[1] = lines[1].rstrip(b"\n")[:-1] + b', "actor": "x"}\n'
         self.assertInvalid(self.write("a.jsonl", b"".join(lines)), "line 2", "duplicate key")
 
+    def test_duplicate_key_inside_details_named_as_such(self):
+        # Not "details must be a JSON object": it is one, with a key twice (which value would count?).
+        for details, where in ((b'{"a": 1, "a": 2}', "seq 3"), (b'{"x": {"a": 1, "a": 2}}', "seq 3")):
+            with self.subTest(details=details):
+                lines = self.lines()
+                ev = json.loads(lines[2])
+                ev["details"] = "@@DETAILS@@"
+                lines[2] = (json.dumps(ev) + "\n").encode().replace(b'"@@DETAILS@@"', details)
+                self.assertInvalid(self.write("a.jsonl", b"".join(lines)), where,
+                                   r"details: duplicate key in JSON object$" if details.startswith(b'{"a"')
+                                   else r"duplicate key in JSON object$")
+
     def test_bad_field_types(self):
         cases = [("outcome", "MAYBE", "outcome is not SUCCESS, DENIED or FAILED"),
                  ("time", "2026-03-06 09:00:00Z", "time is not RFC 3339"),

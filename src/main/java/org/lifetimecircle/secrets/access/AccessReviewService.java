@@ -56,7 +56,33 @@ public class AccessReviewService {
                             g.revokedBy, g.revokeReason, u.count(), u.last(), g.useCount, g.lastUsedAt);
                 })
                 .toList();
-        return new AccessReview(environment, start, end, now, entries);
+        Optional<Archived> archived = archived();
+        boolean partly = archived.isPresent() && start.isBefore(archived.get().before());
+        return new AccessReview(environment, start, end, now, entries, partly,
+                archived.map(Archived::throughSeq).orElse(null), archived.map(Archived::before).orElse(null));
+    }
+
+    /** The newest archive: the last seq it holds, and the time before which events may be in archive files. */
+    private record Archived(long throughSeq, Instant before) {
+    }
+
+    private Optional<Archived> archived() {
+        Number seq = (Number) em.createNativeQuery("select max(seq) from audit_anchor").getSingleResult();
+        if (seq == null) {
+            return Optional.empty();
+        }
+        // The archive's 'before' as its audit.archive event recorded it; failing that (that event archived
+        // too, or unreadable) the time of the first event still in the database, the same bound or later.
+        @SuppressWarnings("unchecked")
+        List<Object> times = em.createNativeQuery("select coalesce((select json_extract(details, '$.before') "
+                        + "from audit_event where action = 'audit.archive' and outcome = 'SUCCESS' "
+                        + "and json_extract(details, '$.archivedThroughSeq') = ?1 order by seq desc limit 1), "
+                        + "(select time from audit_event where seq > ?1 order by seq limit 1), "
+                        + "(select signed_at from audit_anchor where seq = ?1))")
+                .setParameter(1, seq.longValue())
+                .getResultList();
+        Object before = times.isEmpty() ? null : times.get(0);
+        return Optional.of(new Archived(seq.longValue(), before == null ? Clocks.now(clock) : Instant.parse((String) before)));
     }
 
     private record Use(long count, String last) {

@@ -32,7 +32,13 @@ final class GrantDtos {
      * Who could use which environment-scoped permission on an environment during {@code [from, to)},
      * who granted it and why, and whether it was used in that window.
      */
-    record AccessReview(String environment, Instant from, Instant to, Instant generatedAt, List<ReviewEntry> entries) {
+    /**
+     * {@code partlyArchived}: the window reaches back before {@code archivedBefore}, so uses older than
+     * that are in an archive file, not counted here ({@code usesInWindow} undercounts them);
+     * {@code archivedThroughSeq} and {@code archivedBefore} are null while nothing was archived.
+     */
+    record AccessReview(String environment, Instant from, Instant to, Instant generatedAt, List<ReviewEntry> entries,
+                        boolean partlyArchived, Long archivedThroughSeq, Instant archivedBefore) {
     }
 
     /** One grant in force during the review window, with its principal's role and its uses in the window. */

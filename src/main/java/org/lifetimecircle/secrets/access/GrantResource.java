@@ -94,7 +94,11 @@ public class GrantResource {
     @Audited("access.review")
     @Requires(Permission.AUDIT_READ)
     @Operation(summary = "Who could use which permission on an environment during [from, to), who granted it, "
-            + "and how often it was used then (default window: the last 30 days)")
+            + "and how often it was used then (default window: the last 30 days)",
+            description = "Uses are counted from the events in the database. After an audit archive, events before "
+                    + "`archivedBefore` are in archive files: a window reaching back before it is answered with "
+                    + "`partlyArchived: true` (its use counts leave out the archived events), with "
+                    + "`archivedThroughSeq` the last archived seq.")
     public AccessReview review(@QueryParam("environment") String environment, @QueryParam("from") String from,
                                @QueryParam("to") String to, @QueryParam("permission") String permission) {
         // A valid name is enough: the history of an environment whose policy was removed stays reviewable.

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.lifetimecircle.secrets.alert.Alerts;
 import org.lifetimecircle.secrets.audit.AuditService;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.config.LtcSecretsConfig;
@@ -24,9 +25,13 @@ public class TokenService {
     private final AuditService audit;
     private final LtcSecretsConfig config;
     private final Clock clock;
+    private final GrantRepository grants;
+    private final Alerts alerts;
 
     TokenService(TokenRepository tokens, AccessLookups lookups, PrincipalRepository principals, AuditService audit,
-                 LtcSecretsConfig config, Clock clock) {
+                 LtcSecretsConfig config, Clock clock, GrantRepository grants, Alerts alerts) {
+        this.grants = grants;
+        this.alerts = alerts;
         this.tokens = tokens;
         this.lookups = lookups;
         this.principals = principals;
@@ -53,15 +58,40 @@ public class TokenService {
             throw ApiException.policyViolation("field 'ttl' exceeds ltc-secrets.tokens.max-ttl ("
                     + config.tokens().maxTtl() + ")");
         }
-        return audit.mutate("token.create", null, principalName, () -> {
+        Minted minted = audit.mutate("token.create", null, principalName, () -> {
             PrincipalEntity principal = principals.findByName(principalName)
                     .orElseThrow(() -> ApiException.notFound("no principal '" + principalName + "'"));
             if (!principal.enabled()) {
                 throw ApiException.conflict("principal '" + principalName + "' is disabled");
             }
             Instant now = Clocks.now(clock);
-            return persist(principal, now.plus(lifetime), actor, now);
-        }, issued -> Map.of("tokenId", issued.id(), "expiresAt", issued.expiresAt().toString()));
+            List<String> active = principalName.equals(actor) ? List.of()
+                    : grants.search(Optional.of(principalName), Optional.empty(), Optional.of(true), now, 1000).stream()
+                    .map(g -> g.environment + " " + g.permission.id()).sorted().toList();
+            return new Minted(persist(principal, now.plus(lifetime), actor, now), active);
+        }, m -> {
+            // details.tokenId is the acting token's id (every authenticated event has it); this one is the new token's.
+            Map<String, Object> d = new java.util.LinkedHashMap<>();
+            d.put("issuedTokenId", m.issued().id());
+            d.put("expiresAt", m.issued().expiresAt().toString());
+            if (!m.otherPrincipalsGrants().isEmpty()) {
+                d.put("activeGrantsOfOtherPrincipal", m.otherPrincipalsGrants());
+            }
+            return d;
+        });
+        if (!minted.otherPrincipalsGrants().isEmpty()) {
+            // Whoever holds this token can act as that principal under its grants, unseen by the grants' review.
+            alerts.raise("token.created-for-other", null, "'" + actor + "' created token " + minted.issued().id()
+                    + " for '" + principalName + "', who holds " + minted.otherPrincipalsGrants().size()
+                    + " active grant(s): " + String.join(", ", minted.otherPrincipalsGrants()),
+                    Map.of("principal", principalName, "createdBy", actor, "tokenId", minted.issued().id(),
+                            "activeGrants", minted.otherPrincipalsGrants()));
+        }
+        return minted.issued();
+    }
+
+    /** A new token and, when made for another principal, that principal's active grants ("env permission"). */
+    private record Minted(Issued issued, List<String> otherPrincipalsGrants) {
     }
 
     /**

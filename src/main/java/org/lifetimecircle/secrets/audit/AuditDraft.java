@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  * the access grant the request relied on: a SUCCESS event counts as one use of it, recorded in the
  * same transaction as the event. {@code tokenUse} names the API token that authenticated the
  * request: whatever the outcome, the event's time becomes the token's {@code lastUsedAt}, in the
- * same commit as the event. Neither is part of the hashed event.
+ * same commit as the event, and its id is the event's {@code details.tokenId}. The grant's id is
+ * in the details too ({@code details.grant}); the use counts themselves are not part of the hashed event.
  */
 public record AuditDraft(String actor, String action, String environment, String target, Outcome outcome,
                          String requestId, String sourceIp, Map<String, Object> details, String grantUse,
@@ -42,7 +43,12 @@ public record AuditDraft(String actor, String action, String environment, String
         target = blankToNull(target);
         requestId = blankToNull(requestId);
         sourceIp = blankToNull(sourceIp);
-        details = details == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(details));
+        TreeMap<String, Object> all = new TreeMap<>(details == null ? Map.of() : details);
+        if (tokenUse != null) {
+            // Which token acted (its id, never the token): set here, so no event of an authenticated request lacks it.
+            all.put("tokenId", tokenUse);
+        }
+        details = java.util.Collections.unmodifiableMap(all);
     }
 
     /** The same draft with another outcome and details (a failure of the action that was attempted). */

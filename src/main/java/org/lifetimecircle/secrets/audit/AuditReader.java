@@ -65,15 +65,17 @@ public class AuditReader {
     /** An export in progress: a read snapshot and what its last event is. Must be streamed or closed. */
     public final class Export implements AutoCloseable {
         private final Connection connection;
+        private final Runnable release;
         private final String from;
         private final String to;
         private final ChainHead last;
         private final ChainHead start;
         private final String anchorFile;
 
-        private Export(Connection connection, String from, String to, ChainHead last, ChainHead start,
-                       String anchorFile) {
+        private Export(Connection connection, Runnable release, String from, String to, ChainHead last,
+                       ChainHead start, String anchorFile) {
             this.connection = connection;
+            this.release = release;
             this.from = from;
             this.to = to;
             this.last = last;
@@ -138,27 +140,21 @@ public class AuditReader {
             }
         }
 
+        /** Ends the snapshot and gives the connection back to its owner (who closes it). */
         @Override
         public void close() {
-            try {
-                connection.rollback();
-                connection.setAutoCommit(true);
-                connection.close();
-            } catch (SQLException e) {
-                // The connection is discarded either way; the export already ended.
-            }
+            release.run();
         }
     }
 
     /**
-     * Opens a snapshot for an export of {@code [from, to)} (times as stored, RFC 3339 with millis;
-     * null for an open end).
-     * The caller records the export event and then streams or closes it.
+     * Opens a snapshot on {@code c} (an {@link AuditExports} slot's own connection, not a pooled one)
+     * for an export of {@code [from, to)} (times as stored, RFC 3339 with millis; null for an open
+     * end). The caller records the export event and then streams or closes it; closing runs
+     * {@code release}, which owns the connection.
      */
-    public Export openExport(String from, String to) {
-        Connection c = null;
+    public Export openExport(Connection c, Runnable release, String from, String to) {
         try {
-            c = dataSource.getConnection();
             c.setAutoCommit(false);
             ChainHead last = ChainHead.EMPTY;
             // Without a window this is the primary key's last row; with "time >= ''" it used to be a
@@ -179,15 +175,9 @@ public class AuditReader {
                 start = new ChainHead(anchor.get().seq(), anchor.get().hash());
                 anchorFile = anchor.get().file();
             }
-            return new Export(c, from, to, last, start, anchorFile);
+            return new Export(c, release, from, to, last, start, anchorFile);
         } catch (SQLException e) {
-            if (c != null) {
-                try {
-                    c.close();
-                } catch (SQLException ignored) {
-                    // already failing
-                }
-            }
+            release.run();
             throw new IllegalStateException("cannot start an audit export", e);
         }
     }

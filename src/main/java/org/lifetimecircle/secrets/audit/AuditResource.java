@@ -45,9 +45,14 @@ public class AuditResource {
     private final AuditContext context;
     private final AuditArchiver archiver;
     private final java.time.Clock clock;
+    private final AuditExports exports;
+    private final io.vertx.core.http.HttpServerRequest http;
 
     AuditResource(AuditReader reader, AuditVerifier verifier, AuditIntegrity integrity, Checkpoints checkpoints,
-                  AuditService audit, AuditContext context, AuditArchiver archiver, java.time.Clock clock) {
+                  AuditService audit, AuditContext context, AuditArchiver archiver, java.time.Clock clock,
+                  AuditExports exports, io.vertx.core.http.HttpServerRequest http) {
+        this.exports = exports;
+        this.http = http;
         this.archiver = archiver;
         this.clock = clock;
         this.reader = reader;
@@ -82,7 +87,10 @@ public class AuditResource {
     @Produces({"application/x-ndjson", "text/csv"})
     @Requires(Permission.AUDIT_READ)
     @Audited("audit.export")
-    @Operation(summary = "Stream the trail as JSONL or CSV from one snapshot; [from, to) in RFC 3339")
+    @Operation(summary = "Stream the trail as JSONL or CSV from one snapshot; [from, to) in RFC 3339",
+            description = "At most two exports and verifications run at a time: another one is refused with 429 "
+                    + "too-many-requests and Retry-After. A client that stops reading is cut off after "
+                    + "ltc-secrets.audit.export-write-timeout (default PT60S).")
     public Response export(@QueryParam("format") String format, @QueryParam("from") String from,
                            @QueryParam("to") String to) {
         String fmt = format == null ? "jsonl" : format;
@@ -97,7 +105,9 @@ public class AuditResource {
         }
         String fromTime = fromAt.map(ChainHash::time).orElse(null);
         String toTime = toAt.map(ChainHash::time).orElse(null);
-        AuditReader.Export export = reader.openExport(fromTime, toTime);
+        // The request's connection, taken here on the request's thread: the watchdog closes it if the client stops reading.
+        AuditExports.Slot slot = exports.acquire("export", http.connection());
+        AuditReader.Export export = reader.openExport(slot.connection(), slot::close, fromTime, toTime);
         try {
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("format", fmt);
@@ -111,7 +121,13 @@ public class AuditResource {
             throw e;
         }
         boolean csv = fmt.equals("csv");
-        StreamingOutput body = out -> export.write(out, csv);
+        StreamingOutput body = out -> {
+            if (!slot.startStreaming()) {
+                throw new java.io.IOException("audit export released before its body was sent");
+            }
+            export.write(slot.watch(out), csv);
+        };
+        slot.handOver();
         return Response.ok(body)
                 .type(csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8")
                 .header("Content-Disposition", "attachment; filename=\"ltc-secrets-audit." + fmt + "\"")
@@ -131,9 +147,14 @@ public class AuditResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Requires(Permission.AUDIT_READ)
     @Audited("audit.verify")
-    @Operation(summary = "Recompute the whole chain and check every signed checkpoint")
+    @Operation(summary = "Recompute the whole chain and check every signed checkpoint",
+            description = "Shares the two slots of audit exports: a third one at a time is refused with 429 "
+                    + "too-many-requests and Retry-After.")
     public VerifyResult verify() {
-        VerifyResult result = verifier.verifyAll();
+        VerifyResult result;
+        try (AuditExports.Slot slot = exports.acquire("verify", null)) {
+            result = verifier.verifyAll(slot.connection());
+        }
         integrity.remember(result);
         return result;
     }

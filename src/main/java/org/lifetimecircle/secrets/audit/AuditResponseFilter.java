@@ -15,7 +15,7 @@ import org.lifetimecircle.secrets.web.ProblemCode;
 /**
  * Makes sure every {@code /api/v1} request leaves exactly one audit event, durable before the
  * response goes out: successes the service did not record itself (reads), 401/403 denials as
- * {@code auth.denied}, and refusals that happened before the service ran (bad input). If the event
+ * {@code auth.denied} (401s aggregated by {@link AuthDenials}, not waited for), and refusals that happened before the service ran (bad input). If the event
  * cannot be written, the response becomes a 503: nothing is served unaudited.
  */
 public class AuditResponseFilter {
@@ -25,10 +25,12 @@ public class AuditResponseFilter {
 
     private final AuditWriter writer;
     private final AuditContext context;
+    private final AuthDenials authDenials;
 
-    AuditResponseFilter(AuditWriter writer, AuditContext context) {
+    AuditResponseFilter(AuditWriter writer, AuditContext context, AuthDenials authDenials) {
         this.writer = writer;
         this.context = context;
+        this.authDenials = authDenials;
     }
 
     @ServerResponseFilter
@@ -43,6 +45,13 @@ public class AuditResponseFilter {
             return; // no endpoint matched: nothing was read or changed
         }
         int status = response.getStatus();
+        if (status == 401) {
+            // Counted, not written: aggregated per source and reason, durable within a second (AuthDenials).
+            context.markRecorded();
+            authDenials.count(context.sourceIp(), bearerPresented(request) ? AuthDenials.INVALID_TOKEN
+                    : AuthDenials.MISSING_TOKEN, audited.value(), context.requestId());
+            return;
+        }
         Map<String, Object> details = new LinkedHashMap<>();
         String action = audited.value();
         Outcome outcome = Outcome.SUCCESS;
@@ -73,6 +82,11 @@ public class AuditResponseFilter {
                     "the audit trail is unavailable; the request was not served", context.requestId()),
                     null, jakarta.ws.rs.core.MediaType.valueOf(Problem.MEDIA_TYPE));
         }
+    }
+
+    private static boolean bearerPresented(ContainerRequestContext request) {
+        String value = request.getHeaderString(jakarta.ws.rs.core.HttpHeaders.AUTHORIZATION);
+        return value != null && value.regionMatches(true, 0, "Bearer ", 0, 7) && !value.substring(7).isBlank();
     }
 
     private static String firstOf(MultivaluedMap<String, String> params, String... names) {

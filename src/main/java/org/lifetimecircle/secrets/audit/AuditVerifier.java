@@ -41,6 +41,15 @@ public class AuditVerifier {
         }
     }
 
+    /** Verifies the whole live chain on {@code c} (an {@link AuditExports} slot's connection, not a pooled one). */
+    public VerifyResult verifyAll(Connection c) {
+        try {
+            return verify(c, -1);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the audit trail", e);
+        }
+    }
+
     /**
      * Verifies the last {@code count} events (start-up check), taking the first one's prevHash as given
      * unless the tail reaches back to the anchor (or seq 1).

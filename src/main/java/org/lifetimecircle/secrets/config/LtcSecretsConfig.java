@@ -128,5 +128,13 @@ public interface LtcSecretsConfig {
          * archived or deleted by the service on its own.
          */
         Optional<Duration> retention();
+
+        /**
+         * {@code ltc-secrets.audit.export-write-timeout}: how long one write of an audit export may
+         * wait for a client that does not read before its connection is closed and its snapshot released.
+         */
+        @WithDefault("PT60S")
+        @WithName("export-write-timeout")
+        Duration exportWriteTimeout();
     }
 }

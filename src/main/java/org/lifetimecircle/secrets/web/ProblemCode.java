@@ -12,6 +12,8 @@ public enum ProblemCode {
     TOO_LARGE(413, "too-large", "Request body too large"),
     UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
     POLICY_VIOLATION(422, "policy-violation", "Against policy"),
+    /** Too many of a bounded kind of request at once (audit export and verify); answered with Retry-After. */
+    TOO_MANY_REQUESTS(429, "too-many-requests", "Too many requests"),
     INTERNAL(500, "internal-error", "Internal error"),
     /** The env file could not be written (permissions, disk, a link or directory in its place); nothing changed. */
     ENV_FILE_UNWRITABLE(500, "env-file-unwritable", "Env file not written"),

@@ -23,6 +23,8 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 public class ProblemMappers {
 
     private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
+    /** What a 429 asks the client to wait: an export or a verification usually ends within seconds. */
+    static final int RETRY_AFTER_SECONDS = 5;
     private static final Pattern SAFE_FIELD = Pattern.compile("[A-Za-z0-9_.\\[\\]-]{1,64}");
 
     @ServerExceptionMapper
@@ -111,6 +113,9 @@ public class ProblemMappers {
                 .entity(Problem.of(code, detail, requestId(headers)));
         if (code == ProblemCode.UNAUTHORIZED) {
             builder.header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"ltc-secrets\"");
+        }
+        if (code == ProblemCode.TOO_MANY_REQUESTS) {
+            builder.header(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
         }
         return builder.build();
     }

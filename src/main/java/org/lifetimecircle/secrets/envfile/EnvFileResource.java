@@ -49,7 +49,8 @@ public class EnvFileResource {
         String etag = "\"" + rendered.sha256() + "\"";
         boolean notModified = ifNoneMatch != null && matches(ifNoneMatch, etag);
         Map<String, Object> details = new LinkedHashMap<>();
-        details.put("sha256", rendered.sha256());
+        // The ETag (to this reader only) is the plain hash; the trail, which auditors read, gets the keyed one.
+        details.put("fingerprint", envFiles.fingerprint(rendered.content()));
         details.put("secretVersions", rendered.secretVersions());
         details.put("notModified", notModified);
         // Durable before a byte of the file leaves.

@@ -94,16 +94,30 @@ public class EnvFileService {
         }
     }
 
-    /** The SHA-256 of the file on disk, if it is a regular file we can read. */
+    /** The keyed fingerprint of {@code content}, for records, audit details and responses. */
+    public String fingerprint(byte[] content) {
+        return writer.fingerprint(content);
+    }
+
+    /** The keyed fingerprint of the file on disk, if it is a regular file we can read. */
+    public Optional<String> fingerprintOnDisk(EnvironmentPolicy policy) {
+        return contentOnDisk(policy, writer::fingerprint);
+    }
+
+    /** The SHA-256 of the file on disk, if it is a regular file we can read; compared in-process only. */
     public Optional<String> sha256OnDisk(EnvironmentPolicy policy) {
+        return contentOnDisk(policy, EnvFileRenderer::sha256Hex);
+    }
+
+    private Optional<String> contentOnDisk(EnvironmentPolicy policy, java.util.function.Function<byte[], String> digest) {
         Path file = target(policy);
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             return Optional.empty();
         }
         try {
-            byte[] content = Files.readAllBytes(file);
+            byte[] content = readNoFollow(file);
             try {
-                return Optional.of(EnvFileRenderer.sha256Hex(content));
+                return Optional.of(digest.apply(content));
             } finally {
                 java.util.Arrays.fill(content, (byte) 0);
             }
@@ -121,12 +135,18 @@ public class EnvFileService {
         return writer.write(target(policy), content, policy.envFile().mode(), policy.envFile().group(), true);
     }
 
+    private static byte[] readNoFollow(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            return in.readAllBytes();
+        }
+    }
+
     /**
-     * How the file on disk differs from a regular file of this content hash and size at the policy's
+     * How the file on disk differs from a regular file of this content fingerprint and size at the policy's
      * mode, owned by the service's user (and the policy's group): e.g. {@code "is missing"},
      * {@code "has mode 0644, expected 0600"}; null if it does not.
      */
-    public String problemWith(EnvironmentPolicy policy, String sha256, long bytes) {
+    public String problemWith(EnvironmentPolicy policy, String fingerprint, long bytes) {
         Path file = target(policy);
         try {
             BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
@@ -136,7 +156,7 @@ public class EnvFileService {
             if (a.isDirectory()) {
                 return "is a directory, not the file ltc-secrets wrote";
             }
-            return new OnDisk(sha256, bytes, policy.envFile().mode(),
+            return writer.expected(fingerprint, bytes, policy.envFile().mode(),
                     EnvFileWriter.lookUp(file, policy.envFile().group())).problemWith(file);
         } catch (NoSuchFileException e) {
             return "is missing";
@@ -178,7 +198,7 @@ public class EnvFileService {
     }
 
     /**
-     * What is at the target now, as one line (type, mode, owner, size, content hash; a link's target):
+     * What is at the target now, as one line (type, mode, owner, size, keyed content fingerprint; a link's target):
      * two drifts with the same description and the same observation are the same drift.
      */
     public String observed(EnvironmentPolicy policy) {
@@ -194,7 +214,7 @@ public class EnvFileService {
             if (!Boolean.TRUE.equals(a.get("isRegularFile"))) {
                 return "other " + meta;
             }
-            return "file " + meta + " sha256=" + sha256OnDisk(policy).orElse("unreadable");
+            return "file " + meta + " fingerprint=" + fingerprintOnDisk(policy).orElse("unreadable");
         } catch (NoSuchFileException e) {
             return "missing";
         } catch (IOException e) {
@@ -230,7 +250,7 @@ public class EnvFileService {
                              String secretVersions, Instant at) {
         s.path = policy.envFile().path();
         s.mode = result.mode();
-        s.sha256 = result.sha256();
+        s.fingerprint = result.fingerprint();
         s.bytes = result.bytes();
         s.secretVersions = secretVersions;
         s.writtenAt = at;

@@ -208,9 +208,8 @@ public class RotationStartup {
             }
             byte[] content = EnvFileRenderer.render(p, values);
             try {
-                String sha = EnvFileRenderer.sha256Hex(content);
                 // Content, mode, owner and group: a policy's new mode is applied like new content.
-                String problem = files.problemWith(p, sha, content.length);
+                String problem = files.problemWith(p, files.fingerprint(content), content.length);
                 if (problem == null && !repair) {
                     return;
                 }
@@ -228,7 +227,7 @@ public class RotationStartup {
                 }, x -> {
                     Map<String, Object> d = new LinkedHashMap<>();
                     d.put("path", p.envFile().path());
-                    d.put("sha256", written.sha256());
+                    d.put("fingerprint", written.fingerprint());
                     d.put("secretVersions", secretVersions);
                     d.put("cause", cause);
                     d.put("before", problem == null ? "the file was as rendered" : "the file " + problem);

@@ -51,7 +51,54 @@ public class EnvFileService {
 
     /** Atomically and durably replaces the env file with {@code content}, then checks it on disk. */
     public EnvFileWriter.WriteResult write(EnvironmentPolicy policy, byte[] content) {
-        return writer.write(target(policy), content, policy.envFile().mode(), policy.envFile().group());
+        return writer.write(writableTarget(policy), content, policy.envFile().mode(), policy.envFile().group());
+    }
+
+    /**
+     * The target, once no directory between the file root and the file is a symbolic link: a link there
+     * (someone with write access to a parent, or a directory swapped for one) would send the secrets to
+     * wherever it points, with the policy's mode but outside the policy's path. The file root itself may be
+     * a link (it is configuration). Missing directories are fine: the writer creates them, never as links.
+     *
+     * <p>Checked by path, just before each write; a directory swapped for a link between this check and the
+     * write is not caught (that would take openat(2) with O_NOFOLLOW on every component, which the JDK does
+     * not offer). The drift check reports such a link afterwards ({@link #problemWith}).
+     */
+    Path writableTarget(EnvironmentPolicy policy) {
+        Path file = target(policy).toAbsolutePath();
+        String problem = linkedDirectory(file);
+        if (problem != null) {
+            throw new EnvFileWriteException(file, problem + "; refusing to write through it");
+        }
+        return file;
+    }
+
+    /** Why a directory between the file root and {@code file} cannot be trusted, or null. */
+    private String linkedDirectory(Path file) {
+        Path root = config.fileRoot().toAbsolutePath().normalize();
+        Path normalized = file.normalize();
+        if (!normalized.startsWith(root) || !normalized.equals(file)) {
+            return "is not a plain path under the file root " + root;
+        }
+        Path dir = root;
+        for (Path part : root.relativize(file.getParent())) {
+            dir = dir.resolve(part);
+            BasicFileAttributes a;
+            try {
+                a = Files.readAttributes(dir, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException missing) {
+                return null; // the rest is created by the writer
+            } catch (IOException e) {
+                return "has a directory " + dir + " that cannot be inspected (" + e.getClass().getSimpleName() + ")";
+            }
+            if (a.isSymbolicLink()) {
+                return "has a directory " + dir + " that is a symbolic link";
+            }
+            if (!a.isDirectory()) {
+                return "has " + dir + " on its path, which is not a directory";
+            }
+        }
+        return null;
     }
 
     /**
@@ -132,7 +179,7 @@ public class EnvFileService {
      * to a file this service may not own; those use {@link #write}.
      */
     public EnvFileWriter.WriteResult overwrite(EnvironmentPolicy policy, byte[] content) {
-        return writer.write(target(policy), content, policy.envFile().mode(), policy.envFile().group(), true);
+        return writer.write(writableTarget(policy), content, policy.envFile().mode(), policy.envFile().group(), true);
     }
 
     private static byte[] readNoFollow(Path file) throws IOException {
@@ -148,6 +195,10 @@ public class EnvFileService {
      */
     public String problemWith(EnvironmentPolicy policy, String fingerprint, long bytes) {
         Path file = target(policy);
+        String linked = linkedDirectory(file.toAbsolutePath());
+        if (linked != null) {
+            return linked;
+        }
         try {
             BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             if (a.isSymbolicLink()) {

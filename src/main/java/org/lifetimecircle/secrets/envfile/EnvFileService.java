@@ -68,7 +68,8 @@ public class EnvFileService {
         Path file = target(policy).toAbsolutePath();
         String problem = linkedDirectory(file);
         if (problem != null) {
-            throw new EnvFileWriteException(file, problem + "; refusing to write through it");
+            throw new EnvFileWriteException(file, problem.startsWith("has a directory")
+                    ? problem + "; refusing to write through it" : problem);
         }
         return file;
     }
@@ -95,7 +96,7 @@ public class EnvFileService {
                 return "has a directory " + dir + " that is a symbolic link";
             }
             if (!a.isDirectory()) {
-                return "has " + dir + " on its path, which is not a directory";
+                return "cannot be written: " + dir + ": Not a directory"; // the OS's words, as the writer reports it
             }
         }
         return null;

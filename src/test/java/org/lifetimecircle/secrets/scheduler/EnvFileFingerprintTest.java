@@ -66,6 +66,8 @@ class EnvFileFingerprintTest {
         var fetched = as(admin).get("/api/v1/environments/" + env + "/env-file").then().statusCode(200).extract();
         String sha = sha256(fetched.asByteArray());
         assertThat(fetched.header("ETag")).isEqualTo("\"" + sha + "\"");
+        assertThat(fetched.header("Content-Length")).isEqualTo(String.valueOf(fetched.asByteArray().length));
+        assertThat(fetched.header("Cache-Control")).isEqualTo("no-store");
 
         JsonPath written = as(admin).post("/api/v1/environments/" + env + "/env-file/write").then().statusCode(200)
                 .extract().jsonPath();

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -19,6 +20,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.EnumSet;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -36,6 +38,9 @@ public final class MasterKeyLoader {
     private static final Set<PosixFilePermission> MODE_0600 = PosixFilePermissions.fromString("rw-------");
     private static final Set<PosixFilePermission> MODE_0700 = PosixFilePermissions.fromString("rwx------");
     private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9_./@%+=:,-]+");
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFREG = 0100000;
+    private static final long PROCESS_UID = new com.sun.security.auth.module.UnixSystem().getUid();
 
     private MasterKeyLoader() {
     }
@@ -110,6 +115,27 @@ public final class MasterKeyLoader {
     }
 
     private static MasterKey readExisting(Path path, PosixFileAttributes attrs, Role role) {
+        return readExisting(path, attrs, role, () -> {
+        });
+    }
+
+    /**
+     * Checks the file by its path (cheap refusals with the clearest messages, and never opening a fifo),
+     * opens it without following a link, then checks the file it actually opened (type, mode, owner, size)
+     * before reading from that same descriptor: a file swapped in between the two is refused, not read.
+     * {@code beforeOpen} runs between the path check and the open (a test swaps the file there).
+     */
+    /** Test hook: loads an existing master key file, running {@code beforeOpen} between its path check and its open. */
+    static MasterKey load(Path file, Runnable beforeOpen) {
+        Path path = file.toAbsolutePath();
+        PosixFileAttributes attrs = attributes(path, Role.MASTER);
+        if (attrs == null) {
+            throw new MasterKeyException("master key file " + path + " does not exist");
+        }
+        return readExisting(path, attrs, Role.MASTER, beforeOpen);
+    }
+
+    private static MasterKey readExisting(Path path, PosixFileAttributes attrs, Role role, Runnable beforeOpen) {
         // A symlink is refused rather than followed: its target's mode and owner are someone else's
         // business, and a writable link could silently redirect the service to another key.
         if (attrs.isSymbolicLink()) {
@@ -126,43 +152,122 @@ public final class MasterKeyLoader {
             throw new MasterKeyException(role.label + " " + path + " is not a regular file (a fifo, socket or"
                     + " device); it must be a regular file holding the key");
         }
-        Set<PosixFilePermission> mode = attrs.permissions();
+        checkMode(path, attrs.permissions(), role);
+        checkSize(path, attrs.size(), role);
+        beforeOpen.run();
+        byte[] buffer = new byte[MAX_FILE_BYTES + 1];
+        // NOFOLLOW_LINKS (O_NOFOLLOW) so a symlink swapped in after the path check is refused too.
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            checkOpened(path, opened(path, attrs, role), role);
+            int length = readAtMost(channel, buffer);
+            if (length > MAX_FILE_BYTES) {
+                throw tooLarge(path, length, role); // it grew after the size check
+            }
+            return parse(path, buffer, length, role);
+        } catch (IOException e) {
+            throw new MasterKeyException("cannot read " + role.label + " " + path + ": " + describe(e)
+                    + "; it must be readable by the service user (owner) with mode 0400", e);
+        } finally {
+            Arrays.fill(buffer, (byte) 0);
+        }
+    }
+
+    private static void checkMode(Path path, Set<PosixFilePermission> mode, Role role) {
         if (!mode.equals(MODE_0400) && !mode.equals(MODE_0600)) {
             throw new MasterKeyException(role.label + " " + path + " has mode " + octal(mode)
                     + "; it must be 0400 or 0600 (run: chmod 0400 " + shellQuote(path) + ")");
         }
-        long size = attrs.size();
+    }
+
+    private static void checkSize(Path path, long size, Role role) {
         if (size == 0) {
             throw invalidContent(path, "is empty", role);
         }
         if (size > MAX_FILE_BYTES) {
             throw tooLarge(path, size, role);
         }
-        byte[] buffer = new byte[MAX_FILE_BYTES + 1];
-        try {
-            int length = readAtMost(path, buffer, role);
-            if (length > MAX_FILE_BYTES) {
-                throw tooLarge(path, length, role); // it grew after the size check
-            }
-            return parse(path, buffer, length, role);
-        } finally {
-            Arrays.fill(buffer, (byte) 0);
+    }
+
+    /** What the open descriptor refers to: {@code unix:} mode (with type bits), uid, ino, dev and size. */
+    private static void checkOpened(Path path, Map<String, Object> opened, Role role) {
+        int mode = (Integer) opened.get("mode");
+        if ((mode & S_IFMT) != S_IFREG) {
+            throw new MasterKeyException(role.label + " " + path + " was replaced by something other than a"
+                    + " regular file while it was opened; it must be a regular file holding the key");
         }
+        int permissions = mode & 07777;
+        if (permissions != 0400 && permissions != 0600) {
+            throw new MasterKeyException(role.label + " " + path + " has mode " + String.format("%04o", permissions)
+                    + "; it must be 0400 or 0600 (run: chmod 0400 " + shellQuote(path) + ")");
+        }
+        long uid = ((Number) opened.get("uid")).longValue();
+        // The service's user, or root (systemd's credential files, where it cannot hand them over, stay root's).
+        if (uid != PROCESS_UID && uid != 0) {
+            throw new MasterKeyException(role.label + " " + path + " is owned by uid " + uid + ", not by the"
+                    + " service's user (uid " + PROCESS_UID + ") or root; anyone who owns it can change its mode"
+                    + " or content (run: chown " + PROCESS_UID + " " + shellQuote(path) + ")");
+        }
+        checkSize(path, ((Number) opened.get("size")).longValue(), role);
+    }
+
+    /**
+     * The attributes of the file the just-opened descriptor refers to, not of whatever the path names now.
+     *
+     * <p>The JDK has no fstat(2): {@code Files.readAttributes} on a path stats the path again, and a
+     * {@code FileChannel} does not tell its descriptor's number. Linux's {@code /proc/self/fd/N} is a link
+     * to the open file itself, and stat(2) through it is fstat(2) of that descriptor; so the entries whose
+     * link names this path are stat'ed through (the newest of them is ours; if two disagree about which
+     * file that is, the key is refused rather than guessed). Reflection into the channel for its number
+     * would need {@code --add-opens} on the command line of every start, tests included. Where there is no
+     * {@code /proc} (not Linux), or the path's directory is reached through a link so no entry names it
+     * literally, the path is stat'ed again after the open and must be the same file (device and inode) as
+     * before it: a swap between the two stats is then not caught, which is the weaker check we fall back to.
+     */
+    private static Map<String, Object> opened(Path path, PosixFileAttributes before, Role role) throws IOException {
+        Map<String, Object> found = null;
+        Path fds = Path.of("/proc/self/fd");
+        if (Files.isDirectory(fds)) {
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(fds)) {
+                for (Path fd : entries) {
+                    Path target;
+                    try {
+                        target = Files.readSymbolicLink(fd);
+                    } catch (IOException closedMeanwhile) {
+                        continue;
+                    }
+                    if (!target.equals(path)) {
+                        continue;
+                    }
+                    Map<String, Object> a = Files.readAttributes(fd, "unix:mode,uid,ino,dev,size");
+                    if (found != null && !(found.get("ino").equals(a.get("ino")) && found.get("dev").equals(a.get("dev")))) {
+                        throw new MasterKeyException(role.label + " " + path + " changed while it was opened;"
+                                + " start again, and check what else writes to " + path.getParent());
+                    }
+                    found = a;
+                }
+            } catch (IOException | UnsupportedOperationException noProc) {
+                found = null;
+            }
+        }
+        if (found != null) {
+            return found;
+        }
+        PosixFileAttributes again = Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        Map<String, Object> after = Files.readAttributes(path, "unix:mode,uid,ino,dev,size", LinkOption.NOFOLLOW_LINKS);
+        if (before.fileKey() == null || !before.fileKey().equals(again.fileKey())) {
+            throw new MasterKeyException(role.label + " " + path + " changed while it was opened; start again,"
+                    + " and check what else writes to " + path.getParent());
+        }
+        return after;
     }
 
     /** Reads up to buffer.length bytes; a file longer than that shows up as a full buffer. */
-    private static int readAtMost(Path path, byte[] buffer, Role role) {
-        // NOFOLLOW_LINKS (O_NOFOLLOW) so a symlink swapped in after the attribute check is refused too.
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            ByteBuffer target = ByteBuffer.wrap(buffer);
-            while (target.hasRemaining() && channel.read(target) >= 0) {
-                // keep reading until the buffer is full or the file ends
-            }
-            return target.position();
-        } catch (IOException e) {
-            throw new MasterKeyException("cannot read " + role.label + " " + path + ": " + describe(e)
-                    + "; it must be readable by the service user (owner) with mode 0400", e);
+    private static int readAtMost(FileChannel channel, byte[] buffer) throws IOException {
+        ByteBuffer target = ByteBuffer.wrap(buffer);
+        while (target.hasRemaining() && channel.read(target) >= 0) {
+            // keep reading until the buffer is full or the file ends
         }
+        return target.position();
     }
 
     private static MasterKey parse(Path path, byte[] content, int contentLength, Role role) {

@@ -47,11 +47,21 @@ public final class EnvFileRenderer {
     /**
      * The env file for {@code policy} with these secret values: one entry per secret of the policy, no more.
      * The caller owns the returned array, which holds secrets: erase it ({@code Arrays.fill}) after use.
+     * Rendering consumes the values: every {@link ErasableChars} among them is erased once its characters are
+     * in the file's bytes, whether or not the rendering succeeds (a map of values is rendered once).
      *
      * @throws IllegalArgumentException if secrets are missing or extra, or a secret value is empty or has a
      *     character outside {@link #UNQUOTED_SAFE}; the message names secrets, never values
      */
     public static byte[] render(EnvironmentPolicy policy, Map<String, SecretValues> secrets) {
+        try {
+            return renderValues(policy, secrets);
+        } finally {
+            secrets.values().forEach(SecretValues::erase);
+        }
+    }
+
+    private static byte[] renderValues(EnvironmentPolicy policy, Map<String, SecretValues> secrets) {
         checkSameSecrets(policy.secrets().keySet(), secrets.keySet());
         SortedMap<String, CharSequence> lines = new TreeMap<>(policy.variables());
         for (SecretPolicy secret : policy.secrets().values()) {

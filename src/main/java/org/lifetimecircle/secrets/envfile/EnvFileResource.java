@@ -8,6 +8,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -49,13 +50,23 @@ public class EnvFileResource {
         String etag = "\"" + rendered.sha256() + "\"";
         boolean notModified = ifNoneMatch != null && matches(ifNoneMatch, etag);
         Map<String, Object> details = new LinkedHashMap<>();
-        details.put("sha256", rendered.sha256());
+        // The ETag (to this reader only) is the plain hash; the trail, which auditors read, gets the keyed one.
+        details.put("fingerprint", envFiles.fingerprint(rendered.content()));
         details.put("secretVersions", rendered.secretVersions());
         details.put("notModified", notModified);
         // Durable before a byte of the file leaves.
         audit.read("envfile.read", env, null, details);
+        byte[] content = rendered.content();
+        // Streamed from our array, which is zeroed once written: the copies left are the HTTP layer's own
+        // buffers (Vert.x/Netty), released to their pool without being zeroed.
         Response.ResponseBuilder response = notModified ? Response.notModified()
-                : Response.ok(rendered.content(), "text/plain; charset=utf-8");
+                : Response.ok((StreamingOutput) out -> {
+                    try {
+                        out.write(content);
+                    } finally {
+                        Arrays.fill(content, (byte) 0);
+                    }
+                }, "text/plain; charset=utf-8");
         if (notModified) {
             Arrays.fill(rendered.content(), (byte) 0);
         }

@@ -64,7 +64,55 @@ public class EnvFileService {
     /** Atomically and durably replaces the env file with {@code content}, then checks it on disk. */
     public EnvFileWriter.WriteResult write(EnvironmentPolicy policy, byte[] content) {
         refuseWhileHeld(policy);
-        return writer.write(target(policy), content, policy.envFile().mode(), policy.envFile().group());
+        return writer.write(writableTarget(policy), content, policy.envFile().mode(), policy.envFile().group());
+    }
+
+    /**
+     * The target, once no directory between the file root and the file is a symbolic link: a link there
+     * (someone with write access to a parent, or a directory swapped for one) would send the secrets to
+     * wherever it points, with the policy's mode but outside the policy's path. The file root itself may be
+     * a link (it is configuration). Missing directories are fine: the writer creates them, never as links.
+     *
+     * <p>Checked by path, just before each write; a directory swapped for a link between this check and the
+     * write is not caught (that would take openat(2) with O_NOFOLLOW on every component, which the JDK does
+     * not offer). The drift check reports such a link afterwards ({@link #problemWith}).
+     */
+    Path writableTarget(EnvironmentPolicy policy) {
+        Path file = target(policy).toAbsolutePath();
+        String problem = linkedDirectory(file);
+        if (problem != null) {
+            throw new EnvFileWriteException(file, problem.startsWith("has a directory")
+                    ? problem + "; refusing to write through it" : problem);
+        }
+        return file;
+    }
+
+    /** Why a directory between the file root and {@code file} cannot be trusted, or null. */
+    private String linkedDirectory(Path file) {
+        Path root = config.fileRoot().toAbsolutePath().normalize();
+        Path normalized = file.normalize();
+        if (!normalized.startsWith(root) || !normalized.equals(file)) {
+            return "is not a plain path under the file root " + root;
+        }
+        Path dir = root;
+        for (Path part : root.relativize(file.getParent())) {
+            dir = dir.resolve(part);
+            BasicFileAttributes a;
+            try {
+                a = Files.readAttributes(dir, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException missing) {
+                return null; // the rest is created by the writer
+            } catch (IOException e) {
+                return "has a directory " + dir + " that cannot be inspected: " + IoReasons.reason(e);
+            }
+            if (a.isSymbolicLink()) {
+                return "has a directory " + dir + " that is a symbolic link";
+            }
+            if (!a.isDirectory()) {
+                return "cannot be written: " + dir + ": Not a directory"; // the OS's words, as the writer reports it
+            }
+        }
+        return null;
     }
 
     /**
@@ -107,16 +155,30 @@ public class EnvFileService {
         }
     }
 
-    /** The SHA-256 of the file on disk, if it is a regular file we can read. */
+    /** The keyed fingerprint of {@code content}, for records, audit details and responses. */
+    public String fingerprint(byte[] content) {
+        return writer.fingerprint(content);
+    }
+
+    /** The keyed fingerprint of the file on disk, if it is a regular file we can read. */
+    public Optional<String> fingerprintOnDisk(EnvironmentPolicy policy) {
+        return contentOnDisk(policy, writer::fingerprint);
+    }
+
+    /** The SHA-256 of the file on disk, if it is a regular file we can read; compared in-process only. */
     public Optional<String> sha256OnDisk(EnvironmentPolicy policy) {
+        return contentOnDisk(policy, EnvFileRenderer::sha256Hex);
+    }
+
+    private Optional<String> contentOnDisk(EnvironmentPolicy policy, java.util.function.Function<byte[], String> digest) {
         Path file = target(policy);
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             return Optional.empty();
         }
         try {
-            byte[] content = Files.readAllBytes(file);
+            byte[] content = readNoFollow(file);
             try {
-                return Optional.of(EnvFileRenderer.sha256Hex(content));
+                return Optional.of(digest.apply(content));
             } finally {
                 java.util.Arrays.fill(content, (byte) 0);
             }
@@ -132,16 +194,26 @@ public class EnvFileService {
      */
     public EnvFileWriter.WriteResult overwrite(EnvironmentPolicy policy, byte[] content) {
         refuseWhileHeld(policy);
-        return writer.write(target(policy), content, policy.envFile().mode(), policy.envFile().group(), true);
+        return writer.write(writableTarget(policy), content, policy.envFile().mode(), policy.envFile().group(), true);
+    }
+
+    private static byte[] readNoFollow(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            return in.readAllBytes();
+        }
     }
 
     /**
-     * How the file on disk differs from a regular file of this content hash and size at the policy's
+     * How the file on disk differs from a regular file of this content fingerprint and size at the policy's
      * mode, owned by the service's user (and the policy's group): e.g. {@code "is missing"},
      * {@code "has mode 0644, expected 0600"}; null if it does not.
      */
-    public String problemWith(EnvironmentPolicy policy, String sha256, long bytes) {
+    public String problemWith(EnvironmentPolicy policy, String fingerprint, long bytes) {
         Path file = target(policy);
+        String linked = linkedDirectory(file.toAbsolutePath());
+        if (linked != null) {
+            return linked;
+        }
         try {
             BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             if (a.isSymbolicLink()) {
@@ -150,7 +222,7 @@ public class EnvFileService {
             if (a.isDirectory()) {
                 return "is a directory, not the file ltc-secrets wrote";
             }
-            return new OnDisk(sha256, bytes, policy.envFile().mode(),
+            return writer.expected(fingerprint, bytes, policy.envFile().mode(),
                     EnvFileWriter.lookUp(file, policy.envFile().group())).problemWith(file);
         } catch (NoSuchFileException e) {
             return "is missing";
@@ -194,7 +266,7 @@ public class EnvFileService {
     }
 
     /**
-     * What is at the target now, as one line (type, mode, owner, size, content hash; a link's target):
+     * What is at the target now, as one line (type, mode, owner, size, keyed content fingerprint; a link's target):
      * two drifts with the same description and the same observation are the same drift.
      */
     public String observed(EnvironmentPolicy policy) {
@@ -210,7 +282,7 @@ public class EnvFileService {
             if (!Boolean.TRUE.equals(a.get("isRegularFile"))) {
                 return "other " + meta;
             }
-            return "file " + meta + " sha256=" + sha256OnDisk(policy).orElse("unreadable");
+            return "file " + meta + " fingerprint=" + fingerprintOnDisk(policy).orElse("unreadable");
         } catch (NoSuchFileException e) {
             return "missing";
         } catch (IOException e) {
@@ -246,7 +318,7 @@ public class EnvFileService {
                              String secretVersions, Instant at) {
         s.path = policy.envFile().path();
         s.mode = result.mode();
-        s.sha256 = result.sha256();
+        s.fingerprint = result.fingerprint();
         s.bytes = result.bytes();
         s.secretVersions = secretVersions;
         s.writtenAt = at;

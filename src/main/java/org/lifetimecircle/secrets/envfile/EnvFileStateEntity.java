@@ -21,8 +21,12 @@ public class EnvFileStateEntity extends PanacheEntityBase {
     @Column(nullable = false)
     public String mode;
 
+    /**
+     * {@code hmac-sha256:} fingerprint of the content written (the installation's fingerprint key); a row
+     * from before V13 holds the plain SHA-256 until the file is next written ({@link #keyedFingerprint}).
+     */
     @Column(nullable = false)
-    public String sha256;
+    public String fingerprint;
 
     @Column(nullable = false)
     public long bytes;
@@ -44,4 +48,9 @@ public class EnvFileStateEntity extends PanacheEntityBase {
 
     @Column(name = "drift_since")
     public Instant driftSince;
+
+    /** The fingerprint, or null while it is still the plain SHA-256 of an older release: never shown. */
+    public String keyedFingerprint() {
+        return fingerprint != null && fingerprint.startsWith(OnDisk.KEYED) ? fingerprint : null;
+    }
 }

@@ -1,6 +1,7 @@
 package org.lifetimecircle.secrets.envfile;
 
 import com.sun.security.auth.module.UnixSystem;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,6 +26,9 @@ import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
+import org.lifetimecircle.secrets.audit.InstallationKeys;
+import org.lifetimecircle.secrets.crypto.Fingerprinter;
 import org.lifetimecircle.secrets.files.IoReasons;
 import org.lifetimecircle.secrets.files.SecureFiles;
 import org.lifetimecircle.secrets.policy.FileMode;
@@ -38,8 +42,11 @@ import org.lifetimecircle.secrets.policy.FileMode;
 @Singleton
 public final class EnvFileWriter {
 
-    /** What is on disk after a write: the file, its mode ({@code "0600"}), the content's SHA-256 (hex) and size. */
-    public record WriteResult(Path path, String mode, String sha256, long bytes) {
+    /**
+     * What is on disk after a write: the file, its mode ({@code "0600"}), the content's keyed
+     * {@code hmac-sha256:} fingerprint (never a plain hash of secret-bearing bytes) and size.
+     */
+    public record WriteResult(Path path, String mode, String fingerprint, long bytes) {
     }
 
     /** The points between steps where a test can make a write fail. */
@@ -64,14 +71,38 @@ public final class EnvFileWriter {
     private static final long PROCESS_UID = new UnixSystem().getUid();
 
     private final StepHook hook;
+    private final Function<byte[], String> fingerprinter;
 
-    public EnvFileWriter() {
+    @Inject
+    EnvFileWriter(InstallationKeys keys) {
+        this((step, file) -> {
+        }, keys::fingerprint);
+    }
+
+    /** For tests: no hook, a fingerprint key of its own. */
+    EnvFileWriter() {
         this((step, file) -> {
         });
     }
 
+    /** For tests: a fingerprint key of its own. */
     EnvFileWriter(StepHook hook) {
+        this(hook, Fingerprinter.generate()::fingerprint);
+    }
+
+    private EnvFileWriter(StepHook hook, Function<byte[], String> fingerprinter) {
         this.hook = Objects.requireNonNull(hook, "hook");
+        this.fingerprinter = Objects.requireNonNull(fingerprinter, "fingerprinter");
+    }
+
+    /** The keyed {@code hmac-sha256:} fingerprint of content, as records and audit details carry it. */
+    public String fingerprint(byte[] content) {
+        return fingerprinter.apply(content);
+    }
+
+    /** What a file written with this content must look like on disk. */
+    OnDisk expected(String fingerprint, long bytes, FileMode mode, Optional<GroupPrincipal> group) {
+        return new OnDisk(fingerprint, bytes, mode, group, fingerprinter);
     }
 
     /**
@@ -101,7 +132,7 @@ public final class EnvFileWriter {
         Path dir = file.getParent();
         refuseAnythingButARegularFile(file, replaceLink);
         Optional<GroupPrincipal> owningGroup = lookUp(file, group);
-        OnDisk expected = new OnDisk(EnvFileRenderer.sha256Hex(content), content.length, mode, owningGroup);
+        OnDisk expected = expected(fingerprint(content), content.length, mode, owningGroup);
         try {
             SecureFiles.createDirectories(dir, DIRECTORY_MODE, owningGroup);
         } catch (IOException e) {
@@ -139,7 +170,7 @@ public final class EnvFileWriter {
             throw new EnvFileWriteException(file, "replaced, but could not be made durable or read back: "
                     + describe(e), true, e);
         }
-        return new WriteResult(file, mode.octal(), expected.sha256(), content.length);
+        return new WriteResult(file, mode.octal(), expected.fingerprint(), content.length);
     }
 
     /**

@@ -25,8 +25,13 @@ public class EnvFileWrites {
         }
     }
 
-    /** What {@code POST …/env-file/write} answers. */
-    public record Written(String path, String mode, String sha256, long bytes, String secretVersion) {
+    /**
+     * What {@code POST …/env-file/write} answers. {@code sha256} is always null: a plain hash of the file
+     * would let a caller who may write but not read it (a security engineer) confirm a guessed value
+     * offline; {@code fingerprint} is the keyed {@code hmac-sha256:} fingerprint that identifies the content.
+     */
+    public record Written(String path, String mode, String sha256, String fingerprint, long bytes,
+                          String secretVersion) {
     }
 
     private final CurrentValues currentValues;
@@ -41,6 +46,11 @@ public class EnvFileWrites {
         this.files = files;
         this.audit = audit;
         this.clock = clock;
+    }
+
+    /** The keyed fingerprint of rendered content, for audit details (never its plain hash). */
+    public String fingerprint(byte[] content) {
+        return files.fingerprint(content);
     }
 
     /** The env file as it is (or would be) on disk: byte for byte what a write would put there. */
@@ -73,12 +83,12 @@ public class EnvFileWrites {
                         throw new ApiException(ProblemCode.ENV_FILE_UNWRITABLE, e.getMessage());
                     }
                     files.recordWrite(policy, result, rendered.secretVersions(), Clocks.now(clock));
-                    return new Written(policy.envFile().path(), result.mode(), result.sha256(), result.bytes(),
-                            rendered.secretVersions());
+                    return new Written(policy.envFile().path(), result.mode(), null, result.fingerprint(),
+                            result.bytes(), rendered.secretVersions());
                 }, w -> {
                     Map<String, Object> d = new LinkedHashMap<>();
                     d.put("path", w.path());
-                    d.put("sha256", w.sha256());
+                    d.put("fingerprint", w.fingerprint());
                     d.put("secretVersions", w.secretVersion());
                     return d;
                 });

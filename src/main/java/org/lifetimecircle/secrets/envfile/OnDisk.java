@@ -9,19 +9,24 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
+import org.lifetimecircle.secrets.crypto.Fingerprinter;
 import org.lifetimecircle.secrets.policy.FileMode;
 
 /**
  * What a written env file must look like on disk, checked by reading it back without following links:
- * a regular file of exactly this content, mode (special bits included), owner and group.
+ * a regular file of exactly this content, mode (special bits included), owner and group. The content is
+ * compared by its keyed fingerprint ({@code fingerprinter}, the installation's {@code hmac-sha256:}); an
+ * expected value without that prefix is a plain SHA-256 recorded by an older release.
  */
-record OnDisk(String sha256, long bytes, FileMode mode, Optional<GroupPrincipal> group) {
+record OnDisk(String fingerprint, long bytes, FileMode mode, Optional<GroupPrincipal> group,
+              Function<byte[], String> fingerprinter) {
+
+    /** How every keyed fingerprint starts. */
+    static final String KEYED = Fingerprinter.PREFIX;
 
     /** Why {@code file} is not as expected (e.g. {@code "has mode 0644, expected 0600"}), or null if it is. */
     String problemWith(Path file) throws IOException {
@@ -45,30 +50,32 @@ record OnDisk(String sha256, long bytes, FileMode mode, Optional<GroupPrincipal>
         if (attributes.size() != bytes) {
             return "has different content than was written (" + attributes.size() + " bytes, expected " + bytes + ")";
         }
-        if (!sha256Of(file).equals(sha256)) {
-            return "has different content than was written (SHA-256 differs)";
+        if (!fingerprint.equals(fingerprintOf(file))) {
+            return "has different content than was written (fingerprint differs)";
         }
         return null;
     }
 
-    private static String sha256Of(Path file) throws IOException {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required of every JDK", e);
-        }
-        ByteBuffer buffer = ByteBuffer.allocate(8192);
+    /** The file's fingerprint in the form of the expected one; null if it is longer than expected. */
+    private String fingerprintOf(Path file) throws IOException {
+        // One byte more than expected: a file that grew since its size was read shows as different.
+        ByteBuffer buffer = ByteBuffer.allocate(Math.toIntExact(bytes + 1));
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            while (channel.read(buffer) >= 0) {
-                buffer.flip();
-                digest.update(buffer);
-                buffer.clear();
+            while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
+                // until the file ends or the buffer is full
+            }
+            if (buffer.position() > bytes) {
+                return null;
+            }
+            byte[] content = Arrays.copyOf(buffer.array(), buffer.position());
+            try {
+                return fingerprint.startsWith(KEYED) ? fingerprinter.apply(content) : EnvFileRenderer.sha256Hex(content);
+            } finally {
+                Arrays.fill(content, (byte) 0);
             }
         } finally {
             // The buffer held secrets.
             Arrays.fill(buffer.array(), (byte) 0);
         }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }

@@ -28,6 +28,16 @@ public record SecretValues(long version, Instant promotedAt, CharSequence curren
         this(version, promotedAt, current, Optional.empty());
     }
 
+    /** Erases the values that can be erased ({@link ErasableChars}); idempotent. */
+    public void erase() {
+        if (current instanceof ErasableChars c) {
+            c.erase();
+        }
+        if (previous.isPresent() && previous.get() instanceof ErasableChars p) {
+            p.erase();
+        }
+    }
+
     /** Shows version and time only: values must never reach a log. */
     @Override
     public String toString() {

@@ -34,7 +34,7 @@ class EnvironmentStatus {
                 .map(s -> status(s, slots.get(s.name()), now)).toList();
         EnvFileStateEntity last = files.lastWrite(p.environment()).orElse(null);
         EnvironmentViews.EnvFile envFile = new EnvironmentViews.EnvFile(p.envFile().path(), p.envFile().mode().octal(),
-                last == null ? null : last.writtenAt, last == null ? null : last.sha256,
+                last == null ? null : last.writtenAt, null, last == null ? null : last.keyedFingerprint(),
                 last == null ? null : last.secretVersions, !files.absentOrOurs(p),
                 last == null || last.drift == null ? null : "the file " + last.drift,
                 last == null ? null : last.driftSince);

@@ -33,9 +33,11 @@ final class EnvironmentViews {
      * Where the env file goes and what was last written there. {@code conflict}: a file this service
      * did not write is in its place and is left alone (preflight fails until it is removed or imported).
      * {@code drift}: how the file on disk differs from what was last written, as the scheduler last saw it
-     * (null while it does not), and since when.
+     * (null while it does not), and since when. {@code sha256} is always null (a plain hash of the file would
+     * let any metadata reader confirm a guessed value); {@code fingerprint} is the keyed {@code hmac-sha256:}
+     * one of what was last written.
      */
-    record EnvFile(String path, String mode, Instant lastWrittenAt, String sha256, String secretVersions,
-                   boolean conflict, String drift, Instant driftSince) {
+    record EnvFile(String path, String mode, Instant lastWrittenAt, String sha256, String fingerprint,
+                   String secretVersions, boolean conflict, String drift, Instant driftSince) {
     }
 }

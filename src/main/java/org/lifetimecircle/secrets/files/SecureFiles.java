@@ -160,6 +160,67 @@ public final class SecureFiles {
         }
     }
 
+    /**
+     * Removes the temporary files ({@code .<targetName>.tmp-<16 hex>}) that {@link #writeAtomically} and the
+     * master key's creation leave in {@code dir} when the process is killed between creating and renaming
+     * them; for start-up, before anything writes {@code targetName} again. Only regular files with exactly
+     * that name pattern are removed (never through a link), and the removal is made durable.
+     *
+     * @return how many were removed
+     */
+    public static int removeLeftoverTemporaries(Path dir, String targetName) throws IOException {
+        if (targetName.isEmpty() || targetName.contains("/")) {
+            throw new IllegalArgumentException("targetName must be a file name");
+        }
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return 0;
+        }
+        java.util.regex.Pattern ours = java.util.regex.Pattern.compile(
+                java.util.regex.Pattern.quote("." + targetName + ".tmp-") + "[0-9a-f]{16}");
+        int removed = 0;
+        try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(dir,
+                entry -> ours.matcher(entry.getFileName().toString()).matches())) {
+            for (Path entry : entries) {
+                if (Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS) && Files.deleteIfExists(entry)) {
+                    removed++;
+                }
+            }
+        }
+        if (removed > 0) {
+            fsyncDirectory(dir);
+        }
+        return removed;
+    }
+
+    /**
+     * Creates {@code file} empty with exactly {@code mode} if it does not exist (never through a link), and
+     * takes group and other bits off it if it does: for files another component opens and would create with
+     * the umask's mode (the SQLite database).
+     */
+    public static void createPrivate(Path file, Set<PosixFilePermission> mode) throws IOException {
+        try {
+            FileChannel.open(file, Set.<OpenOption>of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(mode)).close();
+            Files.setPosixFilePermissions(file, mode);
+            fsyncDirectory(file.toAbsolutePath().getParent());
+        } catch (FileAlreadyExistsException exists) {
+            narrowToOwner(file);
+        }
+    }
+
+    /** Takes group and other permissions off a regular file (not a link), if it exists. */
+    public static void narrowToOwner(Path file) throws IOException {
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class,
+                LinkOption.NOFOLLOW_LINKS);
+        Set<PosixFilePermission> mode = view.readAttributes().permissions();
+        if (mode.retainAll(OWNER_DIR)) {
+            view.setPermissions(mode);
+        }
+    }
+
     /** Makes a rename or create in {@code dir} durable. */
     public static void fsyncDirectory(Path dir) throws IOException {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {

@@ -28,6 +28,7 @@ import org.lifetimecircle.secrets.crypto.Envelope;
 import org.lifetimecircle.secrets.crypto.KeyIds;
 import org.lifetimecircle.secrets.crypto.MasterKey;
 import org.lifetimecircle.secrets.crypto.MasterKeys;
+import org.lifetimecircle.secrets.db.WalTruncation;
 import org.lifetimecircle.secrets.startup.StartupRefusedException;
 
 /**
@@ -67,9 +68,11 @@ public class MasterKeyRewrap {
     private final AuditWriter writer;
     private final AgroalDataSource dataSource;
     private final EntityManager em;
+    private final WalTruncation walTruncation;
 
     MasterKeyRewrap(LtcSecretsConfig config, MasterKeys masterKeys, AuditWriter writer, AgroalDataSource dataSource,
-                    EntityManager em) {
+                    EntityManager em, WalTruncation walTruncation) {
+        this.walTruncation = walTruncation;
         this.config = config;
         this.masterKeys = masterKeys;
         this.writer = writer;
@@ -112,6 +115,8 @@ public class MasterKeyRewrap {
                     to.keyId());
             long t0 = System.nanoTime();
             Counts done = writer.submit(new Unit<>(() -> rewrapAll(from, to), counts -> event(from, to, counts), null));
+            // The keys wrapped under the old master key are still in the WAL's frames until it is emptied.
+            walTruncation.truncate();
             LOG.infof("master key rotation: re-wrapped %d installation key(s) and %d secret version(s) from %s to %s"
                     + " in %d ms (audited as masterkey.rewrap); the previous master key is no longer needed: back up"
                     + " the new key, then remove ltc-secrets.previous-master-key-file and destroy the old key file",

@@ -208,7 +208,7 @@ public class RotationEngine {
                 Arrays.fill(content, (byte) 0);
             }
             List<Step> appSteps = new ArrayList<>();
-            appSteps.add(step("write-env-file", "DONE", "sha256=" + written.sha256()));
+            appSteps.add(step("write-env-file", "DONE", "fingerprint=" + written.fingerprint()));
             if (policy.app().isPresent() && r.kind != RotationKind.INITIAL) {
                 AppPolicy app = policy.app().get();
                 AppRestarter.Outcome restarted = restarter.restart(app);
@@ -294,7 +294,7 @@ public class RotationEngine {
                         // ones, even where a link was put in its place (replaced, never followed).
                         written[0] = files.overwrite(policy, content);
                         secretVersions[0] = EnvFileService.versions(values);
-                        steps.add(step("write-env-file", "DONE", "sha256=" + written[0].sha256()));
+                        steps.add(step("write-env-file", "DONE", "fingerprint=" + written[0].fingerprint()));
                         ok = true;
                     } finally {
                         Arrays.fill(content, (byte) 0);
@@ -516,7 +516,7 @@ public class RotationEngine {
             d.put("kind", r.kind.name());
             d.put("fromVersion", r.fromVersion);
             d.put("toVersion", to);
-            d.put("envFileSha256", written.sha256());
+            d.put("envFileFingerprint", written.fingerprint());
             return draft(r, requestId, action, Outcome.SUCCESS, d);
         }, null));
     }

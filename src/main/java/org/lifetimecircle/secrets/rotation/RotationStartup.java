@@ -194,7 +194,7 @@ public class RotationStartup {
                 if (token.startsWith("version=")
                         && Arrays.asList(token.substring("version=".length()).split(",")).contains(r.secret + ":" + r.toVersion)) {
                     return Optional.of(step("write-env-file", "DONE", "by the interrupted job, found at recovery: the "
-                            + "file on disk carried version " + r.toVersion + " (sha256=" + EnvFileRenderer.sha256Hex(content)
+                            + "file on disk carried version " + r.toVersion + " (fingerprint=" + files.fingerprint(content)
                             + ")"));
                 }
             }
@@ -317,7 +317,7 @@ public class RotationStartup {
     }
 
     /**
-     * What it did, for a journal: {@code "written (sha256=…)"}, {@code "already as rendered"}, or why
+     * What it did, for a journal: {@code "written (fingerprint=hmac-sha256:…)"}, {@code "already as rendered"}, or why
      * nothing was written.
      */
     private String writeCurrent(EnvironmentPolicy p, String cause, String actor, boolean repair) {
@@ -331,9 +331,8 @@ public class RotationStartup {
             }
             byte[] content = EnvFileRenderer.render(p, values);
             try {
-                String sha = EnvFileRenderer.sha256Hex(content);
                 // Content, mode, owner and group: a policy's new mode is applied like new content.
-                String problem = files.problemWith(p, sha, content.length);
+                String problem = files.problemWith(p, files.fingerprint(content), content.length);
                 if (problem == null && !repair) {
                     return "already as rendered";
                 }
@@ -351,13 +350,13 @@ public class RotationStartup {
                 }, x -> {
                     Map<String, Object> d = new LinkedHashMap<>();
                     d.put("path", p.envFile().path());
-                    d.put("sha256", written.sha256());
+                    d.put("fingerprint", written.fingerprint());
                     d.put("secretVersions", secretVersions);
                     d.put("cause", cause);
                     d.put("before", problem == null ? "the file was as rendered" : "the file " + problem);
                     return new AuditDraft(actor, "envfile.write", p.environment(), null, Outcome.SUCCESS, null, null, d);
                 }, null));
-                return "written (sha256=" + written.sha256() + ")";
+                return "written (fingerprint=" + written.fingerprint() + ")";
             } finally {
                 Arrays.fill(content, (byte) 0);
             }

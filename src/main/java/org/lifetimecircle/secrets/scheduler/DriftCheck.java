@@ -26,7 +26,7 @@ import org.lifetimecircle.secrets.web.ApiException;
 import org.lifetimecircle.secrets.web.Reason;
 
 /**
- * Notices env files changed behind the service's back: the file on disk (type, link, content hash,
+ * Notices env files changed behind the service's back: the file on disk (type, link, content fingerprint,
  * mode, owner, group) is compared with the record of what was last written. A new difference is
  * audited ({@code envfile.drift}) and alerted once, then handled per {@code envFile.onDrift}:
  * {@code flag} leaves it; {@code repair} rewrites the file from the CURRENT versions (replacing a link,
@@ -86,7 +86,7 @@ class DriftCheck {
         if (last == null) {
             return false; // never written by this service (a foreign file is reported as a conflict)
         }
-        String problem = files.problemWith(p, last.sha256, last.bytes);
+        String problem = files.problemWith(p, last.fingerprint, last.bytes);
         if (problem == null) {
             if (last.drift != null) {
                 resolved(p, last);
@@ -118,7 +118,8 @@ class DriftCheck {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("path", p.envFile().path());
         d.put("problem", "the file " + problem);
-        d.put("expectedSha256", last.sha256);
+        // Keyed: a plain hash of the file would let auditors confirm a guessed value (null for a pre-V13 record).
+        d.put("expectedFingerprint", last.keyedFingerprint());
         d.put("expectedMode", p.envFile().mode().octal());
         d.put("onDrift", action.yamlName());
         writer.submit(new Unit<>(() -> {

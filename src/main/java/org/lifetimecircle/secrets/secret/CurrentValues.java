@@ -8,11 +8,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.lifetimecircle.secrets.crypto.SecretValue;
+import org.lifetimecircle.secrets.envfile.ErasableChars;
 import org.lifetimecircle.secrets.envfile.SecretValues;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.SecretPolicy;
@@ -93,12 +95,17 @@ public class CurrentValues {
         return out;
     }
 
-    /** The values to render, or empty while a secret of the policy has no CURRENT version yet. */
+    /**
+     * The values to render, or empty while a secret of the policy has no CURRENT version yet. They are
+     * {@link ErasableChars}, never Strings: {@link org.lifetimecircle.secrets.envfile.EnvFileRenderer#render}
+     * erases them once they are in the file's bytes.
+     */
     public Optional<Map<String, SecretValues>> values(EnvironmentPolicy policy, Map<String, Slot> slots) {
         Map<String, SecretValues> out = new HashMap<>();
         for (SecretPolicy s : policy.secrets().values()) {
             Slot slot = slots.get(s.name());
             if (slot == null) {
+                out.values().forEach(SecretValues::erase);
                 return Optional.empty();
             }
             out.put(s.name(), values(s, slot.current(), slot.previous()));
@@ -108,17 +115,28 @@ public class CurrentValues {
 
     /** {@code current} rendered as CURRENT, with {@code previous} exported if the policy asks for it. */
     public SecretValues values(SecretPolicy s, SecretVersionEntity current, SecretVersionEntity previous) {
-        Optional<CharSequence> prev = Optional.empty();
-        if (previous != null && s.exportPreviousAs().isPresent()) {
-            prev = Optional.of(reveal(previous));
+        ErasableChars prev = previous != null && s.exportPreviousAs().isPresent() ? reveal(previous) : null;
+        try {
+            return new SecretValues(current.version, current.promotedAt, reveal(current),
+                    Optional.<CharSequence>ofNullable(prev));
+        } catch (RuntimeException e) {
+            if (prev != null) {
+                prev.erase();
+            }
+            throw e;
         }
-        return new SecretValues(current.version, current.promotedAt, reveal(current), prev);
     }
 
-    // The renderer copies the characters into the file's bytes; the SecretValue itself is erased here.
-    private String reveal(SecretVersionEntity v) {
+    // Decoded from a copy of the value's UTF-8 bytes into an erasable char array: no String is made. The
+    // SecretValue and the byte copy are erased here, the characters by the renderer.
+    private ErasableChars reveal(SecretVersionEntity v) {
         try (SecretValue value = store.open(v)) {
-            return value.reveal();
+            byte[] utf8 = value.utf8Copy();
+            try {
+                return ErasableChars.fromUtf8(utf8);
+            } finally {
+                Arrays.fill(utf8, (byte) 0);
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
+import org.lifetimecircle.secrets.db.WalTruncation;
 
 /** One version of a generated secret; the value only as an Envelope ciphertext bound to this row's names. */
 @Entity
@@ -65,5 +66,7 @@ public class SecretVersionEntity extends PanacheEntityBase {
         state = finalState;
         ciphertext = null;
         endedAt = now;
+        // The row no longer holds it; after the commit neither do the WAL's old frames.
+        WalTruncation.afterCommitOfCurrentTransaction();
     }
 }

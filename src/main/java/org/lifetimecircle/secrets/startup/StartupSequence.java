@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.flywaydb.core.Flyway;
 import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.access.BootstrapAdmin;
@@ -46,6 +47,8 @@ import org.lifetimecircle.secrets.secret.SecretMetrics;
 public class StartupSequence {
 
     private static final Logger LOG = Logger.getLogger(StartupSequence.class);
+    /** BootstrapAdmin's token file, in the data directory. */
+    private static final String TOKEN_FILE = "bootstrap-admin.token";
 
     private final LtcSecretsConfig config;
     private final MasterKeys masterKeys;
@@ -86,6 +89,9 @@ public class StartupSequence {
         try {
             ConfigCheck.validate(config);
             dataDirectory();
+            interruptedFirstStart();
+            DatabaseFiles.makePrivate(ConfigProvider.getConfig()
+                    .getOptionalValue("quarkus.datasource.jdbc.url", String.class));
             masterKeys.load(config.effectiveMasterKeyFile(), config.createMasterKey());
             // Loaded (and checked) as early as the master key, so a bad file stops the start before anything else.
             config.previousMasterKeyFile().ifPresent(masterKeys::loadPrevious);
@@ -163,6 +169,28 @@ public class StartupSequence {
     /** Whether the sequence completed (health). */
     public boolean started() {
         return started;
+    }
+
+    /**
+     * Removes the temporary files of a write a kill interrupted (the bootstrap token, a created master key):
+     * nothing else ever removes them, and a half-written token or key file has no use.
+     */
+    private void interruptedFirstStart() {
+        try {
+            int removed = SecureFiles.removeLeftoverTemporaries(config.dataDir(), TOKEN_FILE);
+            Path keyFile = config.effectiveMasterKeyFile().toAbsolutePath();
+            // Only where this service creates the key; in prod the key's directory is systemd's, read-only.
+            if (config.createMasterKey() && keyFile.getParent() != null) {
+                removed += SecureFiles.removeLeftoverTemporaries(keyFile.getParent(),
+                        keyFile.getFileName().toString());
+            }
+            if (removed > 0) {
+                LOG.infof("removed %d temporary file(s) an interrupted start left behind", removed);
+            }
+        } catch (IOException e) {
+            throw new StartupRefusedException("cannot remove the temporary files an interrupted start left in "
+                    + config.dataDir() + ": " + e.getClass().getSimpleName());
+        }
     }
 
     private void dataDirectory() {

@@ -72,6 +72,61 @@ class MasterKeyLoaderTest {
                 .hasMessageContaining("is a symbolic link");
     }
 
+    // ---- checked on the open file, not only by path ---------------------------------------------
+
+    @Test
+    void refusesAKeyFileOwnedByAnotherUser() throws Exception {
+        Path file = write(encode(sampleKey(40)) + "\n", "0400");
+        Files.setAttribute(file, "unix:uid", 65534); // nobody: could chmod or rewrite it at will
+
+        assertThatThrownBy(() -> MasterKeyLoader.load(file, false))
+                .isInstanceOf(MasterKeyException.class)
+                .hasMessageContaining("is owned by uid 65534");
+        // Allowed: owned by the service's user (this test's), as every other test here.
+        Files.setAttribute(file, "unix:uid", ((Number) Files.getAttribute(dir, "unix:uid")).intValue());
+        try (MasterKey loaded = MasterKeyLoader.load(file, false)) {
+            assertThat(loaded.copyBytes()).isEqualTo(sampleKey(40));
+        }
+    }
+
+    @Test
+    void aReadableKeySwappedInBetweenThePathCheckAndTheOpenIsRefused() throws Exception {
+        Path file = write(encode(sampleKey(41)) + "\n", "0400");
+        Path loose = write("loose.key", encode(sampleKey(42)) + "\n", "0644");
+
+        assertThatThrownBy(() -> MasterKeyLoader.load(file, () -> swap(loose, file)))
+                .isInstanceOf(MasterKeyException.class)
+                .hasMessageContaining("has mode 0644");
+    }
+
+    @Test
+    void aSymlinkSwappedInBetweenThePathCheckAndTheOpenIsRefused() throws Exception {
+        Path file = write(encode(sampleKey(43)) + "\n", "0400");
+        Path target = write("real.key", encode(sampleKey(44)) + "\n", "0400");
+        Path link = Files.createSymbolicLink(dir.resolve("link"), target);
+
+        assertThatThrownBy(() -> MasterKeyLoader.load(file, () -> swap(link, file)))
+                .isInstanceOf(MasterKeyException.class)
+                .hasMessageContaining("cannot read");
+    }
+
+    @Test
+    void anUnchangedKeyLoadsThroughTheSameCheckedPath() throws Exception {
+        Path file = write(encode(sampleKey(45)) + "\n", "0600");
+        try (MasterKey loaded = MasterKeyLoader.load(file, () -> { })) {
+            assertThat(loaded.copyBytes()).isEqualTo(sampleKey(45));
+        }
+    }
+
+    private static void swap(Path replacement, Path file) {
+        try {
+            Files.move(replacement, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @Test
     void refusesDanglingSymlinkInsteadOfCreatingThroughIt() throws IOException {
         Path link = Files.createSymbolicLink(dir.resolve("master.key"), dir.resolve("elsewhere.key"));

@@ -54,8 +54,9 @@ class EnvFileWriterTest {
 
         assertEquals("600", FileModes.stat(target));
         assertArrayEquals(content, Files.readAllBytes(target));
-        assertEquals(new EnvFileWriter.WriteResult(target, "0600", EnvFileRenderer.sha256Hex(content),
-                content.length), result);
+        assertEquals(new EnvFileWriter.WriteResult(target, "0600", writer.fingerprint(content), content.length),
+                result);
+        assertTrue(result.fingerprint().matches("hmac-sha256:[0-9a-f]{64}"), "keyed, never a plain hash");
         assertEquals(stat("%U", dir), stat("%U", target), "owned by the process's user");
         assertNoTempFiles();
     }

@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.matchesPattern;
 import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.nullValue;
 import static org.lifetimecircle.secrets.testing.Api.adminToken;
 import static org.lifetimecircle.secrets.testing.Api.as;
 
@@ -36,7 +37,8 @@ class EnvironmentEndpointsTest {
                 .body("secrets[0].name", equalTo("LTC_SECRET_KEY"))
                 .body("secrets[0].currentVersion", notNullValue())
                 .body("secrets[0].status", equalTo("OK"))
-                .body("envFile.sha256", matchesPattern("[0-9a-f]{64}"))
+                .body("envFile.sha256", nullValue())
+                .body("envFile.fingerprint", matchesPattern("hmac-sha256:[0-9a-f]{64}"))
                 .body("envFile.lastWrittenAt", notNullValue())
                 .body("envFile.conflict", equalTo(false))
                 .body("envFile.path", equalTo("/etc/lifetimecircle/prod.env"))

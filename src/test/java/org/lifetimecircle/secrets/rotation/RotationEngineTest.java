@@ -315,8 +315,9 @@ class RotationEngineTest {
         JsonPath written = as(engineer).post(BASE + "/env-file/write").then().statusCode(200).extract().jsonPath();
         assertThat(written.getString("mode")).isEqualTo("0640");
         assertThat(Files.readString(file)).isEqualTo(before);
-        assertThat(written.getString("sha256")).isEqualTo(
-                org.lifetimecircle.secrets.envfile.EnvFileRenderer.sha256Hex(before.getBytes(StandardCharsets.UTF_8)));
+        // Keyed: the engineer may write the file but not read it, so no plain hash of it.
+        assertThat(written.getString("sha256")).isNull();
+        assertThat(written.getString("fingerprint")).matches("hmac-sha256:[0-9a-f]{64}");
     }
 
     @Test
@@ -404,7 +405,8 @@ class RotationEngineTest {
         List<Map<String, Object>> events = Db.eventsOf(rid);
         assertThat(events).hasSize(1);
         assertThat(events.get(0)).containsEntry("action", "envfile.read").containsEntry("outcome", "SUCCESS");
-        assertThat((String) events.get(0).get("details")).contains("\"grant\":").contains("\"sha256\":");
+        assertThat((String) events.get(0).get("details")).contains("\"grant\":")
+                .contains("\"fingerprint\":\"hmac-sha256:").doesNotContain("sha256\":");
     }
 
     @Inject

@@ -124,7 +124,8 @@ class DriftTest {
     void repairRewritesTheFileFromCurrent(String how) throws Exception {
         String env = "drift-repair";
         asWritten(env);
-        String sha = detail(env).getString("envFile.sha256");
+        String fingerprint = detail(env).getString("envFile.fingerprint");
+        byte[] written = Files.readAllBytes(envFile(env));
         Path elsewhere = envFile(env).resolveSibling("elsewhere-" + env + ".env");
         long from = SchedulerTest.headSeq();
         tamper(env, how);
@@ -140,8 +141,8 @@ class DriftTest {
         assertThat(Files.isSymbolicLink(file)).isFalse();
         assertThat(Files.isRegularFile(file)).isTrue();
         assertThat(FileModes.stat(file)).isEqualTo("600");
-        assertThat(org.lifetimecircle.secrets.envfile.EnvFileRenderer.sha256Hex(Files.readAllBytes(file)))
-                .isEqualTo(sha);
+        assertThat(Files.readAllBytes(file)).isEqualTo(written);
+        assertThat(detail(env).getString("envFile.fingerprint")).isEqualTo(fingerprint);
         assertThat(detail(env).getString("envFile.drift")).isNull();
         if (linkTarget != null) {
             // The link was replaced, never written through.
@@ -155,6 +156,7 @@ class DriftTest {
         String env = "drift-emergency";
         asWritten(env);
         long before = detail(env).getLong("secrets[0].currentVersion");
+        String fingerprint = detail(env).getString("envFile.fingerprint");
         long from = SchedulerTest.headSeq();
         tamper(env, how);
 
@@ -173,8 +175,9 @@ class DriftTest {
         Path file = envFile(env);
         assertThat(Files.isSymbolicLink(file)).isFalse();
         assertThat(FileModes.stat(file)).isEqualTo("600");
-        assertThat(org.lifetimecircle.secrets.envfile.EnvFileRenderer.sha256Hex(Files.readAllBytes(file)))
-                .isEqualTo(detail(env).getString("envFile.sha256"));
+        // The new file is what was recorded: the run after the emergency found no drift (below).
+        assertThat(detail(env).getString("envFile.fingerprint")).matches("hmac-sha256:[0-9a-f]{64}")
+                .isNotEqualTo(fingerprint);
         assertThat(detail(env).getString("envFile.drift")).isNull();
     }
 

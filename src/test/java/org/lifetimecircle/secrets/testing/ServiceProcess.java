@@ -51,6 +51,7 @@ public final class ServiceProcess implements AutoCloseable {
         private String profile = "prod";
         private Path log;
         private Path workingDir;
+        private String umask;
 
         public Builder profile(String p) {
             profile = p;
@@ -75,6 +76,12 @@ public final class ServiceProcess implements AutoCloseable {
         /** Runs the service in this directory, so relative defaults ({@code ./data}, {@code ./policies}) land there. */
         public Builder workingDir(Path dir) {
             workingDir = dir;
+            return this;
+        }
+
+        /** Starts the JVM under this umask (e.g. {@code 022}, a common login default) instead of the test's own. */
+        public Builder umask(String mask) {
+            umask = mask;
             return this;
         }
 
@@ -103,6 +110,10 @@ public final class ServiceProcess implements AutoCloseable {
                     throw new IllegalStateException(jar + " is missing: run ./mvnw verify (the jar is built before ITs)");
                 }
                 List<String> cmd = new ArrayList<>();
+                if (umask != null) {
+                    // exec: the shell becomes the JVM, so pid() and kill() still reach the service itself.
+                    cmd.addAll(List.of("/bin/sh", "-c", "umask " + umask + " && exec \"$@\"", "sh"));
+                }
                 cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
                 cmd.addAll(jvmFlags);
                 cmd.add("-Dquarkus.profile=" + profile);

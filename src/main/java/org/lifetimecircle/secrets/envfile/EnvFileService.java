@@ -78,8 +78,8 @@ public class EnvFileService {
      * not offer). The drift check reports such a link afterwards ({@link #problemWith}).
      */
     Path writableTarget(EnvironmentPolicy policy) {
-        Path file = target(policy).toAbsolutePath();
-        String problem = linkedDirectory(file);
+        Path file = target(policy).toAbsolutePath().normalize();
+        String problem = pathProblem(policy);
         if (problem != null) {
             throw new EnvFileWriteException(file, problem.startsWith("has a directory")
                     ? problem + "; refusing to write through it" : problem);
@@ -87,11 +87,19 @@ public class EnvFileService {
         return file;
     }
 
-    /** Why a directory between the file root and {@code file} cannot be trusted, or null. */
-    private String linkedDirectory(Path file) {
+    /** Why the policy's path cannot be trusted below the file root (a linked directory, a dot segment), or null. */
+    private String pathProblem(EnvironmentPolicy policy) {
+        // The root is normalised on its own: a relative file root such as the dev profile's ./data/root is
+        // configuration, not a trick; only the policy's part must be a plain path (no "." or "..").
         Path root = config.fileRoot().toAbsolutePath().normalize();
-        Path normalized = file.normalize();
-        if (!normalized.startsWith(root) || !normalized.equals(file)) {
+        Path relative = Path.of(policy.envFile().path().substring(1));
+        return relative.normalize().equals(relative) ? linkedDirectory(root, root.resolve(relative))
+                : "is not a plain path under the file root " + root;
+    }
+
+    /** Why a directory between the file root and {@code file} cannot be trusted, or null. */
+    private static String linkedDirectory(Path root, Path file) {
+        if (!file.normalize().startsWith(root)) {
             return "is not a plain path under the file root " + root;
         }
         Path dir = root;
@@ -210,7 +218,7 @@ public class EnvFileService {
      */
     public String problemWith(EnvironmentPolicy policy, String fingerprint, long bytes) {
         Path file = target(policy);
-        String linked = linkedDirectory(file.toAbsolutePath());
+        String linked = pathProblem(policy);
         if (linked != null) {
             return linked;
         }

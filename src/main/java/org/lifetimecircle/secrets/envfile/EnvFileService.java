@@ -117,7 +117,9 @@ public class EnvFileService {
                 return "has a directory " + dir + " that is a symbolic link";
             }
             if (!a.isDirectory()) {
-                return "cannot be written: " + dir + ": Not a directory"; // the OS's words, as the writer reports it
+                // Not a link: nothing is written through it. The write or the inspection that follows fails
+                // on it and says so in the OS's words ("Not a directory").
+                return null;
             }
         }
         return null;

@@ -6,6 +6,8 @@ import static org.lifetimecircle.secrets.testing.Api.as;
 
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import java.time.Duration;
@@ -23,8 +25,13 @@ import org.lifetimecircle.secrets.testing.TestDataDir;
  * reporting 0 uses.
  */
 @QuarkusTest
+@TestProfile(AccessReviewArchiveTest.Isolated.class)
 @WithTestResource(TestDataDir.class)
 class AccessReviewArchiveTest {
+
+    /** Its own application and database: the archive removes events that the other tests' shared trail must keep. */
+    public static class Isolated implements QuarkusTestProfile {
+    }
 
     @Test
     void aWindowReachingIntoArchivedEventsIsMarkedPartlyArchived() throws Exception {

@@ -36,7 +36,6 @@ import org.lifetimecircle.secrets.testing.ServiceProcess;
  */
 class AuditExportLimitsIT {
 
-    private static final Duration START_DEADLINE = Duration.ofSeconds(60);
     /** About 20 MB of JSONL: far more than socket buffers and the server's write queue hold. */
     private static final int SEED_EVENTS = 30_000;
 
@@ -49,10 +48,7 @@ class AuditExportLimitsIT {
     @BeforeEach
     void layout() throws IOException {
         data = tmp.resolve("data");
-        policies = tmp.resolve("policies");
-        Files.createDirectories(policies.resolve("environments"));
-        Files.copy(Path.of("src/test/resources/test-policies/environments/prod.yaml"),
-                policies.resolve("environments/prod.yaml"));
+        policies = ServiceProcess.testPolicies(tmp, "prod");
     }
 
     @Test
@@ -201,6 +197,6 @@ class AuditExportLimitsIT {
         return ServiceProcess.dev(tmp, data, policies, data.resolve("root"))
                 .property("ltc-secrets.audit.export-write-timeout", "PT3S")
                 .log(tmp.resolve("service-" + (++starts) + ".log"))
-                .startHealthy(START_DEADLINE);
+                .startHealthy(ServiceProcess.START_DEADLINE);
     }
 }

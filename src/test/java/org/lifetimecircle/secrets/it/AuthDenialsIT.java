@@ -31,7 +31,6 @@ import org.lifetimecircle.secrets.testing.ServiceProcess;
  */
 class AuthDenialsIT {
 
-    private static final Duration START_DEADLINE = Duration.ofSeconds(60);
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     /** Well-formed, but no such token exists. */
     private static final String UNKNOWN_TOKEN = "ltcs_0123456789abcdef_" + "A".repeat(43);
@@ -45,10 +44,7 @@ class AuthDenialsIT {
     @BeforeEach
     void layout() throws IOException {
         data = tmp.resolve("data");
-        policies = tmp.resolve("policies");
-        Files.createDirectories(policies.resolve("environments"));
-        Files.copy(Path.of("src/test/resources/test-policies/environments/prod.yaml"),
-                policies.resolve("environments/prod.yaml"));
+        policies = ServiceProcess.testPolicies(tmp, "prod");
     }
 
     @Test
@@ -140,6 +136,6 @@ class AuthDenialsIT {
     private ServiceProcess start() {
         return ServiceProcess.dev(tmp, data, policies, data.resolve("root"))
                 .log(tmp.resolve("service-" + (++starts) + ".log"))
-                .startHealthy(START_DEADLINE);
+                .startHealthy(ServiceProcess.START_DEADLINE);
     }
 }

@@ -30,7 +30,6 @@ import org.lifetimecircle.secrets.testing.ServiceProcess;
  */
 class DataDirFilesIT {
 
-    private static final Duration START_DEADLINE = Duration.ofSeconds(60);
 
     @TempDir
     Path tmp;
@@ -40,10 +39,7 @@ class DataDirFilesIT {
     @BeforeEach
     void layout() throws IOException {
         data = tmp.resolve("data");
-        policies = tmp.resolve("policies");
-        Files.createDirectories(policies.resolve("environments"));
-        Files.copy(Path.of("src/test/resources/test-policies/environments/prod.yaml"),
-                policies.resolve("environments/prod.yaml"));
+        policies = ServiceProcess.testPolicies(tmp, "prod");
     }
 
     @Test
@@ -60,7 +56,7 @@ class DataDirFilesIT {
         Files.writeString(foreign, "not a name we create\n");
 
         try (ServiceProcess service = ServiceProcess.dev(tmp, data, policies, tmp.resolve("root")).umask("022")
-                .log(tmp.resolve("service.log")).startHealthy(START_DEADLINE)) {
+                .log(tmp.resolve("service.log")).startHealthy(ServiceProcess.START_DEADLINE)) {
             for (Path p : leftovers) {
                 assertThat(p).as("leftover of a killed first start").doesNotExist();
             }
@@ -89,13 +85,13 @@ class DataDirFilesIT {
     @Test
     void aDatabaseCreatedBeforeThisReleaseWithMode0644IsMadePrivateAtStart() throws Exception {
         try (ServiceProcess service = ServiceProcess.dev(tmp, data, policies, tmp.resolve("root")).umask("022")
-                .log(tmp.resolve("first.log")).startHealthy(START_DEADLINE)) {
+                .log(tmp.resolve("first.log")).startHealthy(ServiceProcess.START_DEADLINE)) {
             assertThat(service.stop()).isIn(0, 143);
         }
         Path db = data.resolve("ltc-secrets.db");
         Files.setPosixFilePermissions(db, PosixFilePermissions.fromString("rw-r--r--"));
         try (ServiceProcess service = ServiceProcess.dev(tmp, data, policies, tmp.resolve("root")).umask("022")
-                .log(tmp.resolve("second.log")).startHealthy(START_DEADLINE)) {
+                .log(tmp.resolve("second.log")).startHealthy(ServiceProcess.START_DEADLINE)) {
             assertThat(FileModes.stat(db)).isEqualTo("600");
             assertThat(FileModes.stat(data.resolve("ltc-secrets.db-wal"))).isEqualTo("600");
             assertThat(FileModes.stat(data.resolve("ltc-secrets.db-shm"))).isEqualTo("600");

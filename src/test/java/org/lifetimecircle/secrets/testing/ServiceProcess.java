@@ -27,6 +27,9 @@ public final class ServiceProcess implements AutoCloseable {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+    /** How long a black-box test waits for the jar to answer /health: generous, a 2-core CI machine is busy. */
+    public static final Duration START_DEADLINE = Duration.ofSeconds(60);
+
     /** Quarkus's start line; the port is read from it because the service binds port 0 itself. */
     private static final Pattern LISTENING = Pattern.compile("Listening on: http://127\\.0\\.0\\.1:(\\d+)");
 
@@ -158,6 +161,20 @@ public final class ServiceProcess implements AutoCloseable {
                 .property("ltc-secrets.data-dir", dataDir.toString())
                 .property("ltc-secrets.policies-dir", policiesDir.toString())
                 .property("ltc-secrets.file-root", fileRoot.toString());
+    }
+
+    /**
+     * A policies directory under {@code workDir} holding copies of the named test policies
+     * ({@code src/test/resources/test-policies/environments/<env>.yaml}); returns it.
+     */
+    public static Path testPolicies(Path workDir, String... environments) throws IOException {
+        Path policies = workDir.resolve("policies");
+        Files.createDirectories(policies.resolve("environments"));
+        for (String env : environments) {
+            Files.copy(Path.of("src/test/resources/test-policies/environments/" + env + ".yaml"),
+                    policies.resolve("environments/" + env + ".yaml"));
+        }
+        return policies;
     }
 
     public String baseUrl() {

@@ -16,8 +16,8 @@
 #     every rotation answered 202 exists and is finished; every rotation the client saw COMPLETED
 #     is still COMPLETED; per secret exactly one CURRENT, no PENDING, at most one PREVIOUS, and the
 #     CURRENT is the newest COMPLETED rotation's version, no older than the last acknowledged one;
-#     the env file on disk is what the API serves (SHA-256 of disk = body = ETag = the environment's
-#     envFile.sha256, X-Secret-Version = the CURRENT versions, no drift or conflict), parseable and
+#     the env file on disk is what the API serves (SHA-256 of disk = body = ETag; envFile keyed only by
+#     an hmac fingerprint; X-Secret-Version = the CURRENT versions, no drift or conflict), parseable and
 #     at its mode; no temporary file in the env-file directories or the data directory;
 #     PRAGMA integrity_check ok on the live database; GET /audit/verify valid and tools/audit-verify
 #     OK on a fresh export with a signed checkpoint. Every fetch during the burst that answered 200
@@ -290,8 +290,12 @@ for env in sorted({s.split("/")[0] for s in secrets}):
         problems.append("%s: GET env-file answered %d" % (env, s))
         continue
     body_sha = hashlib.sha256(body).hexdigest()
-    if not (disk_sha == body_sha == h.get("etag", "").strip('"') == ef["sha256"]):
-        problems.append("%s: env file on disk, served body, ETag and envFile.sha256 differ" % env)
+    # envFile names the file only by a keyed fingerprint (no plain hash outside the reader's own fetch):
+    # the file the service last wrote is the one on disk when there is no drift (checked above).
+    if not (disk_sha == body_sha == h.get("etag", "").strip('"')):
+        problems.append("%s: env file on disk, served body and ETag differ" % env)
+    if ef.get("sha256") is not None or not str(ef.get("fingerprint", "")).startswith("hmac-sha256:"):
+        problems.append("%s: envFile shows a plain hash or no keyed fingerprint" % env)
     if h.get("x-secret-version") != ",".join(expected_versions):
         problems.append("%s: X-Secret-Version %s, CURRENT versions %s" % (env, h.get("x-secret-version"), ",".join(expected_versions)))
     body = disk = None

@@ -97,7 +97,12 @@ grant_self "$ENV" secret:rotate
 grant_self "$ENV" env-file:read
 code=$(api GET "/api/v1/environments/$ENV")
 [[ $code == 200 ]] || fail "GET /api/v1/environments/$ENV: HTTP $code"
-jq -c '{version: (.secrets[0].currentVersion), sha256: .envFile.sha256}' "$WORK/body" >"$WORK/before.json"
+VERSION_BEFORE=$(jq -r '.secrets[0].currentVersion' "$WORK/body")
+# The API names an env file only by a keyed fingerprint; the file's own SHA-256 comes from a fetch (ETag = body).
+code=$(api GET "/api/v1/environments/$ENV/env-file")
+[[ $code == 200 ]] || fail "GET /api/v1/environments/$ENV/env-file: HTTP $code"
+jq -nc --argjson v "$VERSION_BEFORE" --arg sha "$(sha256sum <"$WORK/body" | cut -c1-64)" '{version: $v, sha256: $sha}' \
+    >"$WORK/before.json"
 echo "storm drill: service up at $URL; $ROTATIONS rotation clients, $FETCHERS fetch clients (work dir $WORK)"
 
 # rotate_client N: asks until accepted (409 while another rotation is pending or running), then polls
@@ -165,6 +170,8 @@ wait "${rotators[@]}"
 touch "$WORK/done"
 ((${#fetchers[@]} == 0)) || wait "${fetchers[@]}"
 STORM_S=$((SECONDS - STORM0))
+# One fetch more, after the last rotation: the file served for the final CURRENT version, compared with disk.
+fetch_client 0
 
 cat "$WORK"/rot-[0-9]* >"$WORK/rotations.txt"
 cat "$WORK"/fetch-[0-9]* >"$WORK/fetches.txt"
@@ -197,20 +204,21 @@ if len(accepted) != rotations:
 for rid, status in accepted:
     if status != "COMPLETED":
         problems.append("rotation %s ended %s (no app: it must complete)" % (rid, status))
-# The file each version was served from: version 1 from before the storm, then each rotation's write-env-file step.
+# The file each version was served from: the version before the storm from a fetch then; each later version
+# from the first fetch that named it (every other fetch of that version must be the same file). Each rotation
+# journals its write by keyed fingerprint only, which the drill cannot recompute.
 file_of = {before["version"]: before["sha256"]}
 promoted = {before["version"]: float("-inf")}
 ids = {rid for rid, _ in accepted}
 for r in history:
     if r["id"] not in ids or r["status"] != "COMPLETED":
         continue
-    shas = [s["detail"][len("sha256="):] for s in r["steps"] if s["name"] == "write-env-file" and (s["detail"] or "").startswith("sha256=")]
-    if len(shas) != 1:
-        problems.append("rotation %s has no single write-env-file step with a sha256" % r["id"])
+    writes = [s for s in r["steps"] if s["name"] == "write-env-file" and (s["detail"] or "").startswith("fingerprint=hmac-sha256:")]
+    if len(writes) != 1:
+        problems.append("rotation %s has no single write-env-file step with a keyed fingerprint" % r["id"])
         continue
-    if r["toVersion"] in file_of:
+    if r["toVersion"] in promoted:
         problems.append("version %s made twice (rotation %s)" % (r["toVersion"], r["id"]))
-    file_of[r["toVersion"]] = shas[0]
     promoted[r["toVersion"]] = ts(r["finishedAt"])
 missing = ids - {r["id"] for r in history}
 if missing:
@@ -229,8 +237,8 @@ if environment["secrets"][0]["currentVersion"] != top:
     problems.append("the environment says version %s is CURRENT, expected %d" % (environment["secrets"][0]["currentVersion"], top))
 # The file on disk: the CURRENT version's.
 disk_sha = hashlib.sha256(open(env_file, "rb").read()).hexdigest()
-if disk_sha != file_of.get(top) or disk_sha != environment["envFile"]["sha256"]:
-    problems.append("the env file on disk is not the file of version %d" % top)
+if environment["envFile"].get("sha256") is not None or environment["envFile"].get("drift") is not None:
+    problems.append("envFile shows a plain hash or a drift: %s" % json.dumps(environment["envFile"]))
 # Every fetch: 200, whole, and the CURRENT or just-previous version while it ran.
 order = sorted((t, v) for v, t in promoted.items())
 def current_at(t):
@@ -256,13 +264,15 @@ for line in open(os.path.join(work, "fetches.txt")):
     kinds[v] = kinds.get(v, 0) + 1
     if sha != etag:
         flag("body SHA-256 differs from its ETag (a partial or mixed file)", "version %d" % v)
-    elif sha != file_of.get(v):
-        flag("body is not the file of the version it names", "version %d" % v)
+    elif sha != file_of.setdefault(v, sha):
+        flag("body is not the file of the version it names (another fetch of it was another file)", "version %d" % v)
     # 2 ms: finishedAt is stored in milliseconds
     if promoted.get(v, float("inf")) > t1 + 0.002:
         flag("served a version before it was promoted", "version %d" % v)
     if v < current_at(t0 - 0.002) - 1:
         flag("served a version older than the just-previous one", "version %d while %d was CURRENT" % (v, current_at(t0)))
+if disk_sha != file_of.get(top):
+    problems.append("the env file on disk is not the file served for version %d" % top)
 for k, (n, example) in sorted(bad_fetch.items()):
     problems.append("%d fetch(es): %s%s" % (n, k, (" (e.g. " + example + ")") if example else ""))
 print(json.dumps({"problems": problems, "served": served, "versionsServed": len(kinds),

@@ -289,7 +289,8 @@ out=$(sqlite3 -readonly "$DATA/ltc-secrets.db" 'PRAGMA integrity_check' 2>&1 | t
 report "$(audit_check)"
 # One durable envfile.read event per fetch served (audit_check left the export in $WORK/audit.jsonl).
 READS=$(jq -c "select(.action == \"envfile.read\" and .environment == \"$ENV\" and .outcome == \"SUCCESS\")" "$WORK/audit.jsonl" | grep -c . || true)
-[[ $READS == "$SERVED" ]] || report "$READS envfile.read events in the audit trail for $SERVED fetches served"
+# (and one for the drill's own fetch before the storm).
+[[ $READS == "$((SERVED + 1))" ]] || report "$READS envfile.read events in the audit trail for $SERVED fetches served (+1 before the storm)"
 stop_service
 
 echo "storm drill: rotations $ACCEPTED accepted and COMPLETED (409 conflict refusals $REFUSED), fetches $FETCHES ($SERVED served, $(jq -r .versionsServed <<<"$ANALYSIS") versions seen), storm $STORM_S s, inconsistencies $BAD, $((SECONDS - T0)) s in all"

@@ -2,7 +2,6 @@ package org.lifetimecircle.secrets.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.lifetimecircle.secrets.testing.Api.adminToken;
 import static org.lifetimecircle.secrets.testing.Api.as;
 
@@ -17,6 +16,7 @@ import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.lifetimecircle.secrets.testing.Api;
+import org.lifetimecircle.secrets.testing.AsRoot;
 import org.lifetimecircle.secrets.testing.ImmutableDatabase;
 import org.lifetimecircle.secrets.testing.TestDataDir;
 
@@ -36,8 +36,7 @@ class ReadOnlyDatabaseTest {
     @Test
     void connectionsOpenedWhileTheDatabaseWasReadOnlyDoNotOutliveTheFault() throws Exception {
         // chattr +i needs CAP_LINUX_IMMUTABLE: skipped for a developer's own user, run by CI (as root).
-        assumeTrue(new com.sun.security.auth.module.UnixSystem().getUid() == 0,
-                "making the database file immutable (chattr +i) needs root (CI runs as root)");
+        AsRoot.assume("making the database file immutable (chattr +i)");
         // drills/faults.sh (read-only data directory): after the fault cleared, every write still got 503,
         // because the pool kept the connections SQLite had opened read-only during the fault.
         String refused = Api.uniqueName("refused");

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.lifetimecircle.secrets.testing.Api;
+import org.lifetimecircle.secrets.testing.AsRoot;
 import org.lifetimecircle.secrets.testing.Db;
 import org.lifetimecircle.secrets.testing.StubApp;
 import org.lifetimecircle.secrets.testing.TestDataDir;
@@ -59,8 +60,7 @@ class PreflightTest {
 
     @BeforeEach
     void goLiveState() throws Exception {
-        assumeTrue(new com.sun.security.auth.module.UnixSystem().getUid() == 0,
-                "giving directories to the app's user needs root (CI runs as root)");
+        AsRoot.assume("giving directories to the app's user");
         HEALTH.set(200);
         for (String dir : List.of("data", "storage")) {
             Path p = root("/var/lib/preflight/" + dir);

@@ -19,6 +19,9 @@ public final class ImmutableDatabase {
 
     /** {@code true}: writes refused from now on; {@code false}: allowed again. */
     public static void set(boolean immutable) throws Exception {
+        if (immutable) {
+            AsRoot.assume("making the database file immutable (chattr +i)");
+        }
         String flag = immutable ? "+i" : "-i";
         Path db = TestDataDir.dataDir().resolve("ltc-secrets.db");
         List<String> command = new ArrayList<>(List.of("chattr", flag, db.toString()));

@@ -39,9 +39,11 @@ public class AuthFilter {
     private final AccessLookups grants;
     private final AuditContext audit;
     private final Clock clock;
+    private final FailedAuthTarpit tarpit;
 
     AuthFilter(TokenService tokens, CallerContext callerContext, AccessLookups grants, AuditContext audit,
-               Clock clock) {
+               Clock clock, FailedAuthTarpit tarpit) {
+        this.tarpit = tarpit;
         this.tokens = tokens;
         this.callerContext = callerContext;
         this.grants = grants;
@@ -56,10 +58,12 @@ public class AuthFilter {
         }
         Optional<Caller> caller = bearer(headers).flatMap(tokens::authenticate);
         if (caller.isEmpty()) {
+            tarpit.failed(audit.sourceIp());
             return ProblemMappers.respond(ProblemCode.UNAUTHORIZED,
                     "a valid bearer token is required (Authorization: Bearer ltcs_…)", headers);
         }
         callerContext.set(caller.get());
+        tarpit.succeeded(caller.get().tokenId());
         Requires requires = requiredPermission(resource);
         if (requires == null || resource.getResourceMethod().getAnnotation(Audited.class) == null) {
             LOG.errorf("endpoint %s.%s lacks @Requires or @Audited; refusing", resource.getResourceClass().getSimpleName(),

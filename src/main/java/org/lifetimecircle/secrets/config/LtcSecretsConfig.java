@@ -103,6 +103,15 @@ public interface LtcSecretsConfig {
         @WithDefault("P365D")
         @WithName("max-ttl")
         Duration maxTtl();
+
+        /**
+         * {@code ltc-secrets.tokens.free-failures-per-second}: failed authentications a source address may have in a
+         * second before its requests without a recently good token wait a second first (the tarpit that keeps a
+         * flood of bad tokens from taking a legitimate request's CPU). 0 turns the tarpit off.
+         */
+        @WithDefault("20")
+        @WithName("free-failures-per-second")
+        int freeFailuresPerSecond();
     }
 
     /** Alert settings. */

@@ -136,8 +136,10 @@ STG_UID=$(account passwd lifetimecircle-staging 3); STG_GID=$(account passwd lif
 # ---- directories -----------------------------------------------------------------------------
 
 # ensure_dir PATH UID GID MODE: create it, or correct owner and mode; never through a symlink.
+# ensure_dir DIR UID GID MODE [with-contents]: with-contents, a change of owner also moves what the directory
+# holds (staging's app moved from prod's user to its own: its database must follow it, or it cannot open it).
 ensure_dir() {
-    local path=$R$1 uid=$2 gid=$3 mode=$4 have
+    local path=$R$1 uid=$2 gid=$3 mode=$4 contents=${5:-} have
     if [[ -L $path ]]; then die "$path is a symbolic link; expected a directory"; fi
     if [[ -e $path && ! -d $path ]]; then die "$path exists and is not a directory"; fi
     if [[ ! -d $path ]]; then
@@ -148,16 +150,19 @@ ensure_dir() {
     fi
     have=$(stat -c '%u:%g %a' "$path")
     if [[ $have != "$uid:$gid $(printf '%o' "$((8#$mode))")" ]]; then
+        if [[ -n $contents && ${have%% *} != "$uid:$gid" ]]; then
+            chown -hR "$uid:$gid" "$path"
+        fi
         chown "$uid:$gid" "$path"; chmod "$mode" "$path"
-        step "fixed $1 (was $have, now $uid:$gid $mode)"
+        step "fixed $1 (was $have, now $uid:$gid $mode${contents:+, contents too})"
     fi
 }
 
 for base in /var/lib/lifetimecircle:$LTC_UID:$LTC_GID /var/lib/lifetimecircle-staging:$STG_UID:$STG_GID; do
     IFS=: read -r dir uid gid <<<"$base"
     ensure_dir "$dir" 0 0 0755
-    ensure_dir "$dir/data" "$uid" "$gid" 0750
-    ensure_dir "$dir/storage" "$uid" "$gid" 0750
+    ensure_dir "$dir/data" "$uid" "$gid" 0750 with-contents
+    ensure_dir "$dir/storage" "$uid" "$gid" 0750 with-contents
 done
 ensure_dir /var/lib/ltc-secrets "$LTCS_UID" "$LTCS_GID" 0700
 ensure_dir /etc/lifetimecircle "$LTCS_UID" "$LTCS_GID" 0750

@@ -333,6 +333,27 @@ if [[ $HOLD_WHY == no-live-store || $HOLD_WHY == live-store-unreadable ]]; then
     loud "no live database to compare with: ANY EMERGENCY ROTATION, TOKEN OR GRANT REVOCATION OR PRINCIPAL DISABLE AFTER $(manifest createdAt) (the backup's time) IS UNDONE AND MUST BE REPEATED. Check the alerts, tickets and audit exports since then."
 fi
 
+# ---- 5a. the env-file hold, before anything is replaced ----------------------------------------
+# Written first: a restore that stops anywhere after this point (a failed check, an interrupted script)
+# must not leave a restored database that the next start would render into env files unheld.
+
+HOLD=$DATA/env-file-hold
+if [[ -n $HOLD_WHY ]]; then
+    python3 -c 'import json, sys, datetime
+print(json.dumps({"restoredAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                  "backupCreatedAt": sys.argv[1] or None, "backupHeadSeq": int(sys.argv[2]),
+                  "liveHeadSeq": int(sys.argv[3]) if sys.argv[3] else None, "why": sys.argv[4]}))' \
+        "$(manifest createdAt)" "$BACKUP_HEAD" "$LIVE_HEAD" "$HOLD_WHY" >"$HOLD.tmp"
+    chown "$LTCS_UID:$LTCS_GID" "$HOLD.tmp"
+    chmod 0600 "$HOLD.tmp"
+    mv -f "$HOLD.tmp" "$HOLD"
+    sync "$HOLD" "$DATA" 2>/dev/null || true
+    loud "env-file writes are HELD (${HOLD#"$R"}): the service will not write env files or rotate until an admin, after repeating what the backup lacks, runs POST /api/v1/admin/env-file-hold/release {\"reason\": …}"
+elif [[ -e $HOLD ]]; then
+    # Only the audited release removes a hold: this one may belong to an earlier restore not yet caught up.
+    loud "an earlier env-file hold (${HOLD#"$R"}) stays in force until an admin releases it"
+fi
+
 # ---- 5. put it in place -------------------------------------------------------------------
 
 chown "$LTCS_UID:$LTCS_GID" "$STAGE/ltc-secrets.db"
@@ -370,24 +391,6 @@ out=$(sqlite3 -readonly -bail "$DB" 'PRAGMA integrity_check')
 rm -f "$DB-wal" "$DB-shm"
 [[ $(stat -c '%u:%g %a' "$DB") == "$LTCS_UID:$LTCS_GID 600" ]] || die "owner/mode of $DB is not ltc-secrets 0600"
 step "restored database verified (checksum, integrity_check, owner ltc-secrets, mode 0600)"
-
-# ---- 7. the env-file hold ---------------------------------------------------------------------
-
-HOLD=$DATA/env-file-hold
-if [[ -n $HOLD_WHY ]]; then
-    python3 -c 'import json, sys, datetime
-print(json.dumps({"restoredAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                  "backupCreatedAt": sys.argv[1] or None, "backupHeadSeq": int(sys.argv[2]),
-                  "liveHeadSeq": int(sys.argv[3]) if sys.argv[3] else None, "why": sys.argv[4]}))' \
-        "$(manifest createdAt)" "$BACKUP_HEAD" "$LIVE_HEAD" "$HOLD_WHY" >"$HOLD.tmp"
-    chown "$LTCS_UID:$LTCS_GID" "$HOLD.tmp"
-    chmod 0600 "$HOLD.tmp"
-    mv -f "$HOLD.tmp" "$HOLD"
-    sync "$HOLD" "$DATA" 2>/dev/null || true
-    loud "env-file writes are HELD (${HOLD#"$R"}): the service will not write env files or rotate until an admin, after repeating what the backup lacks, runs POST /api/v1/admin/env-file-hold/release {\"reason\": …}"
-else
-    rm -f "$HOLD"
-fi
 
 # ---- policies -------------------------------------------------------------------------------
 

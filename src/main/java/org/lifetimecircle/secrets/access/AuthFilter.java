@@ -56,14 +56,15 @@ public class AuthFilter {
         if (OPEN_RESOURCES.contains(resource.getResourceClass())) {
             return null;
         }
-        Optional<Caller> caller = bearer(headers).flatMap(tokens::authenticate);
+        Optional<String> presented = bearer(headers);
+        Optional<Caller> caller = presented.flatMap(tokens::authenticate);
         if (caller.isEmpty()) {
             tarpit.failed(audit.sourceIp());
             return ProblemMappers.respond(ProblemCode.UNAUTHORIZED,
                     "a valid bearer token is required (Authorization: Bearer ltcs_…)", headers);
         }
         callerContext.set(caller.get());
-        tarpit.succeeded(caller.get().tokenId());
+        tarpit.succeeded(presented.get());
         Requires requires = requiredPermission(resource);
         if (requires == null || resource.getResourceMethod().getAnnotation(Audited.class) == null) {
             LOG.errorf("endpoint %s.%s lacks @Requires or @Audited; refusing", resource.getResourceClass().getSimpleName(),

@@ -6,6 +6,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,7 +18,8 @@ import org.lifetimecircle.secrets.config.LtcSecretsConfig;
  * Anyone who reaches the port can send bad tokens as fast as the machine answers them, and on two cores a
  * closed-loop flood that is answered at once takes the fetch's CPU whatever else the service does. So once a
  * source address has failed authentication more than {@code ltc-secrets.tokens.free-failures-per-second} times in the current or
- * previous second, its next requests that carry no token, or a token that has not authenticated lately, wait
+ * previous second, its next requests that carry no token, or a token that has not authenticated in the last
+ * {@link #GOOD_FOR_NANOS} (recognised by the token's hash, never by its public id), wait
  * {@link #DELAY_MILLIS} on a timer of the event loop (no thread, no database) before they are handled at all;
  * a flood then runs at about one request per connection per delay. Requests with a token that recently
  * authenticated pass at once, so a deploy script on the same host as the flood is not slowed. Every delayed
@@ -29,8 +31,12 @@ import org.lifetimecircle.secrets.config.LtcSecretsConfig;
 public class FailedAuthTarpit {
 
     static final long DELAY_MILLIS = 1000;
-    /** Bounds memory whatever the number of sources or tokens: beyond it the tables start afresh. */
+    /** Bounds memory whatever the number of sources or tokens. */
     private static final int MAX_ENTRIES = 4096;
+    /** Sources beyond MAX_ENTRIES share one count: cycling through addresses cannot wipe the others' counts. */
+    private static final String OTHER_SOURCES = "*";
+    /** How long a token that authenticated keeps its requests out of the tarpit. */
+    static final long GOOD_FOR_NANOS = 600_000_000_000L;
     private static final Set<HttpMethod> WITHOUT_BODY = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.DELETE);
 
     /** Failures of one source: the second they were counted in, and the counts of that second and the one before. */
@@ -41,8 +47,12 @@ public class FailedAuthTarpit {
     }
 
     private final ConcurrentHashMap<String, Failures> failures = new ConcurrentHashMap<>();
-    /** Token ids that authenticated lately: their requests never wait. */
-    private final Set<String> recentlyGood = ConcurrentHashMap.newKeySet();
+    /**
+     * Hashes of tokens that authenticated lately, with when: their requests never wait. Keyed by the token's
+     * SHA-256, not its id: the id is public (audit details, listings), so a flood could present it with a wrong
+     * secret and pass.
+     */
+    private final ConcurrentHashMap<String, Long> recentlyGood = new ConcurrentHashMap<>();
     private final Vertx vertx;
     /** Failures a source may have per second before its unauthenticated requests wait; 0: never wait. */
     private final int freeFailures;
@@ -64,8 +74,12 @@ public class FailedAuthTarpit {
     private void handle(RoutingContext ctx) {
         String source = ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress();
         if (WITHOUT_BODY.contains(ctx.request().method())
-                && shouldWait(source, tokenId(ctx.request().getHeader("Authorization")))) {
-            vertx.setTimer(DELAY_MILLIS, id -> ctx.next());
+                && shouldWait(source, bearer(ctx.request().getHeader("Authorization")))) {
+            vertx.setTimer(DELAY_MILLIS, id -> {
+                if (!ctx.response().closed()) { // a flooder that hung up meanwhile gets no work at all
+                    ctx.next();
+                }
+            });
         } else {
             ctx.next();
         }
@@ -76,11 +90,9 @@ public class FailedAuthTarpit {
         if (source == null || freeFailures <= 0) {
             return;
         }
-        if (failures.size() >= MAX_ENTRIES && !failures.containsKey(source)) {
-            failures.clear();
-        }
+        String key = failures.size() >= MAX_ENTRIES && !failures.containsKey(source) ? OTHER_SOURCES : source;
         long now = second();
-        Failures f = failures.computeIfAbsent(source, s -> new Failures());
+        Failures f = failures.computeIfAbsent(key, s -> new Failures());
         synchronized (f) {
             if (f.second != now) {
                 f.previous = f.second == now - 1 ? f.current.get() : 0;
@@ -91,23 +103,27 @@ public class FailedAuthTarpit {
         f.current.incrementAndGet();
     }
 
-    /** A request with this token id authenticated: its next ones never wait. */
-    void succeeded(String tokenId) {
-        if (tokenId == null || recentlyGood.contains(tokenId)) {
+    /** A request with this token authenticated: its next ones never wait (for {@link #GOOD_FOR_NANOS}). */
+    void succeeded(String presentedToken) {
+        if (freeFailures <= 0 || presentedToken == null) {
             return;
         }
+        long now = System.nanoTime();
         if (recentlyGood.size() >= MAX_ENTRIES) {
-            recentlyGood.clear();
+            recentlyGood.values().removeIf(at -> now - at > GOOD_FOR_NANOS);
+            if (recentlyGood.size() >= MAX_ENTRIES) {
+                recentlyGood.clear(); // only valid tokens get here: the service minted every one of them
+            }
         }
-        recentlyGood.add(tokenId);
+        recentlyGood.put(HexFormat.of().formatHex(TokenCodec.hash(presentedToken)), now);
     }
 
-    /** Whether a request from {@code source} with this token id (empty: none or malformed) waits first. */
-    boolean shouldWait(String source, Optional<String> tokenId) {
-        if (source == null || freeFailures <= 0 || tokenId.map(recentlyGood::contains).orElse(false)) {
+    /** Whether a request from {@code source} presenting this token (empty: none) waits first. */
+    boolean shouldWait(String source, Optional<String> presentedToken) {
+        if (source == null || freeFailures <= 0) {
             return false;
         }
-        Failures f = failures.get(source);
+        Failures f = failures.containsKey(source) ? failures.get(source) : failures.get(OTHER_SOURCES);
         if (f == null) {
             return false;
         }
@@ -117,13 +133,18 @@ public class FailedAuthTarpit {
             recent = f.second == now ? Math.max(f.current.get(), f.previous)
                     : f.second == now - 1 ? f.current.get() : 0;
         }
-        return recent > freeFailures;
+        if (recent <= freeFailures) {
+            return false;
+        }
+        // Hashed only for a source past its free failures: the fetch path of a quiet host pays nothing here.
+        Long good = presentedToken.map(t -> recentlyGood.get(HexFormat.of().formatHex(TokenCodec.hash(t)))).orElse(null);
+        return good == null || System.nanoTime() - good > GOOD_FOR_NANOS;
     }
 
-    private static Optional<String> tokenId(String authorization) {
+    private static Optional<String> bearer(String authorization) {
         if (authorization == null || authorization.length() <= 7 || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return Optional.empty();
         }
-        return TokenCodec.idOf(authorization.substring(7).trim());
+        return Optional.of(authorization.substring(7).trim());
     }
 }

@@ -179,6 +179,9 @@ public class AuditReader {
         } catch (SQLException e) {
             release.run();
             throw new IllegalStateException("cannot start an audit export", e);
+        } catch (RuntimeException e) {
+            release.run(); // any failure before the hand-over frees the slot, or two of them would refuse every export
+            throw e;
         }
     }
 

@@ -46,6 +46,7 @@ public class EnvFileResource {
             + "If-None-Match answers 304")
     public Response read(@PathParam("env") String env, @HeaderParam("If-None-Match") String ifNoneMatch) {
         EnvironmentPolicy policy = environments.require(env);
+        envFiles.requireNotHeld(); // after a restore the CURRENT values may be ones an emergency revoked since
         EnvFileWrites.Rendered rendered = envFiles.render(policy);
         String etag = "\"" + rendered.sha256() + "\"";
         boolean notModified = ifNoneMatch != null && matches(ifNoneMatch, etag);
@@ -82,7 +83,10 @@ public class EnvFileResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Requires(Permission.ENV_FILE_WRITE)
     @Audited("envfile.write")
-    @Operation(summary = "Write the env file on the host from the CURRENT versions (atomic, policy mode)")
+    @Operation(summary = "Write the env file on the host from the CURRENT versions (atomic, policy mode)",
+            description = "The answer names the file by its keyed fingerprint (hmac-sha256:…); sha256 is always null: "
+                    + "a plain hash would let a caller who may write but not read the file (a security engineer) "
+                    + "confirm a guessed value offline.")
     public EnvFileWrites.Written write(@PathParam("env") String env) {
         return envFiles.write(environments.require(env));
     }

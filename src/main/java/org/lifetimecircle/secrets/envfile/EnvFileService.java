@@ -207,6 +207,14 @@ public class EnvFileService {
         return writer.write(writableTarget(policy), content, policy.envFile().mode(), policy.envFile().group(), true);
     }
 
+    /**
+     * {@link #overwrite} for an emergency, also while a restore's hold is in force: every value it writes was
+     * generated after the revocation, so nothing a restore may have brought back can reach the file this way.
+     */
+    public EnvFileWriter.WriteResult overwriteWithFreshValues(EnvironmentPolicy policy, byte[] content) {
+        return writer.write(writableTarget(policy), content, policy.envFile().mode(), policy.envFile().group(), true);
+    }
+
     private static byte[] readNoFollow(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             return in.readAllBytes();

@@ -53,6 +53,11 @@ public class EnvFileWrites {
         return files.fingerprint(content);
     }
 
+    /** 409 while a restore's hold is in force: no env file is written or served until an admin releases it. */
+    public void requireNotHeld() {
+        hold.requireReleased();
+    }
+
     /** The env file as it is (or would be) on disk: byte for byte what a write would put there. */
     public Rendered render(EnvironmentPolicy policy) {
         // No transaction: one autocommit statement reads a consistent set of rows (see readableSlots).

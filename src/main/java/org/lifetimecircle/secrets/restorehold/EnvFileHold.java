@@ -27,9 +27,11 @@ import org.lifetimecircle.secrets.web.ApiException;
  * The hold restore.sh puts on env-file writes: a restored database may name as CURRENT a value that was
  * revoked after the backup (an emergency the backup does not know of). Rewriting the env files from it
  * would hand the leaked key back to the app. So restore.sh leaves the marker {@value #MARKER} in the data
- * directory, and while it is there nothing writes an env file (start-up sync, drift repair, rotations,
- * {@code POST …/env-file/write}) until an admin, having repeated what the backup lacks, releases it with
- * {@code POST /api/v1/admin/env-file-hold/release}. The marker is a file, not a row, because the restore
+ * directory, and while it is there nothing writes or serves an env file (start-up sync, drift repair,
+ * rotations, {@code POST …/env-file/write}, {@code GET …/env-file}) until an admin, having repeated what the
+ * backup lacks, releases it with {@code POST /api/v1/admin/env-file-hold/release}. The one exception is an
+ * emergency: it writes only values generated after its revocation, and is how a leak the backup predates is
+ * repeated while held. The marker is a file, not a row, because the restore
  * happens with the service stopped and must not need to write the restored database.
  */
 @ApplicationScoped

@@ -61,8 +61,9 @@ public class EnvFileHoldResource {
     @Requires(Permission.PRINCIPAL_MANAGE)
     @Audited("envfile.hold.release")
     @Operation(summary = "Release the env-file hold restore.sh left (admin only)",
-            description = "After a restore the service writes no env file (start-up sync, drift repair, rotations, "
-                    + "env-file/write: 409) until an admin confirms that every emergency, revocation and disable since "
+            description = "After a restore the service writes and serves no env file (start-up sync, drift repair, "
+                    + "rotations, env-file/write and the env-file fetch: 409; an emergency, whose values are all new, "
+                    + "still runs) until an admin confirms that every emergency, revocation and disable since "
                     + "the backup was repeated. This removes the hold (audited as envfile.hold.release with the reason) "
                     + "and brings every env file up to date from the CURRENT versions. Without a hold it changes "
                     + "nothing and answers wasHeld false. 400 missing reason.")
@@ -71,20 +72,25 @@ public class EnvFileHoldResource {
             throw ApiException.invalid("a JSON body {reason} is required");
         }
         Reason reason = Reason.of("reason", body.reason());
-        Optional<EnvFileHold.Hold> released = audit.mutate("envfile.hold.release", null, null, () -> {
-            try {
-                return hold.remove();
-            } catch (IOException e) {
-                throw new ApiException(ProblemCode.INTERNAL, "the hold marker could not be removed ("
-                        + e.getClass().getSimpleName() + "); the hold stays in force");
-            }
-        }, r -> {
+        // Recorded first, removed after the commit: a failure in between leaves the hold in force (the safe side),
+        // never a hold gone without its audited release.
+        Optional<EnvFileHold.Hold> current = hold.current();
+        Optional<EnvFileHold.Hold> released = audit.mutate("envfile.hold.release", null, null, () -> current, r -> {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("reason", reason.value());
             d.put("wasHeld", r.isPresent());
             r.ifPresent(h -> d.putAll(h.facts()));
             return d;
         });
+        if (released.isPresent()) {
+            try {
+                hold.remove();
+            } catch (IOException e) {
+                throw new ApiException(ProblemCode.INTERNAL, "the release is recorded, but the hold marker could not be "
+                        + "removed (" + org.lifetimecircle.secrets.files.IoReasons.reason(e) + "): the hold stays in force; "
+                        + "fix that and release again");
+            }
+        }
         java.util.List<String> synced = new java.util.ArrayList<>();
         if (released.isPresent()) {
             for (EnvironmentPolicy p : environments.all()) {

@@ -113,7 +113,8 @@ public class EmergencyService {
     private Started start(EnvironmentPolicy policy, Reason reason, String incident, String actor,
                           Long keepPrincipalId) {
         String env = policy.environment();
-        hold.requireReleased();
+        // No hold check: an emergency writes only fresh values, and after a restore it is the fix for a leak
+        // the backup predates; it must not wait for the release that would first write the restored key back.
         List<RotationEntity> active = rotations.activeIn(env);
         active.stream().filter(a -> a.kind == RotationKind.EMERGENCY).findFirst().ifPresent(e -> {
             throw ApiException.conflict("emergency rotation " + e.id + " of " + env + " is already " + e.status);

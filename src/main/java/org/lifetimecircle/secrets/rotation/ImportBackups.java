@@ -28,6 +28,8 @@ import org.lifetimecircle.secrets.files.SecureFiles;
 @ApplicationScoped
 public class ImportBackups {
 
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ImportBackups.class);
+
     static final String DIRECTORY = "import-backups";
     private static final String SUFFIX = ".env";
     private static final Pattern ROTATION_ID = Pattern.compile("[0-9a-f]{16}");
@@ -76,6 +78,29 @@ public class ImportBackups {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Removes the copy of an import that has ended, unless the hand-made file would be lost with it: kept when
+     * the import did not complete and the file on disk ({@code onDisk}, null if there is none) is not the copy
+     * (putting it back failed, or someone wrote another file since). Returns whether it was removed.
+     */
+    public boolean forgetIfSettled(String rotationId, RotationStatus status, byte[] onDisk) {
+        if (status != RotationStatus.COMPLETED) {
+            Optional<byte[]> copy = find(rotationId);
+            if (copy.isPresent()) {
+                boolean back = onDisk != null && java.security.MessageDigest.isEqual(onDisk, copy.get());
+                java.util.Arrays.fill(copy.get(), (byte) 0);
+                if (!back) {
+                    LOG.errorf("rotation %s: the hand-made file the import replaced is not back on disk; its copy stays in "
+                            + "%s/%s%s (mode 0600): put it in place by hand, then delete it", rotationId, DIRECTORY,
+                            rotationId, SUFFIX);
+                    return false;
+                }
+            }
+        }
+        delete(rotationId);
+        return true;
     }
 
     /** Removes a rotation's copy (durably); nothing if there is none. */

@@ -232,7 +232,7 @@ public class RotationEngine {
         } finally {
             if (original != null) {
                 Arrays.fill(original, (byte) 0);
-                forgetBackup(r.id);
+                forgetBackup(r.id, policy);
             }
             lock.unlock();
         }
@@ -257,10 +257,18 @@ public class RotationEngine {
     }
 
     /** Removes an import's copy of the file it replaced once the rotation has ended; until then recovery needs it. */
-    private void forgetBackup(String rotationId) {
+    private void forgetBackup(String rotationId, EnvironmentPolicy policy) {
         try {
-            if (read(() -> rotations.findById(rotationId)).status.finished()) {
-                backups.delete(rotationId);
+            RotationStatus status = read(() -> rotations.findById(rotationId)).status;
+            if (status.finished()) {
+                byte[] onDisk = files.absentOrOurs(policy) ? null : files.readExisting(policy);
+                try {
+                    backups.forgetIfSettled(rotationId, status, onDisk);
+                } finally {
+                    if (onDisk != null) {
+                        Arrays.fill(onDisk, (byte) 0);
+                    }
+                }
             }
         } catch (RuntimeException e) {
             LOG.warnf("rotation %s: the copy of the file the import replaced stays until the next start (%s)",
@@ -292,7 +300,7 @@ public class RotationEngine {
                     try {
                         // Forceful on purpose: the leaked values are revoked and the file must carry the new
                         // ones, even where a link was put in its place (replaced, never followed).
-                        written[0] = files.overwrite(policy, content);
+                        written[0] = files.overwriteWithFreshValues(policy, content);
                         secretVersions[0] = EnvFileService.versions(values);
                         steps.add(step("write-env-file", "DONE", "fingerprint=" + written[0].fingerprint()));
                         ok = true;

@@ -167,7 +167,7 @@ public class RotationStartup {
         }
         for (RotationEntity r : interrupted) {
             rollBackInterrupted(r, steps);
-            backups.delete(r.id);
+            forgetIfSettled(r.id, p);
         }
     }
 
@@ -214,6 +214,11 @@ public class RotationStartup {
             if (onDisk != null && Arrays.equals(onDisk, original)) {
                 return step("restore-env-file", "DONE", "the file the import would have replaced is still there");
             }
+            if (onDisk != null) {
+                // Someone put another file there since the crash: theirs is not overwritten, the copy stays.
+                return step("restore-env-file", "SKIPPED", "another file someone else wrote is in place: left alone; "
+                        + "the import's copy stays in the data directory (" + ImportBackups.DIRECTORY + "/)");
+            }
             files.write(p, original);
             return step("restore-env-file", "DONE", "the file that was there before the import is back");
         } catch (EnvFileWriteException e) {
@@ -233,8 +238,27 @@ public class RotationStartup {
     private void forgetEndedImportBackups() {
         for (String id : backups.rotationIds()) {
             RotationEntity r = read(() -> rotations.findById(id));
-            if (r == null || r.status.finished()) {
+            if (r == null) {
                 backups.delete(id);
+            } else if (r.status.finished()) {
+                forgetIfSettled(id, environments.find(r.environment).orElse(null));
+            }
+        }
+    }
+
+    /** Removes an ended import's copy unless the hand-made file is not back (ImportBackups#forgetIfSettled). */
+    private void forgetIfSettled(String rotationId, EnvironmentPolicy p) {
+        RotationEntity r = read(() -> rotations.findById(rotationId));
+        if (r == null || p == null) {
+            backups.delete(rotationId); // nothing to put it back into: its environment is gone
+            return;
+        }
+        byte[] onDisk = files.absentOrOurs(p) ? null : files.readExisting(p);
+        try {
+            backups.forgetIfSettled(rotationId, r.status, onDisk);
+        } finally {
+            if (onDisk != null) {
+                Arrays.fill(onDisk, (byte) 0);
             }
         }
     }

@@ -43,7 +43,7 @@ class EnvFileHoldTest {
     @Test
     void restoredServiceWritesNoEnvFileUntilAnAdminReleasesTheHold() throws IOException {
         String admin = adminToken();
-        for (String permission : List.of("env-file:write", "secret:rotate")) {
+        for (String permission : List.of("env-file:write", "secret:rotate", "env-file:read")) {
             as(admin).contentType("application/json").body(Map.of("principal", "bootstrap-admin", "environment", ENV,
                     "permission", permission, "ttl", "PT10M", "reason", "hold test"))
                     .post("/api/v1/grants").then().statusCode(201);
@@ -64,10 +64,19 @@ class EnvFileHoldTest {
         as(admin).contentType("application/json").body(Map.of("reason", "hold test"))
                 .post("/api/v1/environments/" + ENV + "/secrets/LTC_SECRET_KEY/rotations").then().statusCode(409)
                 .body("detail", containsString("held after a restore"));
-        as(admin).contentType("application/json").body(Map.of("reason", "hold test", "incident", "HOLD-1"))
-                .post("/api/v1/environments/" + ENV + "/emergency-rotations").then().statusCode(409)
+        // Nor is the file served: its values may have been revoked after the backup.
+        as(admin).get("/api/v1/environments/" + ENV + "/env-file").then().statusCode(409)
                 .body("detail", containsString("held after a restore"));
         assertThat(Files.readAllBytes(envFile)).as("the env file is untouched while held").isEqualTo(before);
+
+        // The one write that may go ahead: an emergency, whose values are all new (the fix for a leak the
+        // backup predates must not wait for the release that would first write the leaked key back).
+        String emergency = as(admin).contentType("application/json").body(Map.of("reason", "hold test", "incident", "HOLD-1"))
+                .post("/api/v1/environments/" + ENV + "/emergency-rotations").then().statusCode(202)
+                .extract().path("id");
+        assertThat(Rotations.awaitFinished(admin, emergency).getString("status")).isEqualTo("COMPLETED");
+        assertThat(Files.readAllBytes(envFile)).as("the emergency wrote fresh values while held").isNotEqualTo(before);
+        assertThat(marker()).as("the hold stays until an admin releases it").exists();
 
         // Refused: a security engineer (may rotate, is not an admin), no token, no reason.
         String engineer = Api.tokenFor("security-engineer");

@@ -23,7 +23,8 @@
 #   /opt/ltc-secrets/app-cds.jsa    AppCDS archive for this host's java (appcds.sh; faster start-up).
 #                                   With --root it names the jar under PREFIX: make it again on the
 #                                   target host (run install.sh there) or the JVM ignores it.
-#   /opt/ltc-secrets/tools/audit-verify, /opt/ltc-secrets/bin/{backup.sh,restore.sh,ltc-secrets-db}
+#   /opt/ltc-secrets/tools/{audit-verify,ltcs}, /opt/ltc-secrets/bin/{backup.sh,restore.sh,ltc-secrets-db}
+#   /usr/local/bin/ltcs             a link to /opt/ltc-secrets/tools/ltcs (the command-line client)
 #   units, polkit rules, nginx site from k8s-free-deploy/{systemd,polkit,nginx} if present. Units
 #   are installed, not enabled or started; the nginx site goes to sites-available, not enabled.
 # `systemctl daemon-reload` runs only for PREFIX / with systemd running, and only if a unit changed.
@@ -248,6 +249,16 @@ else
 fi
 
 install_file "$REPO/tools/audit-verify" /opt/ltc-secrets/tools/audit-verify 0755
+# The command-line client; it loads audit-verify from beside its real path, so the two stay together.
+install_file "$REPO/tools/ltcs" /opt/ltc-secrets/tools/ltcs 0755
+if [[ $(readlink "$R/usr/local/bin/ltcs" 2>/dev/null) != /opt/ltc-secrets/tools/ltcs ]]; then
+    if [[ -e $R/usr/local/bin/ltcs && ! -L $R/usr/local/bin/ltcs ]]; then
+        die "/usr/local/bin/ltcs exists and is not our link; move it away and run install.sh again"
+    fi
+    mkdir -p "$R/usr/local/bin"
+    ln -sfn /opt/ltc-secrets/tools/ltcs "$R/usr/local/bin/ltcs"
+    step "linked /usr/local/bin/ltcs -> /opt/ltc-secrets/tools/ltcs"
+fi
 for f in backup.sh restore.sh ltc-secrets-db; do
     install_file "$HERE/$f" "/opt/ltc-secrets/bin/$f" 0755
 done

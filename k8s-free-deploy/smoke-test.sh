@@ -285,6 +285,17 @@ grep -qi "^x-secret-version: .*LTC_SECRET_KEY:$TO_VERSION" "$WORK/env-file.heade
 NEW_VALUE=$(env_value LTC_SECRET_KEY "$ENV1")
 [[ ${#NEW_VALUE} -ge 32 && $NEW_VALUE != "$OLD_VALUE" ]] || fail "the env file does not hold a new key of 32+ characters"
 step "env file fetched: equals /etc/lifetimecircle/prod.env on disk (mode 600, version $TO_VERSION)"
+
+# The deploy job as the README gives it: the installed ltcs, under the usual umask 022.
+LTCS=$ROOT1/opt/ltc-secrets/tools/ltcs
+[[ $(readlink "$ROOT1/usr/local/bin/ltcs") == /opt/ltc-secrets/tools/ltcs ]] || fail "install.sh did not link /usr/local/bin/ltcs"
+(umask 022; LTCS_URL=$URL LTCS_TOKEN_FILE=$TOKEN_FILE "$LTCS" fetch prod -o "$WORK/prod.env.ltcs") >"$WORK/ltcs.out" \
+    || fail "ltcs fetch: $(cat "$WORK/ltcs.out")"
+cmp -s "$WORK/prod.env.ltcs" "$ENV1" || fail "ltcs fetch wrote another file than $ENV1"
+[[ $(stat -c %a "$WORK/prod.env.ltcs") == 600 ]] || fail "ltcs fetch under umask 022 wrote mode $(stat -c %a "$WORK/prod.env.ltcs")"
+(umask 022; LTCS_URL=$URL LTCS_TOKEN_FILE=$TOKEN_FILE "$LTCS" fetch prod -o "$WORK/prod.env.ltcs") | grep -q '^unchanged ' \
+    || fail "a second ltcs fetch did not answer unchanged"
+step "ltcs fetch (installed, umask 022): same bytes, mode 600; again: unchanged"
 cp "$ENV1" "$WORK/prod.env.at-backup"
 
 # ---- 5. preflight ----------------------------------------------------------------------------------

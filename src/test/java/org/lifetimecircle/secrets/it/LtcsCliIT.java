@@ -182,6 +182,14 @@ class LtcsCliIT {
         assertThat(ok(admin("grants", "--principal", "grant-bot")).out()).doesNotContain(grantId);
         assertThat(ok(admin("grants", "--principal", "grant-bot", "--all")).out()).contains(grantId);
 
+        // The env file written on the host: refused without an env-file:write grant, then written.
+        Run noGrant = admin("write-env-file", "staging");
+        assertThat(noGrant.exit()).isEqualTo(3);
+        assertThat(noGrant.err()).contains("forbidden");
+        ok(admin("grant", "bootstrap-admin", "staging", "env-file:write", "--ttl", "PT10M", "--reason", "write"));
+        assertThat(ok(admin("write-env-file", "staging")).out()).contains("/etc/lifetimecircle/staging.env")
+                .contains("LTC_SECRET_KEY:1").contains("hmac-sha256:");
+
         // A deployer may not manage principals: refused by the server, not by the CLI.
         Run forbidden = cli(deployToken, "principals");
         assertThat(forbidden.exit()).isEqualTo(3);
@@ -231,7 +239,7 @@ class LtcsCliIT {
     @Order(3)
     void everyCommandHasHelpWithAnExample() throws Exception {
         List<String> commands = List.of("status", "rotate", "rollback", "import", "emergency", "rotation", "rotations",
-                "versions", "fetch", "preflight", "principal", "principals", "token", "grant", "grants",
+                "versions", "fetch", "write-env-file", "preflight", "principal", "principals", "token", "grant", "grants",
                 "access-review", "audit");
         Run top = ok(run(Map.of(), null, "--help"));
         for (String c : commands) {
@@ -503,6 +511,12 @@ class LtcsCliIT {
         Path pem = work.resolve("audit-signing.pem");
         Files.writeString(pem, field(Files.readString(work.resolve("audit.jsonl.checkpoint.json")), "publicKeyPem"));
         ok(run(Map.of(), null, "audit", "verify", jsonl.toString(), "--public-key", pem.toString()));
+        // The review's form: pinned key, strict, and the previous review's checkpoint still inside the new export.
+        Run strict = cli(auditorToken, "audit", "export", "-o", work.resolve("review-2.jsonl").toString(),
+                "--public-key", pem.toString(), "--strict",
+                "--checkpoint", work.resolve("audit.jsonl.checkpoint.json").toString());
+        assertThat(strict.exit()).as(strict.all()).isZero();
+        assertThat(strict.out().split("verified with the pinned key", -1)).hasSize(3);
 
         List<String> lines = new ArrayList<>(Files.readAllLines(jsonl));
         int changed = 2;

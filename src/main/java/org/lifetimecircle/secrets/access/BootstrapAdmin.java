@@ -14,6 +14,7 @@ import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditWriter;
 import org.lifetimecircle.secrets.audit.Unit;
 import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.auth.Role;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.config.LtcSecretsConfig;
 import org.lifetimecircle.secrets.files.SecureFiles;

@@ -8,7 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
-import org.lifetimecircle.secrets.access.Caller;
+import org.lifetimecircle.secrets.auth.Caller;
 import org.lifetimecircle.secrets.access.GrantService;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditService;

@@ -16,7 +16,7 @@ import org.lifetimecircle.secrets.auth.Permission;
 import org.lifetimecircle.secrets.auth.Requires;
 import org.lifetimecircle.secrets.auth.Role;
 import org.lifetimecircle.secrets.auth.Unauthenticated;
-import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
+import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
 import org.lifetimecircle.secrets.web.ProblemCode;
 import org.lifetimecircle.secrets.web.ProblemMappers;
 

@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.microprofile.config.ConfigProvider;
-import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
+import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
 import org.lifetimecircle.secrets.rotation.RotationKind;
 import org.lifetimecircle.secrets.rotation.RotationRepository;
 

@@ -78,7 +78,8 @@ class PackageCyclesTest {
                 continue;
             }
             Set<String> allowed = m.group(1).strip().equals(NOTHING) ? Set.of()
-                    : Arrays.stream(m.group(1).split(",")).map(String::strip).collect(Collectors.toCollection(TreeSet::new));
+                    : Arrays.stream(m.group(1).split(",")).map(String::strip)
+                            .collect(Collectors.toCollection(TreeSet::new));
             e.getValue().forEach((to, example) -> {
                 if (!allowed.contains(to)) {
                     problems.add(e.getKey() + " uses " + to + ", which " + info + " does not list (" + example

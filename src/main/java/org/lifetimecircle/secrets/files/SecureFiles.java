@@ -86,6 +86,7 @@ public final class SecureFiles {
     public static void createNoReplace(Path target, byte[] content, Set<PosixFilePermission> mode) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = dir.resolve("." + target.getFileName() + ".tmp-" + HexFormat.of().formatHex(randomBytes()));
+        boolean ours = false;
         try {
             // CREATE_NEW with the final mode: the file never exists, even briefly, with a looser one, and an
             // existing path (a planted symlink included) is never reused. A read-only mode still gives this
@@ -93,6 +94,7 @@ public final class SecureFiles {
             try (FileChannel ch = FileChannel.open(tmp,
                     Set.<OpenOption>of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
                     PosixFilePermissions.asFileAttribute(mode))) {
+                ours = true; // only now is it ours to delete
                 ByteBuffer buf = ByteBuffer.wrap(content);
                 while (buf.hasRemaining()) {
                     ch.write(buf);
@@ -105,8 +107,15 @@ public final class SecureFiles {
             publishNoReplace(tmp, target);
             Files.deleteIfExists(tmp);
             fsyncDirectory(dir);
-        } finally {
-            Files.deleteIfExists(tmp);
+        } catch (IOException | RuntimeException e) {
+            if (ours) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException cleanup) {
+                    e.addSuppressed(cleanup); // the original error is the one worth reporting
+                }
+            }
+            throw e;
         }
     }
 

@@ -13,6 +13,7 @@ import java.util.Optional;
 import org.lifetimecircle.secrets.access.GrantDtos.AccessReview;
 import org.lifetimecircle.secrets.access.GrantDtos.ReviewEntry;
 import org.lifetimecircle.secrets.audit.ChainHash;
+import org.lifetimecircle.secrets.auth.Permission;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.web.ApiException;
 

@@ -10,6 +10,7 @@ import jakarta.persistence.JoinColumn;
 import jakarta.persistence.ManyToOne;
 import jakarta.persistence.Table;
 import java.time.Instant;
+import org.lifetimecircle.secrets.auth.Permission;
 
 /** A time-limited grant of one environment-scoped permission on one environment. Never deleted. */
 @Entity

@@ -22,7 +22,10 @@ import org.lifetimecircle.secrets.access.GrantDtos.AccessReview;
 import org.lifetimecircle.secrets.access.GrantDtos.CreateGrant;
 import org.lifetimecircle.secrets.access.GrantDtos.GrantView;
 import org.lifetimecircle.secrets.audit.Audited;
-import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
+import org.lifetimecircle.secrets.auth.CallerContext;
+import org.lifetimecircle.secrets.auth.Permission;
+import org.lifetimecircle.secrets.auth.Requires;
+import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
 import org.lifetimecircle.secrets.web.ApiException;
 import org.lifetimecircle.secrets.web.QueryParams;
 

@@ -1,6 +1,7 @@
 package org.lifetimecircle.secrets.access;
 
 import java.time.Instant;
+import org.lifetimecircle.secrets.auth.Role;
 import org.lifetimecircle.secrets.web.ApiException;
 
 /** Request and response bodies of the principal and token endpoints. */

@@ -9,6 +9,7 @@ import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
+import org.lifetimecircle.secrets.auth.Role;
 
 /** A principal row. Rows are never deleted: disabling keeps the history and the name taken. */
 @Entity

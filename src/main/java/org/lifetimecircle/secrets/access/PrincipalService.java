@@ -11,6 +11,8 @@ import java.util.Optional;
 import java.util.Set;
 import org.lifetimecircle.secrets.audit.AuditContext;
 import org.lifetimecircle.secrets.audit.AuditService;
+import org.lifetimecircle.secrets.auth.Caller;
+import org.lifetimecircle.secrets.auth.Role;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.web.ApiException;
 import org.lifetimecircle.secrets.web.Reason;

@@ -2,6 +2,7 @@ package org.lifetimecircle.secrets.access;
 
 import jakarta.persistence.AttributeConverter;
 import jakarta.persistence.Converter;
+import org.lifetimecircle.secrets.auth.Role;
 
 /** Stores a role by its wire name, which the schema's CHECK constraint also lists. */
 @Converter

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.lifetimecircle.secrets.alert.Alerts;
 import org.lifetimecircle.secrets.audit.AuditService;
+import org.lifetimecircle.secrets.auth.Caller;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.config.LtcSecretsConfig;
 import org.lifetimecircle.secrets.web.ApiException;

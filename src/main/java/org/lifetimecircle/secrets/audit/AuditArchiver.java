@@ -38,6 +38,7 @@ import org.hibernate.Session;
 import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.config.LtcSecretsConfig;
 import org.lifetimecircle.secrets.crypto.AuditSigner;
+import org.lifetimecircle.secrets.crypto.InstallationKeys;
 import org.lifetimecircle.secrets.files.SecureFiles;
 import org.lifetimecircle.secrets.web.ApiException;
 

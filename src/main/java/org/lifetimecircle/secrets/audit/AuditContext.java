@@ -3,8 +3,8 @@ package org.lifetimecircle.secrets.audit;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.enterprise.context.RequestScoped;
 import java.util.Map;
-import org.lifetimecircle.secrets.access.Caller;
-import org.lifetimecircle.secrets.access.CallerContext;
+import org.lifetimecircle.secrets.auth.Caller;
+import org.lifetimecircle.secrets.auth.CallerContext;
 import org.lifetimecircle.secrets.web.HttpFilters;
 
 /**

@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.Map;
 import org.lifetimecircle.secrets.crypto.AuditSigner;
+import org.lifetimecircle.secrets.crypto.InstallationKeys;
 
 /**
  * Re-checks the chain from the database: seqs without gaps, each prevHash linking to the hash

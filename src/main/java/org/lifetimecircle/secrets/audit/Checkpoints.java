@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.hibernate.Session;
 import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.crypto.InstallationKeys;
 
 /**
  * Signs checkpoints of the chain head: on demand, periodically when the head moved, and at

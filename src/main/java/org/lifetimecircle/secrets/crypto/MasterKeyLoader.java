@@ -11,19 +11,17 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.EnumSet;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.lifetimecircle.secrets.files.SecureFiles;
 
 /** Reads the master key file, or creates it when allowed, refusing anything but a private, well-formed key. */
 public final class MasterKeyLoader {
@@ -406,32 +404,14 @@ public final class MasterKeyLoader {
         ensureDirectory(dir);
         byte[] key = new byte[MasterKey.LENGTH];
         byte[] line = null;
-        Path temp = null;
         try {
             Randoms.strong().nextBytes(key);
             line = encodeLine(key);
-            Path candidate = dir.resolve("." + path.getFileName() + ".tmp-" + randomSuffix());
-            // CREATE_NEW with rw------- at creation: the file never exists, even briefly, with a mode
-            // that others could read, and an existing file of that name is never reused.
-            try (FileChannel channel = FileChannel.open(candidate,
-                    EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                    PosixFilePermissions.asFileAttribute(MODE_0600))) {
-                temp = candidate; // only now is it ours to delete
-                ByteBuffer source = ByteBuffer.wrap(line);
-                while (source.hasRemaining()) {
-                    channel.write(source);
-                }
-                channel.force(true);
-            }
-            Files.setPosixFilePermissions(temp, MODE_0400);
-            // fsync again so the new mode, too, is on disk before the file gets its real name.
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.READ)) {
-                channel.force(true);
-            }
-            publish(temp, path);
-            Files.deleteIfExists(temp);
-            temp = null;
-            syncDirectory(dir);
+            // Mode 0400 from the temporary file's creation on, published without ever replacing a key file.
+            SecureFiles.createNoReplace(path, line, MODE_0400);
+        } catch (FileAlreadyExistsException e) {
+            // A key file appeared meanwhile (a second instance starting at the same time): that key wins, ours
+            // is dropped, and the caller loads theirs. Overwriting it could make everything it wrapped undecryptable.
         } catch (IOException e) {
             throw new MasterKeyException("cannot create master key file " + path + ": " + describe(e)
                     + "; make " + dir + " writable by the service user, or provide the key yourself with: "
@@ -440,32 +420,6 @@ public final class MasterKeyLoader {
             Arrays.fill(key, (byte) 0);
             if (line != null) {
                 Arrays.fill(line, (byte) 0);
-            }
-            if (temp != null) {
-                deleteQuietly(temp);
-            }
-        }
-    }
-
-    /**
-     * Gives the finished temp file its real name, unless a key file appeared there meanwhile (a
-     * second instance starting at the same time), in which case that key wins and ours is dropped.
-     *
-     * <p>Why a hard link and not check-then-move: rename(2), which ATOMIC_MOVE uses, silently replaces
-     * an existing target, so "check, then move" has a window in which a key another process has
-     * already started encrypting with is overwritten, and everything it wraps becomes undecryptable.
-     * link(2) is just as atomic (the name appears with final content and mode, or not at all) but
-     * fails with EEXIST instead of replacing. Only on file systems without hard links do we fall back
-     * to check-then-move, accepting that narrow window.
-     */
-    private static void publish(Path temp, Path target) throws IOException {
-        try {
-            Files.createLink(target, temp);
-        } catch (FileAlreadyExistsException e) {
-            // Another process created the key first; the caller loads theirs and deletes our temp file.
-        } catch (UnsupportedOperationException | IOException e) {
-            if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
             }
         }
     }
@@ -478,7 +432,7 @@ public final class MasterKeyLoader {
             // rwx------ at creation; the umask can only narrow it further.
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(MODE_0700));
             if (dir.getParent() != null) {
-                syncDirectory(dir.getParent()); // so the new directory survives a crash along with the key
+                syncDirectoryQuietly(dir.getParent()); // so the new directory survives a crash along with the key
             }
         } catch (FileAlreadyExistsException e) {
             throw new MasterKeyException("cannot create master key file in " + dir + ": it exists but is not a"
@@ -491,12 +445,12 @@ public final class MasterKeyLoader {
     }
 
     /** Makes the directory entries durable; a no-op where the file system cannot fsync directories. */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
+    private static void syncDirectoryQuietly(Path dir) {
+        try {
+            SecureFiles.fsyncDirectory(dir);
         } catch (IOException e) {
-            // Some file systems (and non-Linux platforms) refuse to open or fsync a directory; the data
-            // itself is already forced, so there is nothing better to do.
+            // Some file systems (and non-Linux platforms) refuse to open or fsync a directory; the directory
+            // itself is made, so there is nothing better to do.
         }
     }
 
@@ -508,20 +462,6 @@ public final class MasterKeyLoader {
             return line;
         } finally {
             Arrays.fill(encoded, (byte) 0);
-        }
-    }
-
-    private static String randomSuffix() {
-        byte[] suffix = new byte[8];
-        Randoms.strong().nextBytes(suffix);
-        return HexFormat.of().formatHex(suffix);
-    }
-
-    private static void deleteQuietly(Path file) {
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException e) {
-            // Best effort while already failing; the original error is the one worth reporting.
         }
     }
 

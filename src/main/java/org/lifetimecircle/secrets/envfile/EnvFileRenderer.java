@@ -15,6 +15,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.SecretPolicy;
+import org.lifetimecircle.secrets.secret.ErasableChars;
+import org.lifetimecircle.secrets.secret.SecretValues;
 
 /**
  * Renders an environment's env file: one header comment naming the environment, the secret versions and

@@ -15,12 +15,12 @@ import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-import org.lifetimecircle.secrets.access.Permission;
-import org.lifetimecircle.secrets.access.Requires;
 import org.lifetimecircle.secrets.audit.AuditService;
 import org.lifetimecircle.secrets.audit.Audited;
-import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
+import org.lifetimecircle.secrets.auth.Permission;
+import org.lifetimecircle.secrets.auth.Requires;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
+import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
 
 /** Fetching an environment's env file, and having the service write it on the host. */
 @Path("/api/v1/environments/{env}/env-file")

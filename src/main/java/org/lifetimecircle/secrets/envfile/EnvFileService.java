@@ -20,6 +20,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.lifetimecircle.secrets.config.LtcSecretsConfig;
 import org.lifetimecircle.secrets.files.IoReasons;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
+import org.lifetimecircle.secrets.secret.SecretValues;
 
 /**
  * Where each environment's env file lives (under {@code ltc-secrets.file-root}), one lock per

@@ -10,6 +10,7 @@ import org.lifetimecircle.secrets.audit.AuditService;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.secret.CurrentValues;
+import org.lifetimecircle.secrets.secret.SecretValues;
 import org.lifetimecircle.secrets.web.ApiException;
 import org.lifetimecircle.secrets.web.ProblemCode;
 

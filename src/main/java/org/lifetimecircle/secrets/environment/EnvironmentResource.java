@@ -9,9 +9,10 @@ import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-import org.lifetimecircle.secrets.access.Permission;
-import org.lifetimecircle.secrets.access.Requires;
 import org.lifetimecircle.secrets.audit.Audited;
+import org.lifetimecircle.secrets.auth.Permission;
+import org.lifetimecircle.secrets.auth.Requires;
+import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
 
 /** The environments defined by the policies. */
 @Path("/api/v1/environments")

@@ -68,6 +68,71 @@ public final class SecureFiles {
         }
     }
 
+    /**
+     * Creates {@code target} with {@code content}, never replacing a file that is already there: a temporary file
+     * beside it is created exclusively with {@code mode}, written, set to exactly {@code mode} and fsynced, then
+     * published under the target's name with a hard link; the temporary file is removed and the directory fsynced.
+     * For files that must never be overwritten once something may depend on them (the master key).
+     *
+     * <p>Why a hard link and not check-then-rename: rename(2), which ATOMIC_MOVE uses, silently replaces an
+     * existing target, so "check, then move" has a window in which a file another process created (and may
+     * already be using) is overwritten. link(2) is just as atomic (the name appears with final content and mode,
+     * or not at all) but fails with EEXIST instead of replacing. Only on file systems without hard links do we
+     * fall back to check-then-rename, accepting that narrow window.
+     *
+     * @throws FileAlreadyExistsException if {@code target} exists: it is left untouched, and no temporary file
+     *     is left behind
+     */
+    public static void createNoReplace(Path target, byte[] content, Set<PosixFilePermission> mode) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Path tmp = dir.resolve("." + target.getFileName() + ".tmp-" + HexFormat.of().formatHex(randomBytes()));
+        boolean ours = false;
+        try {
+            // CREATE_NEW with the final mode: the file never exists, even briefly, with a looser one, and an
+            // existing path (a planted symlink included) is never reused. A read-only mode still gives this
+            // descriptor write access, as open(2) does for the file it creates.
+            try (FileChannel ch = FileChannel.open(tmp,
+                    Set.<OpenOption>of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+                    PosixFilePermissions.asFileAttribute(mode))) {
+                ours = true; // only now is it ours to delete
+                ByteBuffer buf = ByteBuffer.wrap(content);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                // The umask may have narrowed the mode at creation; set it exactly, before the fsync, so the
+                // mode is on disk with the content before the file gets its real name.
+                Files.setPosixFilePermissions(tmp, mode);
+                ch.force(true);
+            }
+            publishNoReplace(tmp, target);
+            Files.deleteIfExists(tmp);
+            fsyncDirectory(dir);
+        } catch (IOException | RuntimeException e) {
+            if (ours) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException cleanup) {
+                    e.addSuppressed(cleanup); // the original error is the one worth reporting
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** Gives the finished temporary file the target's name unless that name is taken (see createNoReplace). */
+    private static void publishNoReplace(Path tmp, Path target) throws IOException {
+        try {
+            Files.createLink(target, tmp);
+        } catch (FileAlreadyExistsException e) {
+            throw e;
+        } catch (UnsupportedOperationException | IOException e) {
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                throw new FileAlreadyExistsException(target.toString());
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
+
     /** Writes a file's content to a stream (which the caller must not close). */
     @FunctionalInterface
     public interface ContentWriter {
@@ -161,9 +226,9 @@ public final class SecureFiles {
     }
 
     /**
-     * Removes the temporary files ({@code .<targetName>.tmp-<16 hex>}) that {@link #writeAtomically} and the
-     * master key's creation leave in {@code dir} when the process is killed between creating and renaming
-     * them; for start-up, before anything writes {@code targetName} again. Only regular files with exactly
+     * Removes the temporary files ({@code .<targetName>.tmp-<16 hex>}) that {@link #writeAtomically} and
+     * {@link #createNoReplace} (the master key's creation) leave in {@code dir} when the process is killed between
+     * creating and publishing them; for start-up, before anything writes {@code targetName} again. Only regular files with exactly
      * that name pattern are removed (never through a link), and the removal is made durable.
      *
      * @return how many were removed

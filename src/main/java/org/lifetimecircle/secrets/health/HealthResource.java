@@ -12,10 +12,12 @@ import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.lifetimecircle.secrets.audit.AuditIntegrity;
+import org.lifetimecircle.secrets.auth.Unauthenticated;
 
 /** {@code GET /health}: the contract's unauthenticated health answer for probes and deploy scripts. */
 @Path("/health")
 @Tag(name = "ops")
+@Unauthenticated
 public class HealthResource {
 
     private final ServiceHealth health;

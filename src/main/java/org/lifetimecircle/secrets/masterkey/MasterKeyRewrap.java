@@ -19,17 +19,16 @@ import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditUnavailableException;
 import org.lifetimecircle.secrets.audit.AuditWriter;
-import org.lifetimecircle.secrets.audit.InstallationKeys;
 import org.lifetimecircle.secrets.audit.Outcome;
 import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.config.LtcSecretsConfig;
 import org.lifetimecircle.secrets.crypto.DecryptionFailedException;
 import org.lifetimecircle.secrets.crypto.Envelope;
+import org.lifetimecircle.secrets.crypto.InstallationKeys;
 import org.lifetimecircle.secrets.crypto.KeyIds;
 import org.lifetimecircle.secrets.crypto.MasterKey;
 import org.lifetimecircle.secrets.crypto.MasterKeys;
 import org.lifetimecircle.secrets.db.WalTruncation;
-import org.lifetimecircle.secrets.startup.StartupRefusedException;
 
 /**
  * Master-key rotation at start: with {@code ltc-secrets.previous-master-key-file} set, everything
@@ -85,7 +84,7 @@ public class MasterKeyRewrap {
      * then forgets the previous key. Empty when no previous key is configured. Needs the writer
      * running and must run before the installation keys are loaded (they may still be under the old key).
      *
-     * @throws StartupRefusedException if the two files hold the same key, if stored data is sealed
+     * @throws RewrapRefusedException if the two files hold the same key, if stored data is sealed
      *     under a third key, or if something labelled with the previous key does not open under it
      */
     public Optional<Result> run() {
@@ -97,7 +96,7 @@ public class MasterKeyRewrap {
             MasterKey from = previous.get();
             MasterKey to = masterKeys.key();
             if (from.keyId().equals(to.keyId())) {
-                throw new StartupRefusedException(describePrevious(from) + " holds the same key as "
+                throw new RewrapRefusedException(describePrevious(from) + " holds the same key as "
                         + describeCurrent(to) + "; set ltc-secrets.previous-master-key-file to the OLD key the data"
                         + " is sealed under, or remove the setting");
             }
@@ -125,12 +124,12 @@ public class MasterKeyRewrap {
             return Optional.of(new Result(from.keyId(), done));
         } catch (AuditUnavailableException e) {
             // The unit did not answer in time or its commit failed: its transaction commits whole or not at all.
-            throw new StartupRefusedException("master key rotation: the re-wrap from " + previous.get().keyId()
+            throw new RewrapRefusedException("master key rotation: the re-wrap from " + previous.get().keyId()
                     + " could not be committed with its audit event, or not within the writer's 60 s; the data is"
                     + " either all under the previous key or all under the new one: start again with both keys");
         } catch (DecryptionFailedException e) {
             // The key ids matched, so the keys are the right ones: the stored bytes are not what was written.
-            throw new StartupRefusedException("master key rotation: stored data does not open with the master key"
+            throw new RewrapRefusedException("master key rotation: stored data does not open with the master key"
                     + " its header names (previous " + previous.get().keyId() + ", current "
                     + masterKeys.keyId().orElse("?") + "), so the database was damaged or altered; nothing was"
                     + " re-wrapped (it is all or nothing); restore the database from a backup");
@@ -173,7 +172,7 @@ public class MasterKeyRewrap {
         if (foreign.isEmpty()) {
             return;
         }
-        throw new StartupRefusedException("neither " + describeCurrent(to) + " nor " + describePrevious(from)
+        throw new RewrapRefusedException("neither " + describeCurrent(to) + " nor " + describePrevious(from)
                 + " opens the stored data in " + config.dataDir() + ": " + describe(foreign) + "; start with the key"
                 + " file of that id (as ltc-secrets.master-key-file, or as ltc-secrets.previous-master-key-file to"
                 + " re-wrap it under a new key); k8s-free-deploy/ltc-secrets-db key-id FILE shows a file's id");
@@ -254,7 +253,7 @@ public class MasterKeyRewrap {
         if (keyId.equals(to.keyId())) {
             return false;
         }
-        throw new StartupRefusedException("master key rotation: stored data is sealed under " + keyId + ", neither the"
+        throw new RewrapRefusedException("master key rotation: stored data is sealed under " + keyId + ", neither the"
                 + " master key " + to.keyId() + " nor the previous master key " + from.keyId() + "; nothing was"
                 + " re-wrapped");
     }

@@ -8,10 +8,10 @@ import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-import org.lifetimecircle.secrets.access.Permission;
-import org.lifetimecircle.secrets.access.Requires;
 import org.lifetimecircle.secrets.audit.Audited;
-import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
+import org.lifetimecircle.secrets.auth.Permission;
+import org.lifetimecircle.secrets.auth.Requires;
+import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
 
 /** The go-live preflight of an environment. Its own root path: under EnvironmentResource's it would not be found. */
 @Path("/api/v1/environments/{env}/preflight")

@@ -15,10 +15,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.microprofile.config.ConfigProvider;
-import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
+import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
 import org.lifetimecircle.secrets.rotation.RotationKind;
 import org.lifetimecircle.secrets.rotation.RotationRepository;
+import org.lifetimecircle.secrets.startup.DataReady;
 
 /**
  * What an SRE alerts on besides each secret's age (see {@code SecretMetrics}):
@@ -56,6 +57,10 @@ public class SchedulerMetrics {
         this.environments = environments;
         this.rotations = rotations;
         this.em = em;
+    }
+
+    void onDataReady(@Observes DataReady ready) {
+        register();
     }
 
     /** Registers the meters; called once the schema exists and the policies are loaded. */

@@ -14,8 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.lifetimecircle.secrets.crypto.SecretValue;
-import org.lifetimecircle.secrets.envfile.ErasableChars;
-import org.lifetimecircle.secrets.envfile.SecretValues;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.SecretPolicy;
 
@@ -97,7 +95,7 @@ public class CurrentValues {
 
     /**
      * The values to render, or empty while a secret of the policy has no CURRENT version yet. They are
-     * {@link ErasableChars}, never Strings: {@link org.lifetimecircle.secrets.envfile.EnvFileRenderer#render}
+     * {@link ErasableChars}, never Strings: {@code envfile.EnvFileRenderer#render}
      * erases them once they are in the file's bytes.
      */
     public Optional<Map<String, SecretValues>> values(EnvironmentPolicy policy, Map<String, Slot> slots) {

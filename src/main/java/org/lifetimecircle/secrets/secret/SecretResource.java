@@ -11,10 +11,10 @@ import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-import org.lifetimecircle.secrets.access.Permission;
-import org.lifetimecircle.secrets.access.Requires;
 import org.lifetimecircle.secrets.audit.Audited;
-import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
+import org.lifetimecircle.secrets.auth.Permission;
+import org.lifetimecircle.secrets.auth.Requires;
+import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
 import org.lifetimecircle.secrets.web.QueryParams;
 
 /** A secret's versions: states and fingerprints, never a value. */

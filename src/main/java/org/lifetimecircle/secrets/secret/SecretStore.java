@@ -1,9 +1,9 @@
 package org.lifetimecircle.secrets.secret;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import org.lifetimecircle.secrets.audit.InstallationKeys;
 import org.lifetimecircle.secrets.crypto.DecryptionFailedException;
 import org.lifetimecircle.secrets.crypto.Envelope;
+import org.lifetimecircle.secrets.crypto.InstallationKeys;
 import org.lifetimecircle.secrets.crypto.MasterKeys;
 import org.lifetimecircle.secrets.crypto.SecretValue;
 

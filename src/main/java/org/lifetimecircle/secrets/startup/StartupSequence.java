@@ -3,6 +3,7 @@ package org.lifetimecircle.secrets.startup;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,19 +22,19 @@ import org.lifetimecircle.secrets.audit.AuditArchiver;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditIntegrity;
 import org.lifetimecircle.secrets.audit.AuditWriter;
-import org.lifetimecircle.secrets.audit.InstallationKeys;
 import org.lifetimecircle.secrets.audit.Outcome;
 import org.lifetimecircle.secrets.audit.VerifyResult;
 import org.lifetimecircle.secrets.config.LtcSecretsConfig;
 import org.lifetimecircle.secrets.crypto.DecryptionFailedException;
+import org.lifetimecircle.secrets.crypto.InstallationKeys;
 import org.lifetimecircle.secrets.crypto.MasterKeyException;
 import org.lifetimecircle.secrets.crypto.MasterKeys;
-import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
 import org.lifetimecircle.secrets.files.SecureFiles;
 import org.lifetimecircle.secrets.masterkey.MasterKeyRewrap;
+import org.lifetimecircle.secrets.masterkey.RewrapRefusedException;
+import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
 import org.lifetimecircle.secrets.policy.PolicyException;
 import org.lifetimecircle.secrets.rotation.RotationStartup;
-import org.lifetimecircle.secrets.scheduler.SchedulerMetrics;
 import org.lifetimecircle.secrets.secret.SecretMetrics;
 
 /**
@@ -61,16 +62,16 @@ public class StartupSequence {
     private final AuditIntegrity integrity;
     private final RotationStartup rotations;
     private final SecretMetrics secretMetrics;
-    private final SchedulerMetrics schedulerMetrics;
+    private final Event<DataReady> dataReady;
     private final MasterKeyRewrap rewrap;
     private volatile boolean started;
 
     StartupSequence(LtcSecretsConfig config, MasterKeys masterKeys, EnvironmentRegistry environments, Flyway flyway,
                     BootstrapAdmin bootstrap, InstallationKeys installationKeys, AuditWriter writer,
                     AuditIntegrity integrity, RotationStartup rotations, SecretMetrics secretMetrics,
-                    SchedulerMetrics schedulerMetrics, AuditArchiver archiver, MasterKeyRewrap rewrap) {
+                    Event<DataReady> dataReady, AuditArchiver archiver, MasterKeyRewrap rewrap) {
         this.archiver = archiver;
-        this.schedulerMetrics = schedulerMetrics;
+        this.dataReady = dataReady;
         this.rewrap = rewrap;
         this.rotations = rotations;
         this.secretMetrics = secretMetrics;
@@ -111,8 +112,8 @@ public class StartupSequence {
             bootstrap.run();
             rotations.run();
             secretMetrics.register();
-            schedulerMetrics.register();
-        } catch (MasterKeyException | PolicyException | StartupRefusedException e) {
+            dataReady.fire(new DataReady()); // the scheduler's meters register here
+        } catch (MasterKeyException | PolicyException | RewrapRefusedException | StartupRefusedException e) {
             LOG.errorf("ltc-secrets refused to start: %s", e.getMessage());
             throw new StartupRefusedException(e.getMessage());
         }

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lifetimecircle.secrets.policy.Alphabet;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
+import org.lifetimecircle.secrets.secret.SecretValues;
 
 /**
  * The env file reads the same under bash, python-dotenv and systemd's EnvironmentFile= rules: accepted values

@@ -17,6 +17,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.lifetimecircle.secrets.policy.Alphabet;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
+import org.lifetimecircle.secrets.secret.SecretValues;
 
 /** The env file's exact bytes: header, order, quoting, previous values, and what the renderer refuses. */
 class EnvFileRendererTest {

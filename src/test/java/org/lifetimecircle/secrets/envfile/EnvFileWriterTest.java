@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lifetimecircle.secrets.policy.Alphabet;
 import org.lifetimecircle.secrets.policy.FileMode;
+import org.lifetimecircle.secrets.secret.SecretValues;
 import org.lifetimecircle.secrets.testing.FileModes;
 import org.lifetimecircle.secrets.testing.Processes;
 

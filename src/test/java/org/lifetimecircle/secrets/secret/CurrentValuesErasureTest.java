@@ -13,10 +13,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.lifetimecircle.secrets.envfile.EnvFileRenderer;
-import org.lifetimecircle.secrets.envfile.ErasableChars;
-import org.lifetimecircle.secrets.envfile.SecretValues;
-import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
+import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
 import org.lifetimecircle.secrets.testing.Rotations;
 import org.lifetimecircle.secrets.testing.TestDataDir;
 

@@ -5,9 +5,9 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.Map;
-import org.lifetimecircle.secrets.access.Permission;
-import org.lifetimecircle.secrets.access.Requires;
 import org.lifetimecircle.secrets.audit.Audited;
+import org.lifetimecircle.secrets.auth.Permission;
+import org.lifetimecircle.secrets.auth.Requires;
 
 /**
  * Test-only endpoints outside {@code /api/v1}: authentication must follow the matched resource, not

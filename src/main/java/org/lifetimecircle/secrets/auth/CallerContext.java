@@ -1,15 +1,16 @@
-package org.lifetimecircle.secrets.access;
+package org.lifetimecircle.secrets.auth;
 
 import jakarta.enterprise.context.RequestScoped;
 import java.util.Optional;
 
-/** Holds the caller that {@link AuthFilter} authenticated, for services further down the request. */
+/** Holds the caller that {@code access.AuthFilter} authenticated, for services further down the request. */
 @RequestScoped
 public class CallerContext {
 
     private Caller caller;
 
-    void set(Caller caller) {
+    /** Only {@code access.AuthFilter} calls this, once the request's token has been checked. */
+    public void set(Caller caller) {
         this.caller = caller;
     }
 

@@ -1,4 +1,4 @@
-package org.lifetimecircle.secrets.access;
+package org.lifetimecircle.secrets.auth;
 
 import java.util.Arrays;
 import java.util.EnumSet;

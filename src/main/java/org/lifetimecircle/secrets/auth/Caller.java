@@ -1,4 +1,4 @@
-package org.lifetimecircle.secrets.access;
+package org.lifetimecircle.secrets.auth;
 
 /** The authenticated principal of the current request. */
 public record Caller(long principalId, String name, Role role, String tokenId) {

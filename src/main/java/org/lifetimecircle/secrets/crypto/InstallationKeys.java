@@ -1,4 +1,4 @@
-package org.lifetimecircle.secrets.audit;
+package org.lifetimecircle.secrets.crypto;
 
 import io.agroal.api.AgroalDataSource;
 import jakarta.annotation.PreDestroy;
@@ -8,11 +8,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
-import org.lifetimecircle.secrets.crypto.AuditSigner;
-import org.lifetimecircle.secrets.crypto.DecryptionFailedException;
-import org.lifetimecircle.secrets.crypto.Fingerprinter;
-import org.lifetimecircle.secrets.crypto.MasterKey;
-import org.lifetimecircle.secrets.crypto.MasterKeys;
 
 /**
  * The installation's audit keys: the Ed25519 key that signs checkpoints and the HMAC key behind

@@ -1,4 +1,4 @@
-package org.lifetimecircle.secrets.access;
+package org.lifetimecircle.secrets.auth;
 
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
@@ -6,7 +6,7 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * Declares the permission an {@code /api/v1} resource method needs. {@link AuthFilter} enforces it
+ * Declares the permission an {@code /api/v1} resource method needs. {@code access.AuthFilter} enforces it
  * for every request; a method without it (or without {@code @Audited}) is refused, so forgetting
  * either fails closed.
  */

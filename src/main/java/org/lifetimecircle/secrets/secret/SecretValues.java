@@ -1,4 +1,4 @@
-package org.lifetimecircle.secrets.envfile;
+package org.lifetimecircle.secrets.secret;
 
 import java.time.Instant;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package org.lifetimecircle.secrets.environment;
+package org.lifetimecircle.secrets.policy;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
@@ -8,9 +8,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
-import org.lifetimecircle.secrets.policy.AppOverride;
-import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
-import org.lifetimecircle.secrets.policy.PolicyLoader;
 import org.lifetimecircle.secrets.web.ApiException;
 
 /** The environments served: one per policy file, loaded and validated once at start. */

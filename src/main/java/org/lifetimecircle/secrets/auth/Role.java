@@ -1,4 +1,4 @@
-package org.lifetimecircle.secrets.access;
+package org.lifetimecircle.secrets.auth;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;

@@ -1,7 +1,7 @@
 package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.get;
+import static org.lifetimecircle.secrets.testing.Api.as;
 
 import java.io.IOException;
 import java.net.URI;
@@ -108,8 +108,8 @@ class AuthDenialsIT {
             throws Exception {
         Instant deadline = Instant.now().plusSeconds(20);
         while (true) {
-            List<Map<String, Object>> events = get(service, admin,
-                    "/api/v1/audit/events?action=auth.denied&limit=1000").json().getList("$");
+            List<Map<String, Object>> events = as(service, admin)
+                    .get("/api/v1/audit/events?action=auth.denied&limit=1000").jsonPath().getList("$");
             long sum = sumOf(events, null);
             if (sum >= expected || Instant.now().isAfter(deadline)) {
                 assertThat(sum).as("sum of details.count over %d auth.denied events", events.size()).isEqualTo(expected);

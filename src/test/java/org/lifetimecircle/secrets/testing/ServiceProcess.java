@@ -213,7 +213,7 @@ public final class ServiceProcess implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new AssertionError("service exited with " + process.exitValue() + " before becoming healthy:\n" + output());
             }
-            if (get("/health", null).map(r -> r.statusCode() == 200).orElse(false)) {
+            if (get("/health").map(r -> r.statusCode() == 200).orElse(false)) {
                 return Duration.ofNanos(System.nanoTime() - startedNanos);
             }
             pause();
@@ -235,17 +235,18 @@ public final class ServiceProcess implements AutoCloseable {
         }
     }
 
-    /** A GET, optionally with a bearer token; empty if the service does not answer. */
-    public Optional<HttpResponse<String>> get(String path, String token) {
+    /**
+     * An unauthenticated GET (/health, /q/metrics, a 401 probe); empty if the service does not answer.
+     * A call as a token is {@link Api#as(ServiceProcess, String)}.
+     */
+    public Optional<HttpResponse<String>> get(String path) {
         if (listeningPort() == 0) {
             return Optional.empty();
         }
         try {
-            HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(5));
-            if (token != null) {
-                req.header("Authorization", "Bearer " + token);
-            }
-            return Optional.of(HTTP.send(req.build(), HttpResponse.BodyHandlers.ofString()));
+            HttpRequest req = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(5))
+                    .build();
+            return Optional.of(HTTP.send(req, HttpResponse.BodyHandlers.ofString()));
         } catch (IOException e) {
             return Optional.empty();
         } catch (InterruptedException e) {

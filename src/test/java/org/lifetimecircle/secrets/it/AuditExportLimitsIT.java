@@ -2,6 +2,7 @@ package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.lifetimecircle.secrets.testing.Api.as;
+import static org.lifetimecircle.secrets.testing.Rotations.awaitFinished;
 
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lifetimecircle.secrets.audit.ChainHash;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
 /**
@@ -73,12 +75,13 @@ class AuditExportLimitsIT {
                     Socket s = stalledExport(service, admin);
                     stalled.add(s);
                 }
+                // Both asked at once, checked afterwards: the stalled exports are cut off 3 s after they stall.
                 Response third = as(service, admin).get("/api/v1/audit/export?format=jsonl");
+                Response verify = as(service, admin).get("/api/v1/audit/verify");
                 assertThat(third.statusCode()).as("a third export at once").isEqualTo(429);
                 assertThat(third.header("Retry-After")).isNotBlank();
                 assertThat(third.header("Content-Type")).startsWith("application/problem+json");
                 assertThat(third.jsonPath().getString("code")).isEqualTo("too-many-requests");
-                Response verify = as(service, admin).get("/api/v1/audit/verify");
                 assertThat(verify.statusCode()).as(verify.asString()).isEqualTo(429);
                 assertThat(verify.header("Retry-After")).isNotBlank();
 
@@ -91,17 +94,15 @@ class AuditExportLimitsIT {
                         .body(Map.of("reason", "while exports hang"))
                         .post("/api/v1/environments/prod/secrets/LTC_SECRET_KEY/rotations");
                 assertThat(rotation.statusCode()).as(rotation.asString()).isEqualTo(202);
-                String status = awaitRotation(service, admin, rotation.jsonPath().getString("id"));
+                String status = awaitFinished(service, admin, rotation.jsonPath().getString("id")).getString("status");
                 assertThat(status).isEqualTo("COMPLETED");
                 assertThat(Duration.between(t0, Instant.now())).as("fetch, health and a rotation")
                         .isLessThan(Duration.ofSeconds(10));
 
                 // The write timeout (3 s here) cuts the stalled clients off and frees their slots.
-                Instant deadline = Instant.now().plusSeconds(40);
-                Response later;
-                do {
-                    later = as(service, admin).get("/api/v1/audit/verify");
-                } while (later.statusCode() == 429 && Instant.now().isBefore(deadline) && pause());
+                Response later = Poll.until("a verification after the cut-off", Duration.ofSeconds(40),
+                        () -> as(service, admin).get("/api/v1/audit/verify"), r -> r.statusCode() != 429,
+                        Response::asString);
                 assertThat(later.statusCode()).as("a verification after the stalled exports were cut off: %s",
                         later.asString()).isEqualTo(200);
                 assertThat(later.jsonPath().getBoolean("valid")).isTrue();
@@ -134,20 +135,6 @@ class AuditExportLimitsIT {
         }
         assertThat(head.toString(StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 200");
         return s;
-    }
-
-    private static String awaitRotation(ServiceProcess service, String token, String id) throws Exception {
-        Instant deadline = Instant.now().plusSeconds(30);
-        String status;
-        do {
-            status = as(service, token).get("/api/v1/rotations/" + id).jsonPath().getString("status");
-        } while (("PENDING".equals(status) || "RUNNING".equals(status)) && Instant.now().isBefore(deadline) && pause());
-        return status;
-    }
-
-    private static boolean pause() throws InterruptedException {
-        Thread.sleep(200); // poll interval
-        return true;
     }
 
     /** Appends events continuing the chain (service stopped), each with a few hundred bytes of details. */

@@ -45,6 +45,7 @@ import org.lifetimecircle.secrets.crypto.KeyIds;
 import org.lifetimecircle.secrets.crypto.MasterKey;
 import org.lifetimecircle.secrets.crypto.MasterKeyLoader;
 import org.lifetimecircle.secrets.crypto.SecretValue;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
 /**
@@ -351,13 +352,7 @@ class MasterKeyRotationIT {
     }
 
     private static void awaitLog(ServiceProcess service, String text) {
-        long end = System.nanoTime() + LOG_DEADLINE.toNanos();
-        while (!service.output().contains(text)) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("no \"" + text + "\" in the log within " + LOG_DEADLINE + ":\n" + service.output());
-            }
-            Thread.onSpinWait();
-        }
+        Poll.atMost(LOG_DEADLINE).untilAsserted(() -> assertThat(service.output()).contains(text));
     }
 
     // ---- keys ----------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.lifetimecircle.secrets.testing.FileModes;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
 /**
@@ -73,6 +74,7 @@ class RotationCrashIT {
     Path sleepFile;
     HttpServer health;
     final AtomicInteger healthStatus = new AtomicInteger(200);
+    final AtomicInteger unhealthyAnswers = new AtomicInteger();
     int starts;
 
     @BeforeEach
@@ -96,7 +98,11 @@ class RotationCrashIT {
 
         health = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         health.createContext("/health", exchange -> {
-            exchange.sendResponseHeaders(healthStatus.get(), -1);
+            int status = healthStatus.get();
+            if (status != 200) {
+                unhealthyAnswers.incrementAndGet();
+            }
+            exchange.sendResponseHeaders(status, -1);
             exchange.close();
         });
         health.start();
@@ -182,7 +188,9 @@ class RotationCrashIT {
             } else {
                 awaitRestartCount(1);
                 if (point == Point.DURING_HEALTH_CHECK) {
-                    Thread.sleep(1000); // the health check polls the 503 every 200 ms meanwhile
+                    // The health check has seen the 503 a few times (it polls every 200 ms): it is under way.
+                    int seen = unhealthyAnswers.get();
+                    Poll.atMost(MARKER_DEADLINE).until(() -> unhealthyAnswers.get() >= seen + 3);
                 }
                 String otherAtKill = null;
                 if (point == Point.BEFORE_FILE_WRITE) {
@@ -374,14 +382,8 @@ class RotationCrashIT {
         return Files.exists(restarts) ? Files.readAllLines(restarts).size() : 0;
     }
 
-    private void awaitRestartCount(int n) throws IOException, InterruptedException {
-        long end = System.nanoTime() + MARKER_DEADLINE.toNanos();
-        while (restartCount() < n) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("no restart marker within " + MARKER_DEADLINE);
-            }
-            Thread.sleep(20);
-        }
+    private void awaitRestartCount(int n) {
+        Poll.atMost(MARKER_DEADLINE).alias(n + " restart marker(s)").until(() -> restartCount() >= n);
     }
 
     /** A SIGKILL of the service leaves its restart command running; end those by the pids they wrote. */

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
 /**
@@ -129,18 +130,7 @@ class SchedulerIT {
     }
 
     /** Polls until the list answer satisfies {@code done}, with a deadline. */
-    private static JsonPath await(Call call, Predicate<List<Map<String, Object>>> done) throws Exception {
-        Instant deadline = Instant.now().plus(DEADLINE);
-        while (true) {
-            JsonPath r = call.call();
-            if (done.test(r.getList("$"))) {
-                return r;
-            }
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("not reached within " + DEADLINE + ": " + r.prettify());
-            }
-            // A poll interval, not a timing assumption: every poll is an audited request.
-            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
-        }
+    private static JsonPath await(Call call, Predicate<List<Map<String, Object>>> done) {
+        return Poll.until("the list", DEADLINE, call::call, r -> done.test(r.getList("$")), JsonPath::prettify);
     }
 }

@@ -33,6 +33,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lifetimecircle.secrets.testing.FileModes;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.lifetimecircle.secrets.testing.Processes;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
@@ -346,14 +347,9 @@ class SecretsRestartIT {
     /** A rotation journaled PENDING before the kill is resumed after the start; wait for it with a deadline. */
     private static void awaitNoActiveRotations(ServiceProcess service, String token, String env)
             throws IOException, InterruptedException {
-        long end = System.nanoTime() + JOB_DEADLINE.toNanos();
-        while (!activeRotations(service, token, env, "RUNNING").isEmpty()
-                || !activeRotations(service, token, env, "PENDING").isEmpty()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("rotations of " + env + " still active " + JOB_DEADLINE + " after the start");
-            }
-            Thread.onSpinWait();
-        }
+        Poll.atMost(JOB_DEADLINE).alias("rotations of " + env + " done after the start")
+                .until(() -> activeRotations(service, token, env, "RUNNING").isEmpty()
+                        && activeRotations(service, token, env, "PENDING").isEmpty());
     }
 
     private static Response envFile(ServiceProcess service, String token, String env)

@@ -8,9 +8,7 @@ import io.restassured.specification.RequestSpecification;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
-import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The one way tests start a rotation and wait for jobs, in the {@code @QuarkusTest} application or a
@@ -68,16 +66,9 @@ public final class Rotations {
     }
 
     private static JsonPath awaitFinished(Supplier<RequestSpecification> caller, String id) {
-        AtomicReference<JsonPath> last = new AtomicReference<>();
-        try {
-            return Poll.atMost(JOB_DEADLINE).until(() -> {
-                last.set(caller.get().get("/api/v1/rotations/" + id).then().statusCode(200).extract().jsonPath());
-                return last.get();
-            }, r -> !r.getString("status").equals("PENDING") && !r.getString("status").equals("RUNNING"));
-        } catch (ConditionTimeoutException e) {
-            JsonPath r = last.get();
-            throw new AssertionError("rotation " + id + " still " + (r == null ? "unread" : r.getString("status"))
-                    + " after " + JOB_DEADLINE + (r == null ? "" : ":\n" + r.prettify()), e);
-        }
+        return Poll.until("rotation " + id + " finished", JOB_DEADLINE,
+                () -> caller.get().get("/api/v1/rotations/" + id).then().statusCode(200).extract().jsonPath(),
+                r -> !r.getString("status").equals("PENDING") && !r.getString("status").equals("RUNNING"),
+                JsonPath::prettify);
     }
 }

@@ -17,33 +17,30 @@
 #
 # Run:   bench/audit-1m.sh        (needs java 17, curl, python3; ~1 GB free in /tmp)
 # Knobs: APP=<repo>/target/quarkus-app  POLICIES=<repo>/policies (must suit the packaged build)  EVENTS=1000000
-#        PORT=18310 (first port tried)  KEEP=1 (keep the temp dir)
+#        KEEP=1 (keep the temp dir)
 #        REUSE=<dir kept by KEEP=1> (skip steps 1-2 and measure again on that chain, e.g. another APP;
 #        each run adds a few events to it)  OFFLINE=0 (skip step 4)
 set -euo pipefail
 
-APP=${APP:-$(cd "$(dirname "$0")/.." && pwd)/target/quarkus-app}   # ./mvnw package -DskipTests first
 EVENTS=${EVENTS:-1000000}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+SOURCE_POLICIES=${POLICIES:-$REPO/policies}   # the service itself reads a snapshot, $WORK/policies
+WORK=${REUSE:-$(mktemp -d /tmp/ltc-bench-1m.XXXXXX)}
 # shellcheck source=bench/lib.sh
 . "$REPO/bench/lib.sh"
-POLICIES=${POLICIES:-$REPO/policies}
-WORK=${REUSE:-$(mktemp -d /tmp/ltc-bench-1m.XXXXXX)}
 DB=$WORK/data/ltc-secrets.db
 TARGET=250000
 UNIT=$REPO/k8s-free-deploy/systemd/ltc-secrets.service
-PID=
 LOAD0=$(cut -d" " -f1-3 /proc/loadavg)
 FAIL=0
 
 cleanup() {
-    if [[ -n $PID ]] && kill -0 "$PID" 2>/dev/null; then kill "$PID"; wait "$PID" 2>/dev/null || true; fi
+    stop_service
     if [[ -z ${KEEP:-}${REUSE:-} ]]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
 }
 trap cleanup EXIT
 
-PORT=$(free_port "${PORT:-18310}")
-URL=http://127.0.0.1:$PORT
+need_commands python3 curl
 # The unit's JVM flags (ExecStart= between java and -jar), without its profile and host paths.
 JVM_FLAGS=()
 if [[ -f $UNIT ]]; then
@@ -57,28 +54,21 @@ fi
 [[ " ${JVM_FLAGS[*]} " == *" -Xmx128m "* ]] || JVM_FLAGS=(-Xmx128m)   # no unit, or a different heap: the documented one
 if [[ -z ${REUSE:-} ]]; then
     mkdir -m 700 "$WORK/root"
-    cp -r "$POLICIES" "$WORK/policies"   # a snapshot: edits to the tree during the run do not matter
+    cp -r "$SOURCE_POLICIES" "$WORK/policies"   # a snapshot: edits to the tree during the run do not matter
 fi
 
-# start: launches the service, waits for /health, sets PID and STARTUP (seconds)
+# start: launches the service, waits for /health, sets PID, URL and STARTUP (seconds)
 start() {
     local t0=$EPOCHREALTIME
-    (cd "$WORK" && exec java "${JVM_FLAGS[@]}" -Dquarkus.profile=dev -Dltc-secrets.data-dir="$WORK/data" \
-        -Dltc-secrets.policies-dir="$WORK/policies" -Dltc-secrets.file-root="$WORK/root" \
-        -Dquarkus.http.port="$PORT" -jar "$APP/quarkus-run.jar") >>"$WORK/service.log" 2>&1 &
-    PID=$!
-    for _ in $(seq 600); do kill -0 "$PID" 2>/dev/null || break; curl -sf -o /dev/null "$URL/health" && break; sleep 0.2; done
-    curl -sf -o /dev/null "$URL/health" || { tail -50 "$WORK/service.log"; echo "service not healthy" >&2; exit 1; }
+    start_service "$START_DEADLINE"
     STARTUP=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}')
 }
-stop() { kill -TERM "$PID"; wait "$PID" || true; PID=; }
+stop() { stop_service; }
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$PID/stat"; }   # user + system, all threads
 
 # Steps 1 and 2, unless an earlier run's chain is reused.
 APPEND=reused
-if [[ -n ${REUSE:-} ]]; then
-    mv -f "$WORK/service.log" "$WORK/service.log.prev" 2>/dev/null || true   # count this run's log lines only
-else
+if [[ -z ${REUSE:-} ]]; then
     start
     AUTH="Authorization: Bearer $(cat "$WORK/data/bootstrap-admin.token")"
     curl -sf -o /dev/null -H "$AUTH" "$URL/api/v1/environments"
@@ -202,7 +192,7 @@ if command -v sqlite3 >/dev/null; then
     BASE_EPS=$(awk -v a="$T0" -v b="$EPOCHREALTIME" -v n="$(sqlite3 "$DB" 'select count(*) from audit_event')" \
         'BEGIN {printf "%.0f", n / (b - a)}')
 fi
-LOGERR=$(grep -cE ' (ERROR|WARN) |OutOfMemory' "$WORK/service.log" || true)
+LOGERR=$(service_logs | grep -cE ' (ERROR|WARN) |OutOfMemory' || true)
 
 echo
 echo "audit-1m: $EVENTS events, java ${JVM_FLAGS[*]}, nproc=$(nproc), loadavg before start $LOAD0 (other load skews results)"

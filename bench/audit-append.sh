@@ -10,41 +10,32 @@
 # synchronous=FULL each commit syncs the WAL once; checkpoints add a few more, so events/sync is
 # a lower bound of events per commit. Ends with GET /api/v1/audit/verify.
 #
-# Run:   bench/audit-append.sh          (needs java 17, curl, python3; installs wrk if missing)
+# Run:   bench/audit-append.sh          (needs java 17, curl, python3, wrk)
 # Knobs: APP=<repo>/target/quarkus-app  POLICIES=<repo>/policies (must suit the packaged build)  DURATION=15s
-#        PORT=18300 (first port tried)  KEEP=1 (keep the temp dir)
+#        KEEP=1 (keep the temp dir)
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+SOURCE_POLICIES=${POLICIES:-$REPO/policies}   # the service itself reads a snapshot, $WORK/policies
+WORK=$(mktemp -d /tmp/ltc-bench-append.XXXXXX)
 # shellcheck source=bench/lib.sh
 . "$REPO/bench/lib.sh"
+JVM_FLAGS=(-Xmx128m)
 
-APP=${APP:-$(cd "$(dirname "$0")/.." && pwd)/target/quarkus-app}   # ./mvnw package -DskipTests first
 DURATION=${DURATION:-15s}
-POLICIES=${POLICIES:-$(cd "$(dirname "$0")/.." && pwd)/policies}
-WORK=$(mktemp -d /tmp/ltc-bench-append.XXXXXX)
 DB=$WORK/data/ltc-secrets.db
-PID=
 LOAD0=$(cut -d" " -f1-3 /proc/loadavg)
 
 cleanup() {
-    if [[ -n $PID ]] && kill -0 "$PID" 2>/dev/null; then kill "$PID"; wait "$PID" 2>/dev/null || true; fi
+    stop_service
     if [[ -z ${KEEP:-} ]]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
 }
 trap cleanup EXIT
 
-command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; } >/dev/null
-
-PORT=$(free_port "${PORT:-18300}")
-URL=http://127.0.0.1:$PORT
+need_commands wrk python3 curl
 
 mkdir -m 700 "$WORK/root"
-cp -r "$POLICIES" "$WORK/policies"   # a snapshot: edits to the tree during the run do not matter
-(cd "$WORK" && exec java -Xmx128m -Dquarkus.profile=dev -Dltc-secrets.data-dir="$WORK/data" \
-    -Dltc-secrets.policies-dir="$WORK/policies" -Dltc-secrets.file-root="$WORK/root" \
-    -Dquarkus.http.port="$PORT" -jar "$APP/quarkus-run.jar") >"$WORK/service.log" 2>&1 &
-PID=$!
-for _ in $(seq 120); do kill -0 "$PID" 2>/dev/null || break; curl -sf -o /dev/null "$URL/health" && break; sleep 0.5; done
-curl -sf -o /dev/null "$URL/health" || { tail -50 "$WORK/service.log"; echo "service not healthy" >&2; exit 1; }
+cp -r "$SOURCE_POLICIES" "$WORK/policies"   # a snapshot: edits to the tree during the run do not matter
+start_service "$START_DEADLINE"
 AUTH="Authorization: Bearer $(cat "$WORK/data/bootstrap-admin.token")"
 
 head_seq() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select max(seq) from audit_event").fetchone()[0])' "$DB"; }
@@ -83,7 +74,7 @@ wrk -t2 -c8 -d5s -H "$AUTH" "$URL/api/v1/environments" >/dev/null
 run 1 1 "$DURATION"
 run 32 2 "$DURATION"
 VERIFY=$(curl -sf -H "$AUTH" "$URL/api/v1/audit/verify")
-ERRORS=$(grep -cE ' (ERROR|WARN) ' "$WORK/service.log" || true)
+ERRORS=$(service_logs | grep -cE ' (ERROR|WARN) ' || true)
 
 echo
 echo "audit-append: GET /api/v1/environments, $DURATION per run, -Xmx128m, nproc=$(nproc), loadavg before start $LOAD0 (other load skews results)"

@@ -13,47 +13,38 @@
 # so the flood costs the fetch CPU whatever the service does; what must not happen is the fetch
 # waiting behind the flood's audit events (the single writer) or its database lookups (the pool).
 #
-# Run:   ./mvnw package -DskipTests && bench/auth-flood.sh   (java 17, curl, python3; installs wrk)
+# Run:   ./mvnw package -DskipTests && bench/auth-flood.sh   (java 17, curl, python3, wrk)
 # Knobs: APP=<repo>/target/quarkus-app  DURATION=15s  WARMUP=20s  FETCH_CONNS=4  FLOOD_CONNS=32
-#        PORT=18330 (first port tried)  JAVA_EXTRA="-D…" (more JVM flags)  KEEP=1 (keep the temp dir)
+#        JAVA_EXTRA="-D…" (more JVM flags)  KEEP=1 (keep the temp dir)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d /tmp/ltc-bench-flood.XXXXXX)
 # shellcheck source=bench/lib.sh
 . "$REPO/bench/lib.sh"
-APP=${APP:-$REPO/target/quarkus-app}
 DURATION=${DURATION:-15s}
 WARMUP=${WARMUP:-20s}
 FETCH_CONNS=${FETCH_CONNS:-4}
 FLOOD_CONNS=${FLOOD_CONNS:-32}
 JVM_FLAGS=(-Xms32m -Xmx128m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError)
-WORK=$(mktemp -d /tmp/ltc-bench-flood.XXXXXX)
-PID=
+# shellcheck disable=SC2206 # JAVA_EXTRA is a list of flags
+JVM_FLAGS+=(${JAVA_EXTRA:-})
 FLOOD_PID=
 LOAD0=$(cut -d" " -f1-3 /proc/loadavg)
 
 cleanup() {
-    for p in $FLOOD_PID $PID; do
-        if kill -0 "$p" 2>/dev/null; then kill "$p"; wait "$p" 2>/dev/null || true; fi
-    done
+    if [[ -n $FLOOD_PID ]] && kill -0 "$FLOOD_PID" 2>/dev/null; then kill "$FLOOD_PID"; wait "$FLOOD_PID" 2>/dev/null || true; fi
+    stop_service
     if [[ -z ${KEEP:-} ]]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
 }
 trap cleanup EXIT
 
-command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; } >/dev/null
+need_commands wrk python3 curl
 
-PORT=$(free_port "${PORT:-18330}")
-URL=http://127.0.0.1:$PORT
 mkdir -m 700 "$WORK/root"
 mkdir -p "$WORK/policies/environments"
 sed '/^app:/,/^[a-z]/{/^app:/d;/^  /d}' "$REPO/policies/environments/prod.yaml" >"$WORK/policies/environments/prod.yaml"
-# shellcheck disable=SC2086 # JAVA_EXTRA is a list of flags
-(cd "$WORK" && exec java "${JVM_FLAGS[@]}" ${JAVA_EXTRA:-} -Dquarkus.profile=dev -Dltc-secrets.data-dir="$WORK/data" \
-    -Dltc-secrets.policies-dir="$WORK/policies" -Dltc-secrets.file-root="$WORK/root" \
-    -Dquarkus.http.port="$PORT" -jar "$APP/quarkus-run.jar") >"$WORK/service.log" 2>&1 &
-PID=$!
-for _ in $(seq 120); do kill -0 "$PID" 2>/dev/null || break; curl -sf -o /dev/null "$URL/health" && break; sleep 0.5; done
-curl -sf -o /dev/null "$URL/health" || { tail -50 "$WORK/service.log"; echo "service not healthy" >&2; exit 1; }
+start_service "$START_DEADLINE"
 TOKEN=$(cat "$WORK/data/bootstrap-admin.token")
 AUTH="Authorization: Bearer $TOKEN"
 api() { curl -sf -H "$AUTH" -H 'Content-Type: application/json' "$URL/api/v1/$1" -d "$2"; }
@@ -108,7 +99,7 @@ printf '%-58s %9s %9s %7s\n' "  alone" "$A_RPS" "$A_P99" "$A_BAD"
 printf '%-58s %9s %9s %7s\n' "  under a 401 flood ($FLOOD_CONNS connections)" "$U_RPS" "$U_P99" "$U_BAD"
 echo "flood: $F_TOTAL requests with an unknown token, $F_RPS req/s, p99 $F_P99 ms, all 401;" \
     "auth.denied events it added: $DENIED_EVENTS (aggregated per source and reason per second)"
-echo "service log ERROR/WARN lines: $(grep -cE ' (ERROR|WARN) ' "$WORK/service.log" || true)"
+echo "service log ERROR/WARN lines: $(service_logs | grep -cE ' (ERROR|WARN) ' || true)"
 summary "audited env-file fetch p99, $FETCH_CONNS conns, under a 401 flood ($F_RPS req/s)" \
     "$U_P99 ms ($U_RPS req/s, $U_BAD errors)" "the same fetch alone" "$A_P99 ms ($A_RPS req/s)" \
     "$(ratio "$U_P99" "$A_P99")" "p99 ≤ 1.5× alone, 0 errors" "$(met "$U_P99 <= 1.5 * $A_P99 && $U_BAD == 0")"

@@ -19,20 +19,19 @@
 # times (timing.log), and the breakdown shows both.
 #
 # Run:   ./mvnw package -DskipTests && bench/emergency.sh   (needs java 17, curl, python3)
-# Knobs: APP=<repo>/target/quarkus-app  EMERGENCIES=10  PORT=18330  APP_PORT=18430  KEEP=1
+# Knobs: APP=<repo>/target/quarkus-app  EMERGENCIES=10  APP_PORT=18430 (the app's; the service takes a free port)  KEEP=1
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d /tmp/ltc-bench-emergency.XXXXXX)
 # shellcheck source=bench/lib.sh
 . "$REPO/bench/lib.sh"
-APP=${APP:-$REPO/target/quarkus-app}
+JVM_FLAGS=(-Xmx128m)
 N=${EMERGENCIES:-10}
-WORK=$(mktemp -d /tmp/ltc-bench-emergency.XXXXXX)
-PID=
 LOAD0=$(cut -d" " -f1-3 /proc/loadavg)
 
 cleanup() {
-    if [[ -n $PID ]] && kill -0 "$PID" 2>/dev/null; then kill "$PID"; wait "$PID" 2>/dev/null || true; fi
+    stop_service
     local app_pid
     app_pid=$(cat "$WORK/app.pid" 2>/dev/null || true)
     if [[ -n $app_pid ]] && kill -0 "$app_pid" 2>/dev/null; then kill "$app_pid" 2>/dev/null || true; fi
@@ -40,9 +39,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PORT=$(free_port "${PORT:-18330}")
+need_commands python3 curl
 APP_PORT=$(free_port "${APP_PORT:-18430}")
-URL=http://127.0.0.1:$PORT
 ENV_FILE=$WORK/root/etc/lifetimecircle/prod.env
 
 # The app: loads the env file once at start, like the API's systemd unit with EnvironmentFile=.
@@ -137,12 +135,8 @@ app:
 YAML
 } >"$WORK/policies/environments/prod.yaml"
 
-(cd "$WORK" && exec java -Xmx128m -Dquarkus.profile=dev -Dltc-secrets.data-dir="$WORK/data" \
-    -Dltc-secrets.policies-dir="$WORK/policies" -Dltc-secrets.file-root="$WORK/root" \
-    -Dquarkus.http.port="$PORT" -jar "$APP/quarkus-run.jar") >"$WORK/service.log" 2>&1 &
-PID=$!
-for _ in $(seq 120); do kill -0 "$PID" 2>/dev/null || break; curl -sf -o /dev/null "$URL/health" && break; sleep 0.5; done
-curl -sf -o /dev/null "$URL/health" || { tail -50 "$WORK/service.log"; echo "service not healthy" >&2; exit 1; }
+start_service "$START_DEADLINE"
+PORT=${URL##*:}
 [[ -f $ENV_FILE ]] || { echo "the service did not write $ENV_FILE" >&2; exit 1; }
 
 # The app's first start, by hand: it needs the env file, which the service writes at its first start.
@@ -294,8 +288,8 @@ echo "app: python3 http.server, restart = /bin/sh restart.sh (kill, nohup start,
 cat "$WORK/report.txt"
 echo "deployer env-file fetch before the first emergency: HTTP $DEPLOYER_FETCH_BEFORE"
 echo "verify: $VERIFY"
-echo "service log ERROR/WARN lines: $(grep -cE ' (ERROR|WARN) ' "$WORK/service.log" || true)," \
-    "of which ALERT (one emergency.completed per emergency is expected): $(grep -cE ' (ERROR|WARN) .* ALERT ' "$WORK/service.log" || true)"
+echo "service log ERROR/WARN lines: $(service_logs | grep -cE ' (ERROR|WARN) ' || true)," \
+    "of which ALERT (one emergency.completed per emergency is expected): $(service_logs | grep -cE ' (ERROR|WARN) .* ALERT ' || true)"
 echo "app starts refused: $(grep -c 'refusing' "$WORK/app.log" || true)"
 read -r EM_MED EM_BASE <"$WORK/summary-values"
 summary "emergency procedure, POST to COMPLETED (median)" "$EM_MED ms" "restart.sh + /health, 200 ms poll" \

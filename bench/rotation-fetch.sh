@@ -17,52 +17,43 @@
 #      path for well over 10 s (C2 still took a quarter of its CPU after 20 s), and a long-running
 #      service is measured warm, not while it compiles.
 #
-# Run:   ./mvnw package -DskipTests && bench/rotation-fetch.sh   (java 17, curl, python3; installs wrk, nginx)
-# Knobs: APP=<repo>/target/quarkus-app  ROTATIONS=100 (0 skips)  ROT_WARMUP=50  RUNS=1  DURATION=15s  WARMUP=20s  PORT=18320
+# Run:   ./mvnw package -DskipTests && bench/rotation-fetch.sh   (java 17, curl, python3, wrk, nginx)
+# Knobs: APP=<repo>/target/quarkus-app  ROTATIONS=100 (0 skips)  ROT_WARMUP=50  RUNS=1  DURATION=15s  WARMUP=20s
+#        NGINX_PORT=18320 (first port tried for nginx; the service takes a free port itself)
 #        JAVA_EXTRA="-XX:StartFlightRecording=…" (profiling)  KEEP=1 (keep the temp dir)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d /tmp/ltc-bench-rotation.XXXXXX)
 # shellcheck source=bench/lib.sh
 . "$REPO/bench/lib.sh"
-APP=${APP:-$REPO/target/quarkus-app}
 ROTATIONS=${ROTATIONS:-100}
 RUNS=${RUNS:-1}
 DURATION=${DURATION:-15s}
 WARMUP=${WARMUP:-20s}
 # The unit's ExecStart flags (k8s-free-deploy/systemd/ltc-secrets.service): never a bigger heap than prod.
 JVM_FLAGS=(-Xms32m -Xmx128m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError)
-WORK=$(mktemp -d /tmp/ltc-bench-rotation.XXXXXX)
-PID=
+# shellcheck disable=SC2206 # JAVA_EXTRA is a list of flags
+JVM_FLAGS+=(${JAVA_EXTRA:-})
 NGINX_PID=
 LOAD0=$(cut -d" " -f1-3 /proc/loadavg)
 
 cleanup() {
-    for p in $PID $NGINX_PID; do
-        if kill -0 "$p" 2>/dev/null; then kill "$p"; wait "$p" 2>/dev/null || true; fi
-    done
+    if [[ -n $NGINX_PID ]] && kill -0 "$NGINX_PID" 2>/dev/null; then kill "$NGINX_PID"; wait "$NGINX_PID" 2>/dev/null || true; fi
+    stop_service
     if [[ -z ${KEEP:-} ]]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
 }
 trap cleanup EXIT
 
-command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; } >/dev/null
-command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || { apt-get update -q && apt-get install -y -q nginx; } >/dev/null
+need_commands wrk nginx python3 curl
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-
-PORT=$(free_port "${PORT:-18320}")
-URL=http://127.0.0.1:$PORT
 
 mkdir -m 700 "$WORK/root"
 # prod as shipped, without its app section: this measures the engine, not a restart hook.
 mkdir -p "$WORK/policies/environments"
 sed '/^app:/,/^[a-z]/{/^app:/d;/^  /d}' "$REPO/policies/environments/prod.yaml" >"$WORK/policies/environments/prod.yaml"
-# shellcheck disable=SC2086 # JAVA_EXTRA is a list of flags
-(cd "$WORK" && exec java "${JVM_FLAGS[@]}" ${JAVA_EXTRA:-} -Dquarkus.profile=dev -Dltc-secrets.data-dir="$WORK/data" \
-    -Dltc-secrets.policies-dir="$WORK/policies" -Dltc-secrets.file-root="$WORK/root" \
-    -Dquarkus.http.port="$PORT" -jar "$APP/quarkus-run.jar") >"$WORK/service.log" 2>&1 &
-PID=$!
-for _ in $(seq 120); do kill -0 "$PID" 2>/dev/null || break; curl -sf -o /dev/null "$URL/health" && break; sleep 0.5; done
-curl -sf -o /dev/null "$URL/health" || { tail -50 "$WORK/service.log"; echo "service not healthy" >&2; exit 1; }
+start_service "$START_DEADLINE"
+PORT=${URL##*:}
 TOKEN=$(cat "$WORK/data/bootstrap-admin.token")
 AUTH="Authorization: Bearer $TOKEN"
 api() { curl -sf -H "$AUTH" -H 'Content-Type: application/json' "$URL/api/v1/$1" -d "$2"; }
@@ -131,7 +122,7 @@ fi
 mkdir -p "$WORK/nginx/www"
 curl -sf -H "$DEPLOY_AUTH" -o "$WORK/nginx/www/prod.env" "$URL/api/v1/environments/prod/env-file"
 BYTES=$(stat -c %s "$WORK/nginx/www/prod.env")
-NPORT=$(free_port $((PORT + 1)))
+NPORT=$(free_port "${NGINX_PORT:-18320}")
 chmod 755 "$WORK" "$WORK/nginx" "$WORK/nginx/www"   # nginx workers run as nobody when started as root
 chmod 644 "$WORK/nginx/www/prod.env"
 cat >"$WORK/nginx/nginx.conf" <<EOF
@@ -204,4 +195,4 @@ done
 EVENTS1=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["events"])' "$VERIFY")
 echo "audit events written during wrk: $((EVENTS1 - EVENTS0)); bench-deployer grant useCount: $USES"
 echo "verify: $VERIFY"
-echo "service log ERROR/WARN lines: $(grep -cE ' (ERROR|WARN) ' "$WORK/service.log" || true)"
+echo "service log ERROR/WARN lines: $(service_logs | grep -cE ' (ERROR|WARN) ' || true)"

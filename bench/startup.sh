@@ -9,62 +9,53 @@
 # GET /health, polled every 10 ms by one curl loop; RSS is VmRSS of the java process at that moment.
 #
 # Run:   ./mvnw package -DskipTests && bench/startup.sh   (java 17+, curl)
-# Knobs: APP=<repo>/target/quarkus-app  RUNS=10  PORT=18340  KEEP=1 (keep the temp dir)
+# Knobs: APP=<repo>/target/quarkus-app  RUNS=10  KEEP=1 (keep the temp dir)
 #        JAVA_EXTRA="-Xlog:startuptime…" (added to both)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d /tmp/ltc-bench-startup.XXXXXX)
 # shellcheck source=bench/lib.sh
 . "$REPO/bench/lib.sh"
-APP=${APP:-$REPO/target/quarkus-app}
+POLICIES=$REPO/policies
+HEALTH_POLL=0.01   # the measurement's resolution: /health is polled every 10 ms
 RUNS=${RUNS:-10}
 # The unit's ExecStart flags (k8s-free-deploy/systemd/ltc-secrets.service), archive added per mode below.
-JVM_FLAGS=(-Xms32m -Xmx128m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError)
-WORK=$(mktemp -d /tmp/ltc-bench-startup.XXXXXX)
-PID=
+UNIT_FLAGS=(-Xms32m -Xmx128m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError)
 LOAD0=$(cut -d" " -f1-3 /proc/loadavg)
 
 cleanup() {
-    if [[ -n $PID ]] && kill -0 "$PID" 2>/dev/null; then kill "$PID"; wait "$PID" 2>/dev/null || true; fi
+    stop_service
     if [[ -z ${KEEP:-} ]]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
 }
 trap cleanup EXIT
 
-JAR=$(cd "$APP" && pwd)/quarkus-run.jar
+need_commands curl
 "$REPO/k8s-free-deploy/appcds.sh" "$JAR" "$WORK/app-cds.jsa" "$REPO/policies"
 
-PORT=$(free_port "${PORT:-18340}")
-URL=http://127.0.0.1:$PORT/health
 mkdir -m 700 "$WORK/root"
 
-# start MODE: starts the service, waits for healthy, prints "ms rss_kib", stops it.
+# start MODE: starts the service, waits for healthy, sets MS (launch to healthy) and RSS (KiB), stops it.
 start() {
-    local flags=("${JVM_FLAGS[@]}")
+    JVM_FLAGS=("${UNIT_FLAGS[@]}")
     # shellcheck disable=SC2206 # JAVA_EXTRA is a list of flags
-    flags+=(${JAVA_EXTRA:-})
+    JVM_FLAGS+=(${JAVA_EXTRA:-})
     # -Xshare:on: a start that cannot use the archive fails instead of being counted as one that did.
-    [[ $1 == appcds ]] && flags+=(-XX:SharedArchiveFile="$WORK/app-cds.jsa" -Xshare:on)
-    local t0 t1 rss
+    [[ $1 == appcds ]] && JVM_FLAGS+=(-XX:SharedArchiveFile="$WORK/app-cds.jsa" -Xshare:on)
+    local t0 t1
     t0=$(date +%s%N)
-    (cd "$WORK" && exec java "${flags[@]}" -Dquarkus.profile=dev -Dltc-secrets.data-dir="$WORK/data" \
-        -Dltc-secrets.policies-dir="$REPO/policies" -Dltc-secrets.file-root="$WORK/root" \
-        -Dquarkus.http.port="$PORT" -jar "$JAR") >>"$WORK/service-$1.log" 2>&1 &
-    PID=$!
-    until curl -sf -o /dev/null "$URL"; do
-        kill -0 "$PID" 2>/dev/null || { tail -30 "$WORK/service-$1.log" >&2; echo "service exited" >&2; exit 1; }
-        sleep 0.01
-    done
+    start_service "$START_DEADLINE"
     t1=$(date +%s%N)
-    rss=$(awk '/^VmRSS/ {print $2}' "/proc/$PID/status")
-    kill "$PID"; wait "$PID" 2>/dev/null || true; PID=
-    echo "$(((t1 - t0) / 1000000)) $rss"
+    RSS=$(awk '/^VmRSS/ {print $2}' "/proc/$PID/status")
+    stop_service
+    MS=$(((t1 - t0) / 1000000))
 }
 
-start plain >/dev/null   # creates the data dir, keys and env files; not counted
+start plain   # creates the data dir, keys and env files; not counted
 declare -a PLAIN_MS PLAIN_RSS CDS_MS CDS_RSS
 for _ in $(seq "$RUNS"); do
-    read -r ms rss <<<"$(start plain)"; PLAIN_MS+=("$ms"); PLAIN_RSS+=("$rss")
-    read -r ms rss <<<"$(start appcds)"; CDS_MS+=("$ms"); CDS_RSS+=("$rss")
+    start plain; PLAIN_MS+=("$MS"); PLAIN_RSS+=("$RSS")
+    start appcds; CDS_MS+=("$MS"); CDS_RSS+=("$RSS")
 done
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
@@ -72,7 +63,7 @@ max() { printf '%s\n' "$@" | sort -n | tail -1; }
 PM=$(median "${PLAIN_MS[@]}"); CM=$(median "${CDS_MS[@]}")
 PR=$(($(median "${PLAIN_RSS[@]}") / 1024)); CR=$(($(median "${CDS_RSS[@]}") / 1024))
 echo
-echo "startup: ${JVM_FLAGS[*]}, $(java -version 2>&1 | head -1), nproc=$(nproc), loadavg before start $LOAD0"
+echo "startup: ${UNIT_FLAGS[*]}, $(java -version 2>&1 | head -1), nproc=$(nproc), loadavg before start $LOAD0"
 printf '%-44s %10s %8s %12s   target\n' "java -jar to healthy ($RUNS starts each)" median max "RSS median"
 printf '%-44s %8sms %6sms %9s MiB\n' "baseline: no archive" "$PM" "$(max "${PLAIN_MS[@]}")" "$PR"
 printf '%-44s %8sms %6sms %9s MiB   <= 1500 ms, <= 160 MiB\n' "with app-cds.jsa (as the unit starts it)" "$CM" "$(max "${CDS_MS[@]}")" "$CR"

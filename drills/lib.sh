@@ -64,7 +64,7 @@ await_healthy() {
             [[ -n $port ]] && URL=http://127.0.0.1:$port
         fi
         if [[ -n $URL ]] && curl -sf -o /dev/null --max-time 5 "$URL/health"; then return 0; fi
-        sleep 0.1
+        sleep "${HEALTH_POLL:-0.1}"   # bench/startup.sh times the start, and polls every 10 ms
     done
     fail "the service was not healthy within ${1:-90} s (log: $LOG)"$'\n'"$(tail -n 30 "$LOG")"
 }

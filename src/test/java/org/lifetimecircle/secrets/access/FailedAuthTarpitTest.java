@@ -1,6 +1,5 @@
 package org.lifetimecircle.secrets.access;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.lifetimecircle.secrets.testing.Api.adminToken;
 import static org.lifetimecircle.secrets.testing.Api.as;
@@ -52,10 +51,10 @@ class FailedAuthTarpitTest {
         long before = deniedCount();
 
         for (int i = 0; i < 6; i++) {
-            given().header("Authorization", "Bearer " + UNKNOWN_TOKEN).get("/api/v1/environments").then().statusCode(401);
+            as(UNKNOWN_TOKEN).get("/api/v1/environments").then().statusCode(401);
         }
         long started = System.nanoTime();
-        given().header("Authorization", "Bearer " + UNKNOWN_TOKEN).get("/api/v1/environments").then().statusCode(401)
+        as(UNKNOWN_TOKEN).get("/api/v1/environments").then().statusCode(401)
                 .contentType("application/problem+json");
         long waitedMillis = (System.nanoTime() - started) / 1_000_000;
         // A lower bound the service imposes, not a speed: it can only be longer on a slow machine.

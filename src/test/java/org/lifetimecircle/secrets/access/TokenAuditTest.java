@@ -11,15 +11,17 @@ import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.lifetimecircle.secrets.testing.Api;
 import org.lifetimecircle.secrets.testing.Db;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.lifetimecircle.secrets.testing.TestDataDir;
 
 /**
@@ -124,18 +126,14 @@ class TokenAuditTest {
                 .then().statusCode(201);
     }
 
-    private static JsonPath awaitAlert(int from, String kind) throws InterruptedException {
-        Instant deadline = Instant.now().plusSeconds(20);
-        while (true) {
-            for (String a : ALERTS.subList(Math.min(from, ALERTS.size()), ALERTS.size())) {
-                JsonPath json = JsonPath.from(a);
-                if (kind.equals(json.getString("alert"))) {
-                    return json;
-                }
-            }
-            assertThat(Instant.now()).as("alert %s not received; got %s", kind, ALERTS).isBefore(deadline);
-            Thread.sleep(100); // poll interval
-        }
+    private static JsonPath awaitAlert(int from, String kind) {
+        AtomicReference<JsonPath> alert = new AtomicReference<>();
+        Poll.atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            alert.set(ALERTS.subList(Math.min(from, ALERTS.size()), ALERTS.size()).stream().map(JsonPath::from)
+                    .filter(json -> kind.equals(json.getString("alert"))).findFirst().orElse(null));
+            assertThat(alert.get()).as("alert %s not received; got %s", kind, ALERTS).isNotNull();
+        });
+        return alert.get();
     }
 
     private static String idOf(String token) {

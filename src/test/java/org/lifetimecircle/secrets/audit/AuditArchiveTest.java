@@ -1,6 +1,7 @@
 package org.lifetimecircle.secrets.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
 import static org.lifetimecircle.secrets.testing.Api.adminToken;
@@ -206,10 +207,9 @@ class AuditArchiveTest {
         assertThat(verifier.verifyAll().valid()).isTrue();
 
         // The database refuses to delete a live event, and an anchor at all.
-        org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,
-                () -> Db.exec("DELETE FROM audit_event WHERE seq = " + firstLive));
-        org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,
-                () -> Db.exec("DELETE FROM audit_anchor"));
+        assertThatThrownBy(() -> Db.exec("DELETE FROM audit_event WHERE seq = " + firstLive))
+                .isInstanceOf(java.sql.SQLException.class);
+        assertThatThrownBy(() -> Db.exec("DELETE FROM audit_anchor")).isInstanceOf(java.sql.SQLException.class);
     }
 
     @ParameterizedTest

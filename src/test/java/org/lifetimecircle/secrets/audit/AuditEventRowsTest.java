@@ -11,10 +11,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.sqlite.SQLiteDataSource;
 
 /** Rows packed by SQLite's json_array, read ahead and unpacked are exactly what getString reads. */
@@ -89,7 +91,9 @@ class AuditEventRowsTest {
             try (PreparedStatement ps = c.prepareStatement("select v from t"); ResultSet rs = ps.executeQuery()) {
                 ReadAhead ahead = new ReadAhead(rs);
                 assertThat(new String(ahead.next(), StandardCharsets.UTF_8)).isEqualTo("row 1");
-                Thread.sleep(100); // the reader fills the queue and waits
+                Poll.atMost(Duration.ofSeconds(10)).alias("the reader fills the queue and waits")
+                        .until(() -> Thread.getAllStackTraces().keySet().stream().anyMatch(
+                                t -> t.getName().equals("audit-read-ahead") && t.getState() == Thread.State.WAITING));
                 ahead.close();
                 assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("audit-read-ahead"));
                 assertThat(rs.next()).as("the result set is the caller's again").isTrue();

@@ -1,6 +1,7 @@
 package org.lifetimecircle.secrets.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.hamcrest.Matchers.equalTo;
 import static org.lifetimecircle.secrets.testing.Api.adminToken;
 import static org.lifetimecircle.secrets.testing.Api.as;
@@ -58,8 +59,8 @@ class AuditTamperTest {
         Db.exec("CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event BEGIN "
                 + "SELECT RAISE(ABORT, 'audit events are append-only'); END");
         try {
-            org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,
-                    () -> Db.exec("UPDATE audit_event SET actor = 'mallory' WHERE seq = 2"));
+            assertThatThrownBy(() -> Db.exec("UPDATE audit_event SET actor = 'mallory' WHERE seq = 2"))
+                    .isInstanceOf(java.sql.SQLException.class);
         } finally {
             Db.exec("DROP TRIGGER audit_event_no_update");
         }

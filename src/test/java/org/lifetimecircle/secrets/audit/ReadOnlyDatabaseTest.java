@@ -12,12 +12,13 @@ import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.lifetimecircle.secrets.testing.Api;
 import org.lifetimecircle.secrets.testing.AsRoot;
 import org.lifetimecircle.secrets.testing.ImmutableDatabase;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.lifetimecircle.secrets.testing.TestDataDir;
 
 /** The database file turns unwritable under the running service ({@link ImmutableDatabase}), then writable again. */
@@ -50,18 +51,17 @@ class ReadOnlyDatabaseTest {
             ImmutableDatabase.set(false);
         }
         // Fault cleared: at most one more clean refusal (a connection opened during the fault), then writes work.
-        int refusals = 0;
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
-        while (true) {
+        AtomicInteger refusals = new AtomicInteger();
+        Poll.atMost(Duration.ofSeconds(30)).alias("writes accepted again after the fault cleared").until(() -> {
             Response r = createPrincipal(Api.uniqueName("after"));
             if (r.statusCode() == 201) {
-                break;
+                return true;
             }
             assertThat(r.statusCode()).isEqualTo(503);
-            refusals++;
-            assertThat(Instant.now()).as("writes still refused after the fault cleared").isBefore(deadline);
-        }
-        assertThat(refusals).as("refusals after the fault cleared").isLessThanOrEqualTo(1);
+            refusals.incrementAndGet();
+            return false;
+        });
+        assertThat(refusals.get()).as("refusals after the fault cleared").isLessThanOrEqualTo(1);
         as(adminToken()).get("/api/v1/principals/" + refused).then().statusCode(404);
         as(adminToken()).get("/api/v1/audit/verify").then().statusCode(200).body("valid", equalTo(true));
     }

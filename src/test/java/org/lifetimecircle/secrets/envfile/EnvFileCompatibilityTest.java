@@ -1,9 +1,6 @@
 package org.lifetimecircle.secrets.envfile;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.lifetimecircle.secrets.envfile.EnvFileFixtures.PROMOTED;
 import static org.lifetimecircle.secrets.envfile.EnvFileFixtures.generated;
 import static org.lifetimecircle.secrets.envfile.EnvFileFixtures.policy;
@@ -41,8 +38,9 @@ class EnvFileCompatibilityTest {
 
     @BeforeAll
     static void requireDotenv() throws Exception {
-        assertTrue(EnvFileReaders.dotenvInstalled(),
-                "python-dotenv missing for " + EnvFileReaders.PYTHON + ": apt-get install -y python3-dotenv");
+        assertThat(EnvFileReaders.dotenvInstalled())
+                .as("python-dotenv missing for " + EnvFileReaders.PYTHON + ": apt-get install -y python3-dotenv")
+                .isTrue();
     }
 
     @Test
@@ -62,7 +60,8 @@ class EnvFileCompatibilityTest {
                 Map.entry("V_NO_BREAK_SPACE", "a\u00a0b\u3000c"),
                 Map.entry("V_EXPORT_LOOKALIKE", "export X=1"),
                 Map.entry("V_PERCENT", "100%+@,./-_:=")));
-        variables.values().forEach(v -> assertTrue(policyAccepts(v), "expected the policy to accept one of them"));
+        variables.values().forEach(v -> assertThat(policyAccepts(v)).as("expected the policy to accept one of them")
+                .isTrue());
         EnvironmentPolicy policy = policy(variables, secretKey(),
                 secret("LTC_HEX_KEY", Alphabet.HEX, Optional.empty()),
                 secret("LTC_ALNUM_KEY", Alphabet.ALPHANUMERIC, Optional.of("LTC_ALNUM_KEY_OLD")));
@@ -102,8 +101,10 @@ class EnvFileCompatibilityTest {
                 }
             }
         }
-        assertEquals(Set.of('\'', '\\', '$'), refusedInside, "the printable ASCII characters the policy refuses");
-        assertFalse(variables.containsKey("C20_START") || variables.containsKey("C20_END"), "edge spaces refused");
+        assertThat(refusedInside).as("the printable ASCII characters the policy refuses")
+                .isEqualTo(Set.of('\'', '\\', '$'));
+        assertThat(variables.containsKey("C20_START") || variables.containsKey("C20_END")).as("edge spaces refused")
+                .isFalse();
 
         Path file = write(EnvFileRenderer.render(policy(variables, secretKey()), Map.of("LTC_SECRET_KEY",
                 new SecretValues(1, PROMOTED, generated(Alphabet.BASE64URL, 64)))));
@@ -117,12 +118,12 @@ class EnvFileCompatibilityTest {
     @Test
     void generatedSecretsAreWrittenUnquoted() throws Exception {
         for (Alphabet alphabet : Alphabet.values()) {
-            assertTrue(EnvFileRenderer.isUnquotedSafe(alphabet.characters()), alphabet.yamlName());
+            assertThat(EnvFileRenderer.isUnquotedSafe(alphabet.characters())).as(alphabet.yamlName()).isTrue();
         }
         String all = Alphabet.BASE64URL.characters() + Alphabet.HEX.characters();
         byte[] content = EnvFileRenderer.render(policy(Map.of(), secretKey()),
                 Map.of("LTC_SECRET_KEY", new SecretValues(1, PROMOTED, all)));
-        assertTrue(new String(content, StandardCharsets.UTF_8).endsWith("\nLTC_SECRET_KEY=" + all + "\n"));
+        assertThat(new String(content, StandardCharsets.UTF_8).endsWith("\nLTC_SECRET_KEY=" + all + "\n")).isTrue();
         assertReadEverywhereAs(Map.of("LTC_SECRET_KEY", all), write(content));
     }
 
@@ -131,9 +132,10 @@ class EnvFileCompatibilityTest {
         // Each refused value, written bare and single-quoted (the shell's '\'' idiom for a quote): in every
         // case at least one of the three readers gets something else, or refuses the line.
         for (String value : new String[] {"a'b", "it's", "a\\\\b", "a\\'b", "a${HOME}b", "${X:-fallback}"}) {
-            assertFalse(readsTheSameEverywhere(value, value), "bare: " + value);
-            assertFalse(readsTheSameEverywhere(value, "'" + value.replace("'", "'\\''") + "'"), "quoted: " + value);
-            assertNotNull(policyRefusal(value), value);
+            assertThat(readsTheSameEverywhere(value, value)).as("bare: " + value).isFalse();
+            assertThat(readsTheSameEverywhere(value, "'" + value.replace("'", "'\\''") + "'")).as("quoted: " + value)
+                    .isFalse();
+            assertThat(policyRefusal(value)).as(value).isNotNull();
         }
     }
 
@@ -142,9 +144,10 @@ class EnvFileCompatibilityTest {
         // Bare, the readers disagree (bash splits words; dotenv and systemd trim). Quoted, they agree: the
         // refusal guards against invisible copy-paste mistakes rather than an incompatibility.
         for (String value : new String[] {" lead", "trail ", "\u00a0nbsp"}) {
-            assertFalse(readsTheSameEverywhere(value, value), "bare: " + value);
-            assertTrue(readsTheSameEverywhere(value, "'" + value + "'"), "quoted: " + value);
-            assertTrue(policyRefusal(value).startsWith("variables.V: starts or ends with whitespace"), value);
+            assertThat(readsTheSameEverywhere(value, value)).as("bare: " + value).isFalse();
+            assertThat(readsTheSameEverywhere(value, "'" + value + "'")).as("quoted: " + value).isTrue();
+            assertThat(policyRefusal(value).startsWith("variables.V: starts or ends with whitespace")).as(value)
+                    .isTrue();
         }
     }
 
@@ -154,8 +157,8 @@ class EnvFileCompatibilityTest {
         // and a "$" not followed by "{" happen to read the same. The policy still refuses every \ and $: one
         // simple rule, which other dotenv-style readers (many expand $NAME) also survive.
         for (String value : new String[] {"a\\b", "\\n", "ends\\", "a$b", "$HOME", "a$(id)b"}) {
-            assertTrue(readsTheSameEverywhere(value, "'" + value + "'"), value);
-            assertNotNull(policyRefusal(value), value);
+            assertThat(readsTheSameEverywhere(value, "'" + value + "'")).as(value).isTrue();
+            assertThat(policyRefusal(value)).as(value).isNotNull();
         }
     }
 
@@ -185,7 +188,7 @@ class EnvFileCompatibilityTest {
                 differences.put(name, "expected <" + expected.get(name) + "> but was <" + actual.get(name) + ">");
             }
         }
-        assertEquals(Map.of(), differences, reader);
+        assertThat(differences).as(reader).isEqualTo(Map.of());
     }
 
     private static Set<String> union(Set<String> a, Set<String> b) {

@@ -1,10 +1,8 @@
 package org.lifetimecircle.secrets.envfile;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.lifetimecircle.secrets.envfile.EnvFileFixtures.PROMOTED;
 import static org.lifetimecircle.secrets.envfile.EnvFileFixtures.policy;
 import static org.lifetimecircle.secrets.envfile.EnvFileFixtures.secret;
@@ -35,7 +33,7 @@ class EnvFileRendererTest {
         byte[] content = EnvFileRenderer.render(PROD,
                 Map.of("LTC_SECRET_KEY", new SecretValues(3, PROMOTED, KEY, Optional.of(OLD_KEY))));
 
-        assertEquals("""
+        assertThat(new String(content, StandardCharsets.UTF_8)).isEqualTo("""
                 # ltc-secrets env file: environment=prod version=LTC_SECRET_KEY:3 promotedAt=2026-03-06T09:00:00Z \
                 - written by ltc-secrets; do not edit
                 LTC_DATABASE_URL=sqlite+pysqlite:////var/lib/lifetimecircle/data/app.db
@@ -44,15 +42,15 @@ class EnvFileRendererTest {
                 LTC_GREETING='hello world'
                 LTC_SECRET_KEY=%s
                 LTC_SECRET_KEY_PREVIOUS=%s
-                """.formatted(KEY, OLD_KEY), new String(content, StandardCharsets.UTF_8));
+                """.formatted(KEY, OLD_KEY));
     }
 
     @Test
     void withoutAPreviousValueTheExportedNameIsLeftOut() {
         String text = text(EnvFileRenderer.render(PROD, Map.of("LTC_SECRET_KEY", new SecretValues(1, PROMOTED, KEY))));
 
-        assertTrue(text.contains("\nLTC_SECRET_KEY=" + KEY + "\n"));
-        assertFalse(text.contains("LTC_SECRET_KEY_PREVIOUS"));
+        assertThat(text.contains("\nLTC_SECRET_KEY=" + KEY + "\n")).isTrue();
+        assertThat(text.contains("LTC_SECRET_KEY_PREVIOUS")).isFalse();
     }
 
     @Test
@@ -62,7 +60,7 @@ class EnvFileRendererTest {
         String text = text(EnvFileRenderer.render(policy,
                 Map.of("LTC_SECRET_KEY", new SecretValues(2, PROMOTED, KEY, Optional.of(OLD_KEY)))));
 
-        assertFalse(text.contains(OLD_KEY));
+        assertThat(text.contains(OLD_KEY)).isFalse();
     }
 
     @Test
@@ -72,8 +70,8 @@ class EnvFileRendererTest {
                 new SecretValues(3, PROMOTED.plusNanos(123_456_789), new StringBuilder(KEY))));
         byte[] again = EnvFileRenderer.render(PROD, Map.of("LTC_SECRET_KEY", new SecretValues(3, PROMOTED, KEY)));
 
-        assertArrayEquals(first, again);
-        assertEquals(EnvFileRenderer.sha256Hex(first), EnvFileRenderer.sha256Hex(again));
+        assertThat(again).isEqualTo(first);
+        assertThat(EnvFileRenderer.sha256Hex(again)).isEqualTo(EnvFileRenderer.sha256Hex(first));
     }
 
     @Test
@@ -86,8 +84,8 @@ class EnvFileRendererTest {
                 "LTC_SECRET_KEY", new SecretValues(3, PROMOTED, KEY),
                 "LTC_HEX_KEY", new SecretValues(12, later, "0123456789abcdef".repeat(4)))));
 
-        assertTrue(text.startsWith("# ltc-secrets env file: environment=prod version=LTC_HEX_KEY:12,LTC_SECRET_KEY:3 "
-                + "promotedAt=2026-04-01T12:30:00Z - written by ltc-secrets; do not edit\n"), text);
+        assertThat(text.startsWith("# ltc-secrets env file: environment=prod version=LTC_HEX_KEY:12,LTC_SECRET_KEY:3 "
+                + "promotedAt=2026-04-01T12:30:00Z - written by ltc-secrets; do not edit\n")).as(text).isTrue();
     }
 
     @Test
@@ -96,8 +94,8 @@ class EnvFileRendererTest {
 
         byte[] content = EnvFileRenderer.render(policy, Map.of("LTC_SECRET_KEY", new SecretValues(1, PROMOTED, KEY)));
 
-        assertTrue(text(content).contains("\nLTC_NAME='café 🔑'\n"));
-        assertArrayEquals(text(content).getBytes(StandardCharsets.UTF_8), content);
+        assertThat(text(content).contains("\nLTC_NAME='café 🔑'\n")).isTrue();
+        assertThat(content).isEqualTo(text(content).getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
@@ -105,55 +103,62 @@ class EnvFileRendererTest {
         byte[] ours = EnvFileRenderer.render(PROD, Map.of("LTC_SECRET_KEY", new SecretValues(1, PROMOTED, KEY)));
         byte[] firstLine = text(ours).lines().findFirst().orElseThrow().getBytes(StandardCharsets.UTF_8);
 
-        assertTrue(EnvFileRenderer.writtenByUs(ours));
-        assertTrue(EnvFileRenderer.writtenByUs(firstLine));
-        assertFalse(EnvFileRenderer.writtenByUs("LTC_SECRET_KEY=hand-made\n".getBytes(StandardCharsets.UTF_8)));
-        assertFalse(EnvFileRenderer.writtenByUs("# ltc-secrets env".getBytes(StandardCharsets.UTF_8)));
-        assertFalse(EnvFileRenderer.writtenByUs(" # ltc-secrets env file: x".getBytes(StandardCharsets.UTF_8)));
-        assertFalse(EnvFileRenderer.writtenByUs(new byte[0]));
-        assertFalse(EnvFileRenderer.writtenByUs(null));
+        assertThat(EnvFileRenderer.writtenByUs(ours)).isTrue();
+        assertThat(EnvFileRenderer.writtenByUs(firstLine)).isTrue();
+        assertThat(EnvFileRenderer.writtenByUs("LTC_SECRET_KEY=hand-made\n".getBytes(StandardCharsets.UTF_8)))
+                .isFalse();
+        assertThat(EnvFileRenderer.writtenByUs("# ltc-secrets env".getBytes(StandardCharsets.UTF_8))).isFalse();
+        assertThat(EnvFileRenderer.writtenByUs(" # ltc-secrets env file: x".getBytes(StandardCharsets.UTF_8)))
+                .isFalse();
+        assertThat(EnvFileRenderer.writtenByUs(new byte[0])).isFalse();
+        assertThat(EnvFileRenderer.writtenByUs(null)).isFalse();
     }
 
     @Test
     void sha256HexIsLowerCaseHex() {
-        assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-                EnvFileRenderer.sha256Hex("abc".getBytes(StandardCharsets.US_ASCII)));
+        assertThat(EnvFileRenderer.sha256Hex("abc".getBytes(StandardCharsets.US_ASCII)))
+                .isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     @Test
     void missingOrExtraSecretValuesAreRefusedByName() {
-        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
-                () -> EnvFileRenderer.render(PROD, Map.of()));
-        assertEquals("secret values must match the policy: missing [LTC_SECRET_KEY], not in the policy []",
-                missing.getMessage());
+        IllegalArgumentException missing = assertThatExceptionOfType(IllegalArgumentException.class)
+                .isThrownBy(() -> EnvFileRenderer.render(PROD, Map.of())).actual();
+        assertThat(missing.getMessage())
+                .isEqualTo("secret values must match the policy: missing [LTC_SECRET_KEY], not in the policy []");
 
-        IllegalArgumentException extra = assertThrows(IllegalArgumentException.class, () -> EnvFileRenderer.render(
-                PROD, Map.of("LTC_SECRET_KEY", new SecretValues(1, PROMOTED, KEY),
-                        "LTC_OTHER", new SecretValues(1, PROMOTED, KEY))));
-        assertEquals("secret values must match the policy: missing [], not in the policy [LTC_OTHER]",
-                extra.getMessage());
+        IllegalArgumentException extra = assertThatExceptionOfType(IllegalArgumentException.class)
+                .isThrownBy(() -> EnvFileRenderer.render(PROD, Map.of("LTC_SECRET_KEY",
+                        new SecretValues(1, PROMOTED, KEY), "LTC_OTHER", new SecretValues(1, PROMOTED, KEY))))
+                .actual();
+        assertThat(extra.getMessage())
+                .isEqualTo("secret values must match the policy: missing [], not in the policy [LTC_OTHER]");
     }
 
     @Test
     void aSecretValueThatWouldNeedQuotingIsRefusedWithoutShowingIt() {
         for (String bad : new String[] {"has space-7f3a9c", "quote'7f3a9c", "dollar$7f3a9c", ""}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EnvFileRenderer.render(
-                    PROD, Map.of("LTC_SECRET_KEY", new SecretValues(1, PROMOTED, bad))));
-            assertEquals("secrets.LTC_SECRET_KEY: value is empty or has characters outside [A-Za-z0-9_@%+=:,./-]",
-                    e.getMessage());
+            IllegalArgumentException e = assertThatExceptionOfType(IllegalArgumentException.class)
+                    .isThrownBy(() -> EnvFileRenderer.render(
+                            PROD, Map.of("LTC_SECRET_KEY", new SecretValues(1, PROMOTED, bad)))).actual();
+            assertThat(e.getMessage()).isEqualTo(
+                    "secrets.LTC_SECRET_KEY: value is empty or has characters outside [A-Za-z0-9_@%+=:,./-]");
         }
-        IllegalArgumentException previous = assertThrows(IllegalArgumentException.class, () -> EnvFileRenderer.render(
-                PROD, Map.of("LTC_SECRET_KEY", new SecretValues(2, PROMOTED, KEY, Optional.of("p r e v-7f3a9c")))));
-        assertFalse(previous.getMessage().contains("7f3a9c"));
+        IllegalArgumentException previous = assertThatExceptionOfType(IllegalArgumentException.class)
+                .isThrownBy(() -> EnvFileRenderer.render(
+                        PROD, Map.of("LTC_SECRET_KEY", new SecretValues(2, PROMOTED, KEY, Optional.of("p r e v-7f3a9c")))))
+                .actual();
+        assertThat(previous.getMessage().contains("7f3a9c")).isFalse();
     }
 
     @Test
     void secretValuesNeverAppearInToString() {
         SecretValues values = new SecretValues(4, PROMOTED, KEY, Optional.of(OLD_KEY));
 
-        assertEquals("SecretValues[version=4, promotedAt=2026-03-06T09:00:00Z, current=<redacted>, "
-                + "previous=<redacted>]", values.toString());
-        assertThrows(IllegalArgumentException.class, () -> new SecretValues(0, PROMOTED, KEY));
+        assertThat(values.toString())
+                .isEqualTo("SecretValues[version=4, promotedAt=2026-03-06T09:00:00Z, current=<redacted>, "
+                + "previous=<redacted>]");
+        assertThatThrownBy(() -> new SecretValues(0, PROMOTED, KEY)).isInstanceOf(IllegalArgumentException.class);
     }
 
     private static String text(byte[] content) {

@@ -1,7 +1,8 @@
 package org.lifetimecircle.secrets.envfile;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -15,52 +16,53 @@ class EnvFileSystemdRulesTest {
 
     @Test
     void commentsBlankLinesAndLinesWithoutAnEqualsSignAreIgnored() {
-        assertEquals(Map.of("A", "1"), parse("# comment \\\n; another\n\n   \nNOEQUALS\nA=1\n"));
+        assertThat(parse("# comment \\\n; another\n\n   \nNOEQUALS\nA=1\n")).isEqualTo(Map.of("A", "1"));
     }
 
     @Test
     void whitespaceAroundTheKeyAndAtTheEdgesOfAnUnquotedValueIsDiscarded() {
-        assertEquals(Map.of("A", "x  y"), parse("  A \t=  x  y \t\n"));
+        assertThat(parse("  A \t=  x  y \t\n")).isEqualTo(Map.of("A", "x  y"));
     }
 
     @Test
     void hashAndQuotesAfterTheFirstCharacterOfAnUnquotedValueAreKept() {
-        assertEquals(Map.of("A", "#x", "B", "a #b", "C", "a'b\"c"), parse("A=#x\nB=a #b\nC=a'b\"c\n"));
+        assertThat(parse("A=#x\nB=a #b\nC=a'b\"c\n")).isEqualTo(Map.of("A", "#x", "B", "a #b", "C", "a'b\"c"));
     }
 
     @Test
     void aBackslashInAnUnquotedValueKeepsTheNextCharacterAndJoinsLines() {
-        assertEquals(Map.of("A", "a\\b", "B", "xy", "C", "q'"), parse("A=a\\\\b\nB=x\\\ny\nC=q\\'\n"));
+        assertThat(parse("A=a\\\\b\nB=x\\\ny\nC=q\\'\n")).isEqualTo(Map.of("A", "a\\b", "B", "xy", "C", "q'"));
     }
 
     @Test
     void singleQuotedValuesAreVerbatimAndMaySpanLines() {
-        assertEquals(Map.of("A", " a\\n $HOME \"#\" ", "B", "x\ny"), parse("A=' a\\n $HOME \"#\" '\nB='x\ny'\n"));
+        assertThat(parse("A=' a\\n $HOME \"#\" '\nB='x\ny'\n"))
+                .isEqualTo(Map.of("A", " a\\n $HOME \"#\" ", "B", "x\ny"));
     }
 
     @Test
     void doubleQuotedValuesUnescapeOnlyQuoteBackslashBacktickAndDollar() {
-        assertEquals(Map.of("A", "x\"y\\z`$\\q"), parse("A=\"x\\\"y\\\\z\\`\\$\\q\"\n"));
+        assertThat(parse("A=\"x\\\"y\\\\z\\`\\$\\q\"\n")).isEqualTo(Map.of("A", "x\"y\\z`$\\q"));
     }
 
     @Test
     void adjacentPiecesAreConcatenatedButQuotesAfterAnUnquotedPieceStayLiteral() {
         // So the shell's '\'' idiom for a single quote does not carry over: bash reads B as a'b.
-        assertEquals(Map.of("A", "its", "B", "a''b'"), parse("A='it''s'\nB='a'\\''b'\n"));
+        assertThat(parse("A='it''s'\nB='a'\\''b'\n")).isEqualTo(Map.of("A", "its", "B", "a''b'"));
     }
 
     @Test
     void carriageReturnsEndLinesAndNothingIsExpanded() {
-        assertEquals(Map.of("A", "1", "B", "${A}$A"), parse("A=1\r\nB=${A}$A\r\n"));
+        assertThat(parse("A=1\r\nB=${A}$A\r\n")).isEqualTo(Map.of("A", "1", "B", "${A}$A"));
     }
 
     @Test
     void whatSystemdRefusesFailsTheRead() {
-        assertThrows(IllegalArgumentException.class, () -> parse("1A=x\n"));
-        assertThrows(IllegalArgumentException.class, () -> parse("\uFEFFA=x\n"));
-        assertThrows(IllegalArgumentException.class, () -> parse("A=x\uFDD0\n"));
-        assertThrows(IllegalArgumentException.class,
-                () -> SystemdEnvironmentFile.parse(new byte[] {'A', '=', (byte) 0xC3, '\n'}));
+        assertThatThrownBy(() -> parse("1A=x\n")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> parse("\uFEFFA=x\n")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> parse("A=x\uFDD0\n")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> SystemdEnvironmentFile.parse(new byte[] {'A', '=', (byte) 0xC3, '\n'}))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     private static Map<String, String> parse(String file) {

@@ -1,10 +1,8 @@
 package org.lifetimecircle.secrets.envfile;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.lifetimecircle.secrets.envfile.EnvFileFixtures.PROMOTED;
 import static org.lifetimecircle.secrets.envfile.EnvFileFixtures.generated;
 import static org.lifetimecircle.secrets.envfile.EnvFileFixtures.policy;
@@ -53,12 +51,12 @@ class EnvFileWriterTest {
 
         EnvFileWriter.WriteResult result = writer.write(target, content, FileMode.M0600, Optional.empty());
 
-        assertEquals("600", FileModes.stat(target));
-        assertArrayEquals(content, Files.readAllBytes(target));
-        assertEquals(new EnvFileWriter.WriteResult(target, "0600", writer.fingerprint(content), content.length),
-                result);
-        assertTrue(result.fingerprint().matches("hmac-sha256:[0-9a-f]{64}"), "keyed, never a plain hash");
-        assertEquals(stat("%U", dir), stat("%U", target), "owned by the process's user");
+        assertThat(FileModes.stat(target)).isEqualTo("600");
+        assertThat(Files.readAllBytes(target)).isEqualTo(content);
+        assertThat(result)
+                .isEqualTo(new EnvFileWriter.WriteResult(target, "0600", writer.fingerprint(content), content.length));
+        assertThat(result.fingerprint().matches("hmac-sha256:[0-9a-f]{64}")).as("keyed, never a plain hash").isTrue();
+        assertThat(stat("%U", target)).as("owned by the process's user").isEqualTo(stat("%U", dir));
         assertNoTempFiles();
     }
 
@@ -69,8 +67,8 @@ class EnvFileWriterTest {
 
         writer.write(target, rendered(1), FileMode.M0640, Optional.of(group));
 
-        assertEquals("640", FileModes.stat(target));
-        assertEquals(group, stat("%G", target));
+        assertThat(FileModes.stat(target)).isEqualTo("640");
+        assertThat(stat("%G", target)).isEqualTo(group);
     }
 
     @Test
@@ -80,9 +78,9 @@ class EnvFileWriterTest {
         writer.write(target, rendered(1), FileMode.M0600, Optional.empty());
 
         for (Path created : List.of(dir.resolve("a"), dir.resolve("a/b"), dir.resolve("a/b/c"))) {
-            assertEquals("750", FileModes.stat(created), created.toString());
+            assertThat(FileModes.stat(created)).as(created.toString()).isEqualTo("750");
         }
-        assertEquals("600", FileModes.stat(target));
+        assertThat(FileModes.stat(target)).isEqualTo("600");
     }
 
     @Test
@@ -94,8 +92,8 @@ class EnvFileWriterTest {
 
         writer.write(target, rendered(1), FileMode.M0600, Optional.empty());
 
-        assertEquals("750", FileModes.stat(target.getParent()));
-        assertEquals("600", FileModes.stat(target));
+        assertThat(FileModes.stat(target.getParent())).isEqualTo("750");
+        assertThat(FileModes.stat(target)).isEqualTo("600");
     }
 
     @Test
@@ -105,8 +103,8 @@ class EnvFileWriterTest {
 
         writer.write(target, rendered(1), FileMode.M0640, Optional.of(group));
 
-        assertEquals("750", FileModes.stat(target.getParent()));
-        assertEquals(group, stat("%G", target.getParent()));
+        assertThat(FileModes.stat(target.getParent())).isEqualTo("750");
+        assertThat(stat("%G", target.getParent())).isEqualTo(group);
     }
 
     @Test
@@ -118,8 +116,8 @@ class EnvFileWriterTest {
 
         writer.write(target, content, FileMode.M0600, Optional.empty());
 
-        assertEquals("600", FileModes.stat(target));
-        assertArrayEquals(content, Files.readAllBytes(target));
+        assertThat(FileModes.stat(target)).isEqualTo("600");
+        assertThat(Files.readAllBytes(target)).isEqualTo(content);
         assertNoTempFiles();
     }
 
@@ -159,8 +157,9 @@ class EnvFileWriterTest {
         }
         reader.get(30, TimeUnit.SECONDS);
 
-        assertEquals(0, bad.size(), bad.size() + " bad reads, the first: " + bad.subList(0, Math.min(5, bad.size())));
-        assertTrue(reads.get() > 50, "the reader ran alongside the writer: " + reads.get() + " reads");
+        assertThat(bad.size()).as(bad.size() + " bad reads, the first: " + bad.subList(0, Math.min(5, bad.size())))
+                .isEqualTo(0);
+        assertThat(reads.get() > 50).as("the reader ran alongside the writer: " + reads.get() + " reads").isTrue();
         assertNoTempFiles();
     }
 
@@ -169,13 +168,13 @@ class EnvFileWriterTest {
         Path elsewhere = Files.write(dir.resolve("elsewhere.txt"), OLD);
         Path target = Files.createSymbolicLink(dir.resolve("prod.env"), elsewhere);
 
-        EnvFileWriteException e = assertThrows(EnvFileWriteException.class,
-                () -> writer.write(target, rendered(1), FileMode.M0600, Optional.empty()));
+        EnvFileWriteException e = assertThatExceptionOfType(EnvFileWriteException.class)
+                .isThrownBy(() -> writer.write(target, rendered(1), FileMode.M0600, Optional.empty())).actual();
 
-        assertEquals(target.toAbsolutePath(), e.path());
-        assertEquals("is a symbolic link; refusing to write through or over it", e.reason());
-        assertTrue(Files.isSymbolicLink(target));
-        assertArrayEquals(OLD, Files.readAllBytes(elsewhere));
+        assertThat(e.path()).isEqualTo(target.toAbsolutePath());
+        assertThat(e.reason()).isEqualTo("is a symbolic link; refusing to write through or over it");
+        assertThat(Files.isSymbolicLink(target)).isTrue();
+        assertThat(Files.readAllBytes(elsewhere)).isEqualTo(OLD);
         assertNoTempFiles();
     }
 
@@ -184,21 +183,21 @@ class EnvFileWriterTest {
         Path missing = dir.resolve("not-there");
         Path target = Files.createSymbolicLink(dir.resolve("prod.env"), missing);
 
-        assertThrows(EnvFileWriteException.class,
-                () -> writer.write(target, rendered(1), FileMode.M0600, Optional.empty()));
+        assertThatThrownBy(() -> writer.write(target, rendered(1), FileMode.M0600, Optional.empty()))
+                .isInstanceOf(EnvFileWriteException.class);
 
-        assertFalse(Files.exists(missing, LinkOption.NOFOLLOW_LINKS));
+        assertThat(Files.exists(missing, LinkOption.NOFOLLOW_LINKS)).isFalse();
     }
 
     @Test
     void aDirectoryAtTheTargetIsRefused() throws Exception {
         Path target = Files.createDirectory(dir.resolve("prod.env"));
 
-        EnvFileWriteException e = assertThrows(EnvFileWriteException.class,
-                () -> writer.write(target, rendered(1), FileMode.M0600, Optional.empty()));
+        EnvFileWriteException e = assertThatExceptionOfType(EnvFileWriteException.class)
+                .isThrownBy(() -> writer.write(target, rendered(1), FileMode.M0600, Optional.empty())).actual();
 
-        assertEquals("is a directory", e.reason());
-        assertTrue(Files.isDirectory(target));
+        assertThat(e.reason()).isEqualTo("is a directory");
+        assertThat(Files.isDirectory(target)).isTrue();
         assertNoTempFiles();
     }
 
@@ -207,10 +206,10 @@ class EnvFileWriterTest {
         Path target = dir.resolve("prod.env");
         run("mkfifo", target.toString());
 
-        EnvFileWriteException e = assertThrows(EnvFileWriteException.class,
-                () -> writer.write(target, rendered(1), FileMode.M0600, Optional.empty()));
+        EnvFileWriteException e = assertThatExceptionOfType(EnvFileWriteException.class)
+                .isThrownBy(() -> writer.write(target, rendered(1), FileMode.M0600, Optional.empty())).actual();
 
-        assertEquals("is not a regular file", e.reason());
+        assertThat(e.reason()).isEqualTo("is not a regular file");
     }
 
     @Test
@@ -221,20 +220,20 @@ class EnvFileWriterTest {
         EnvFileWriter failing = new EnvFileWriter((step, file) -> {
             if (step == EnvFileWriter.Step.TEMP_WRITTEN) {
                 temps.add(file);
-                assertTrue(Files.isRegularFile(file), "the temporary file exists at this point");
+                assertThat(Files.isRegularFile(file)).as("the temporary file exists at this point").isTrue();
                 throw new IOException("injected failure");
             }
         });
 
-        EnvFileWriteException e = assertThrows(EnvFileWriteException.class,
-                () -> failing.write(target, rendered(2), FileMode.M0600, Optional.empty()));
+        EnvFileWriteException e = assertThatExceptionOfType(EnvFileWriteException.class)
+                .isThrownBy(() -> failing.write(target, rendered(2), FileMode.M0600, Optional.empty())).actual();
 
-        assertEquals("not replaced: injected failure", e.reason());
-        assertFalse(e.replaced());
-        assertEquals(1, temps.size());
-        assertTrue(temps.get(0).getFileName().toString().startsWith(".prod.env.tmp-"));
-        assertFalse(Files.exists(temps.get(0), LinkOption.NOFOLLOW_LINKS));
-        assertArrayEquals(OLD, Files.readAllBytes(target));
+        assertThat(e.reason()).isEqualTo("not replaced: injected failure");
+        assertThat(e.replaced()).isFalse();
+        assertThat(temps.size()).isEqualTo(1);
+        assertThat(temps.get(0).getFileName().toString().startsWith(".prod.env.tmp-")).isTrue();
+        assertThat(Files.exists(temps.get(0), LinkOption.NOFOLLOW_LINKS)).isFalse();
+        assertThat(Files.readAllBytes(target)).isEqualTo(OLD);
         assertNoTempFiles();
     }
 
@@ -248,11 +247,11 @@ class EnvFileWriterTest {
             }
         });
 
-        EnvFileWriteException e = assertThrows(EnvFileWriteException.class,
-                () -> corrupting.write(target, rendered(2), FileMode.M0600, Optional.empty()));
+        EnvFileWriteException e = assertThatExceptionOfType(EnvFileWriteException.class)
+                .isThrownBy(() -> corrupting.write(target, rendered(2), FileMode.M0600, Optional.empty())).actual();
 
-        assertTrue(e.reason().startsWith("not replaced: the temporary file has "), e.reason());
-        assertArrayEquals(OLD, Files.readAllBytes(target));
+        assertThat(e.reason().startsWith("not replaced: the temporary file has ")).as(e.reason()).isTrue();
+        assertThat(Files.readAllBytes(target)).isEqualTo(OLD);
         assertNoTempFiles();
     }
 
@@ -266,11 +265,11 @@ class EnvFileWriterTest {
             }
         });
 
-        EnvFileWriteException e = assertThrows(EnvFileWriteException.class,
-                () -> loosening.write(target, rendered(2), FileMode.M0600, Optional.empty()));
+        EnvFileWriteException e = assertThatExceptionOfType(EnvFileWriteException.class)
+                .isThrownBy(() -> loosening.write(target, rendered(2), FileMode.M0600, Optional.empty())).actual();
 
-        assertEquals("not replaced: the temporary file has mode 0644, expected 0600", e.reason());
-        assertArrayEquals(OLD, Files.readAllBytes(target));
+        assertThat(e.reason()).isEqualTo("not replaced: the temporary file has mode 0644, expected 0600");
+        assertThat(Files.readAllBytes(target)).isEqualTo(OLD);
         assertNoTempFiles();
     }
 
@@ -285,12 +284,12 @@ class EnvFileWriterTest {
             }
         });
 
-        EnvFileWriteException e = assertThrows(EnvFileWriteException.class,
-                () -> tampering.write(target, content, FileMode.M0600, Optional.empty()));
+        EnvFileWriteException e = assertThatExceptionOfType(EnvFileWriteException.class)
+                .isThrownBy(() -> tampering.write(target, content, FileMode.M0600, Optional.empty())).actual();
 
-        assertEquals("replaced, but the file read back has mode 0666, expected 0600", e.reason());
-        assertTrue(e.replaced());
-        assertArrayEquals(content, Files.readAllBytes(target));
+        assertThat(e.reason()).isEqualTo("replaced, but the file read back has mode 0666, expected 0600");
+        assertThat(e.replaced()).isTrue();
+        assertThat(Files.readAllBytes(target)).isEqualTo(content);
         assertNoTempFiles();
     }
 
@@ -303,22 +302,26 @@ class EnvFileWriterTest {
         Files.write(notADirectory, OLD);
         Path target = notADirectory.resolve("prod.env");
 
-        EnvFileWriteException e = assertThrows(EnvFileWriteException.class,
-                () -> writer.write(target, rendered(1), FileMode.M0600, Optional.empty()));
+        EnvFileWriteException e = assertThatExceptionOfType(EnvFileWriteException.class)
+                .isThrownBy(() -> writer.write(target, rendered(1), FileMode.M0600, Optional.empty())).actual();
 
-        assertEquals("cannot be inspected: " + target.toAbsolutePath() + ": Not a directory", e.reason());
-        assertFalse(e.getMessage().contains("Exception"), e.getMessage());
-        assertArrayEquals(OLD, Files.readAllBytes(notADirectory));
+        assertThat(e.reason()).isEqualTo("cannot be inspected: " + target.toAbsolutePath() + ": Not a directory");
+        assertThat(e.getMessage().contains("Exception")).as(e.getMessage()).isFalse();
+        assertThat(Files.readAllBytes(notADirectory)).isEqualTo(OLD);
     }
 
     @Test
     void theOperatingSystemsReasonIsKeptAndTheClassNameLeftOut() {
-        assertEquals("/etc/x/.prod.env.tmp-1: Read-only file system", EnvFileWriter.describe(
-                new java.nio.file.FileSystemException("/etc/x/.prod.env.tmp-1", null, "Read-only file system")));
-        assertEquals("/etc/x: Permission denied", EnvFileWriter.describe(new java.nio.file.AccessDeniedException("/etc/x")));
-        assertEquals("No space left on device", EnvFileWriter.describe(new IOException("No space left on device")));
-        assertEquals("I/O error", EnvFileWriter.describe(new IOException()));
-        assertEquals("unexpected failure", EnvFileWriter.describe(new IllegalStateException("java.lang.Thing")));
+        assertThat(EnvFileWriter.describe(
+                new java.nio.file.FileSystemException("/etc/x/.prod.env.tmp-1", null, "Read-only file system")))
+                        .isEqualTo("/etc/x/.prod.env.tmp-1: Read-only file system");
+        assertThat(EnvFileWriter.describe(new java.nio.file.AccessDeniedException("/etc/x")))
+                .isEqualTo("/etc/x: Permission denied");
+        assertThat(EnvFileWriter.describe(new IOException("No space left on device")))
+                .isEqualTo("No space left on device");
+        assertThat(EnvFileWriter.describe(new IOException())).isEqualTo("I/O error");
+        assertThat(EnvFileWriter.describe(new IllegalStateException("java.lang.Thing")))
+                .isEqualTo("unexpected failure");
     }
 
     @Test
@@ -330,12 +333,12 @@ class EnvFileWriterTest {
             throw new IOException("injected at " + step);
         });
 
-        EnvFileWriteException e = assertThrows(EnvFileWriteException.class,
-                () -> failing.write(target, content, FileMode.M0600, Optional.empty()));
+        EnvFileWriteException e = assertThatExceptionOfType(EnvFileWriteException.class)
+                .isThrownBy(() -> failing.write(target, content, FileMode.M0600, Optional.empty())).actual();
 
-        assertTrue(e.getMessage().startsWith(target.toAbsolutePath() + ": "), e.getMessage());
+        assertThat(e.getMessage().startsWith(target.toAbsolutePath() + ": ")).as(e.getMessage()).isTrue();
         for (Throwable t = e; t != null; t = t.getCause()) {
-            assertFalse(String.valueOf(t.getMessage()).contains(secret.substring(0, 16)), t.toString());
+            assertThat(String.valueOf(t.getMessage()).contains(secret.substring(0, 16))).as(t.toString()).isFalse();
         }
     }
 
@@ -343,17 +346,18 @@ class EnvFileWriterTest {
     void anUnknownGroupIsRefusedBeforeAnythingIsWritten() {
         Path target = dir.resolve("new/prod.env");
 
-        EnvFileWriteException e = assertThrows(EnvFileWriteException.class,
-                () -> writer.write(target, rendered(1), FileMode.M0640, Optional.of("ltc-no-such-group-x")));
+        EnvFileWriteException e = assertThatExceptionOfType(EnvFileWriteException.class)
+                .isThrownBy(() -> writer.write(target, rendered(1), FileMode.M0640, Optional.of("ltc-no-such-group-x")))
+                .actual();
 
-        assertEquals("group ltc-no-such-group-x does not exist", e.reason());
-        assertFalse(Files.exists(target.getParent()));
+        assertThat(e.reason()).isEqualTo("group ltc-no-such-group-x does not exist");
+        assertThat(Files.exists(target.getParent())).isFalse();
     }
 
     @Test
     void aGroupWithMode0600IsAProgrammingError() {
-        assertThrows(IllegalArgumentException.class,
-                () -> writer.write(dir.resolve("prod.env"), rendered(1), FileMode.M0600, Optional.of("root")));
+        assertThatThrownBy(() -> writer.write(dir.resolve("prod.env"), rendered(1), FileMode.M0600, Optional.of("root")))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -369,16 +373,16 @@ class EnvFileWriterTest {
         Path crashed = Files.write(dir.resolve(".prod.env.tmp-9f8e7d6c5b4a3921"), OLD);
         Path crashedEmpty = Files.createFile(dir.resolve(".prod.env.tmp-0011223344556677"));
 
-        assertEquals(2, EnvFileWriter.removeLeftoverTempFiles(dir, "prod.env"));
+        assertThat(EnvFileWriter.removeLeftoverTempFiles(dir, "prod.env")).isEqualTo(2);
 
-        assertFalse(Files.exists(crashed));
-        assertFalse(Files.exists(crashedEmpty));
+        assertThat(Files.exists(crashed)).isFalse();
+        assertThat(Files.exists(crashedEmpty)).isFalse();
         for (Path path : kept) {
-            assertTrue(Files.exists(path, LinkOption.NOFOLLOW_LINKS), path.toString());
+            assertThat(Files.exists(path, LinkOption.NOFOLLOW_LINKS)).as(path.toString()).isTrue();
         }
-        assertArrayEquals(OLD, Files.readAllBytes(other));
-        assertEquals(0, EnvFileWriter.removeLeftoverTempFiles(dir, "prod.env"));
-        assertEquals(0, EnvFileWriter.removeLeftoverTempFiles(dir.resolve("missing"), "prod.env"));
+        assertThat(Files.readAllBytes(other)).isEqualTo(OLD);
+        assertThat(EnvFileWriter.removeLeftoverTempFiles(dir, "prod.env")).isEqualTo(0);
+        assertThat(EnvFileWriter.removeLeftoverTempFiles(dir.resolve("missing"), "prod.env")).isEqualTo(0);
     }
 
     private static byte[] rendered(long version) {
@@ -388,8 +392,8 @@ class EnvFileWriterTest {
 
     private void assertNoTempFiles() throws IOException {
         try (Stream<Path> entries = Files.list(dir)) {
-            assertEquals(List.of(), entries.map(p -> p.getFileName().toString()).filter(n -> n.contains(".tmp-"))
-                    .toList());
+            assertThat(entries.map(p -> p.getFileName().toString()).filter(n -> n.contains(".tmp-"))
+                    .toList()).isEqualTo(List.of());
         }
     }
 
@@ -399,7 +403,7 @@ class EnvFileWriterTest {
 
     private static String run(String... command) throws Exception {
         Processes.Result result = Processes.run(List.of(command));
-        assertEquals(0, result.exit(), result.output());
+        assertThat(result.exit()).as(result.output()).isEqualTo(0);
         return result.output().trim();
     }
 }

@@ -8,10 +8,10 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.restassured.response.Response;
 import java.time.Duration;
-import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.lifetimecircle.secrets.testing.ClassNames;
 import org.lifetimecircle.secrets.testing.ImmutableDatabase;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.lifetimecircle.secrets.testing.TestDataDir;
 
 /**
@@ -32,12 +32,8 @@ class DatabaseWritesHealthTest {
         ImmutableDatabase.set(true);
         try {
             // A probe answer is reused for up to a second (a /health flood must not become a flood of commits).
-            Instant downBy = Instant.now().plus(Duration.ofSeconds(10));
-            Response r = given().get("/health");
-            while (r.statusCode() == 200) {
-                assertThat(Instant.now()).as("/health still UP with writes refused").isBefore(downBy);
-                r = given().get("/health");
-            }
+            Response r = Poll.until("/health DOWN with writes refused", Duration.ofSeconds(10),
+                    () -> given().get("/health"), h -> h.statusCode() != 200, Response::asString);
             down = r.jsonPath();
             assertThat(r.statusCode()).as(r.asString()).isEqualTo(503);
             ready = given().get("/q/health/ready").then().statusCode(503).extract().jsonPath();
@@ -53,12 +49,8 @@ class DatabaseWritesHealthTest {
         assertThat(ready.getString("checks.find { it.name == 'ltc-secrets' }.data.database-writes")).isEqualTo("DOWN");
 
         // Fault cleared: UP again by itself.
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
-        Response r = given().get("/health");
-        while (r.statusCode() != 200) {
-            assertThat(Instant.now()).as("/health still " + r.asString() + " after the fault cleared").isBefore(deadline);
-            r = given().get("/health");
-        }
+        Response r = Poll.until("/health UP again after the fault cleared", Duration.ofSeconds(30),
+                () -> given().get("/health"), h -> h.statusCode() == 200, Response::asString);
         assertThat(r.jsonPath().getString("checks.database-writes")).isEqualTo("UP");
         assertThat(r.jsonPath().getString("reason")).isNull();
     }

@@ -1,9 +1,10 @@
 package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.get;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.post;
+import static org.lifetimecircle.secrets.testing.Api.as;
 
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lifetimecircle.secrets.testing.BlackBoxHttp.Reply;
 import org.lifetimecircle.secrets.testing.Processes;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
@@ -55,13 +55,13 @@ class AuditArchiveIT {
         try (ServiceProcess service = start()) {
             String token = token();
             for (int i = 0; i < 3; i++) {
-                assertThat(get(service, token, "/api/v1/environments").status()).isEqualTo(200);
+                assertThat(as(service, token).get("/api/v1/environments").statusCode()).isEqualTo(200);
             }
             // A real fault at the database step: the files are written, the anchor insert fails.
             sql("CREATE TRIGGER inject_archive_failure BEFORE INSERT ON audit_anchor "
                     + "BEGIN SELECT RAISE(ABORT, 'injected archive failure'); END");
-            Reply failed = archive(service, token);
-            assertThat(failed.status()).as(failed.text()).isEqualTo(500);
+            Response failed = archive(service, token);
+            assertThat(failed.statusCode()).as(failed.asString()).isEqualTo(500);
             assertThat(archiveFiles(dir)).as("files of the interrupted archive").hasSize(3);
             service.kill();
         }
@@ -72,14 +72,14 @@ class AuditArchiveIT {
         try (ServiceProcess service = start()) {
             String token = token();
             assertThat(archiveFiles(dir)).as("start-up removed the files of the interrupted archive").isEmpty();
-            Reply verify = get(service, token, "/api/v1/audit/verify");
-            assertThat(verify.json().getBoolean("valid")).as(verify.text()).isTrue();
-            assertThat(verify.json().getString("archivedThroughSeq")).isNull();
+            Response verify = as(service, token).get("/api/v1/audit/verify");
+            assertThat(verify.jsonPath().getBoolean("valid")).as(verify.asString()).isTrue();
+            assertThat(verify.jsonPath().getString("archivedThroughSeq")).isNull();
 
-            Reply ok = archive(service, token);
-            assertThat(ok.status()).as(ok.text()).isEqualTo(200);
-            archivedThrough = ok.json().getLong("archivedThroughSeq");
-            file = ok.json().getString("file");
+            Response ok = archive(service, token);
+            assertThat(ok.statusCode()).as(ok.asString()).isEqualTo(200);
+            archivedThrough = ok.jsonPath().getLong("archivedThroughSeq");
+            file = ok.jsonPath().getString("file");
             assertThat(archiveFiles(dir)).hasSize(3).contains(file);
             service.kill(); // right after the answer: it is durable
         }
@@ -87,18 +87,18 @@ class AuditArchiveIT {
         try (ServiceProcess service = start()) {
             String token = token();
             assertThat(archiveFiles(dir)).as("an archive an anchor names stays").contains(file);
-            Reply verify = get(service, token, "/api/v1/audit/verify");
-            assertThat(verify.json().getBoolean("valid")).as(verify.text()).isTrue();
-            assertThat(verify.json().getLong("archivedThroughSeq")).isEqualTo(archivedThrough);
-            Reply start = get(service, token, "/api/v1/audit/events?action=system.start&limit=1000");
-            List<Map<String, Object>> starts = start.json().getList("$");
+            Response verify = as(service, token).get("/api/v1/audit/verify");
+            assertThat(verify.jsonPath().getBoolean("valid")).as(verify.asString()).isTrue();
+            assertThat(verify.jsonPath().getLong("archivedThroughSeq")).isEqualTo(archivedThrough);
+            Response start = as(service, token).get("/api/v1/audit/events?action=system.start&limit=1000");
+            List<Map<String, Object>> starts = start.jsonPath().getList("$");
             assertThat(starts.get(starts.size() - 1).get("details").toString())
                     .contains("auditArchivedThroughSeq=" + archivedThrough);
 
-            Reply export = get(service, token, "/api/v1/audit/export?format=jsonl");
+            Response export = as(service, token).get("/api/v1/audit/export?format=jsonl");
             assertThat(export.header("X-Audit-Chain-Start-Seq")).isEqualTo(String.valueOf(archivedThrough + 1));
             Path live = tmp.resolve("live.jsonl");
-            Files.write(live, export.body());
+            Files.write(live, export.asByteArray());
             Processes.Result r = Processes.run(List.of(VERIFIER, "--after", dir.resolve(file).toString(),
                     live.toString()));
             assertThat(r.exit()).as(r.output()).isZero();
@@ -107,9 +107,10 @@ class AuditArchiveIT {
         }
     }
 
-    private Reply archive(ServiceProcess service, String token) throws Exception {
-        return post(service, token, "/api/v1/audit/archive",
-                Map.of("before", Instant.now().toString(), "reason", "archive crash test"));
+    private Response archive(ServiceProcess service, String token) throws Exception {
+        return as(service, token).contentType(ContentType.JSON)
+                .body(Map.of("before", Instant.now().toString(), "reason", "archive crash test"))
+                .post("/api/v1/audit/archive");
     }
 
     private static Set<String> archiveFiles(Path dir) throws IOException {

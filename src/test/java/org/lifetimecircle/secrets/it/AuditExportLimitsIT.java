@@ -1,9 +1,11 @@
 package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.get;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.post;
+import static org.lifetimecircle.secrets.testing.Api.as;
+import static org.lifetimecircle.secrets.testing.Rotations.awaitFinished;
 
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,7 +27,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lifetimecircle.secrets.audit.ChainHash;
-import org.lifetimecircle.secrets.testing.BlackBoxHttp.Reply;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
 /**
@@ -60,9 +62,11 @@ class AuditExportLimitsIT {
         try (ServiceProcess service = start()) {
             String admin = token();
             for (String permission : List.of("env-file:read", "secret:rotate")) {
-                Reply g = post(service, admin, "/api/v1/grants", Map.of("principal", "bootstrap-admin",
-                        "environment", "prod", "permission", permission, "ttl", "PT1H", "reason", "export limits test"));
-                assertThat(g.status()).as(g.text()).isEqualTo(201);
+                Response g = as(service, admin).contentType(ContentType.JSON)
+                        .body(Map.of("principal", "bootstrap-admin",
+                        "environment", "prod", "permission", permission, "ttl", "PT1H", "reason", "export limits test"))
+                        .post("/api/v1/grants");
+                assertThat(g.statusCode()).as(g.asString()).isEqualTo(201);
             }
 
             List<Socket> stalled = new ArrayList<>();
@@ -71,40 +75,40 @@ class AuditExportLimitsIT {
                     Socket s = stalledExport(service, admin);
                     stalled.add(s);
                 }
-                Reply third = get(service, admin, "/api/v1/audit/export?format=jsonl");
-                assertThat(third.status()).as("a third export at once").isEqualTo(429);
+                // Both asked at once, checked afterwards: the stalled exports are cut off 3 s after they stall.
+                Response third = as(service, admin).get("/api/v1/audit/export?format=jsonl");
+                Response verify = as(service, admin).get("/api/v1/audit/verify");
+                assertThat(third.statusCode()).as("a third export at once").isEqualTo(429);
                 assertThat(third.header("Retry-After")).isNotBlank();
                 assertThat(third.header("Content-Type")).startsWith("application/problem+json");
-                assertThat(third.json().getString("code")).isEqualTo("too-many-requests");
-                Reply verify = get(service, admin, "/api/v1/audit/verify");
-                assertThat(verify.status()).as(verify.text()).isEqualTo(429);
+                assertThat(third.jsonPath().getString("code")).isEqualTo("too-many-requests");
+                assertThat(verify.statusCode()).as(verify.asString()).isEqualTo(429);
                 assertThat(verify.header("Retry-After")).isNotBlank();
 
                 // Everyone else goes on while both hang.
                 Instant t0 = Instant.now();
-                Reply fetch = get(service, admin, "/api/v1/environments/prod/env-file");
-                assertThat(fetch.status()).as(fetch.text()).isEqualTo(200);
-                assertThat(service.get("/health", null).orElseThrow().statusCode()).isEqualTo(200);
-                Reply rotation = post(service, admin, "/api/v1/environments/prod/secrets/LTC_SECRET_KEY/rotations",
-                        Map.of("reason", "while exports hang"));
-                assertThat(rotation.status()).as(rotation.text()).isEqualTo(202);
-                String status = awaitRotation(service, admin, rotation.json().getString("id"));
+                Response fetch = as(service, admin).get("/api/v1/environments/prod/env-file");
+                assertThat(fetch.statusCode()).as(fetch.asString()).isEqualTo(200);
+                assertThat(service.get("/health").orElseThrow().statusCode()).isEqualTo(200);
+                Response rotation = as(service, admin).contentType(ContentType.JSON)
+                        .body(Map.of("reason", "while exports hang"))
+                        .post("/api/v1/environments/prod/secrets/LTC_SECRET_KEY/rotations");
+                assertThat(rotation.statusCode()).as(rotation.asString()).isEqualTo(202);
+                String status = awaitFinished(service, admin, rotation.jsonPath().getString("id")).getString("status");
                 assertThat(status).isEqualTo("COMPLETED");
                 assertThat(Duration.between(t0, Instant.now())).as("fetch, health and a rotation")
                         .isLessThan(Duration.ofSeconds(10));
 
                 // The write timeout (3 s here) cuts the stalled clients off and frees their slots.
-                Instant deadline = Instant.now().plusSeconds(40);
-                Reply later;
-                do {
-                    later = get(service, admin, "/api/v1/audit/verify");
-                } while (later.status() == 429 && Instant.now().isBefore(deadline) && pause());
-                assertThat(later.status()).as("a verification after the stalled exports were cut off: %s",
-                        later.text()).isEqualTo(200);
-                assertThat(later.json().getBoolean("valid")).isTrue();
-                Reply export = get(service, admin, "/api/v1/audit/export?format=jsonl");
-                assertThat(export.status()).isEqualTo(200);
-                assertThat(export.body().length).isGreaterThan(SEED_EVENTS * 100);
+                Response later = Poll.until("a verification after the cut-off", Duration.ofSeconds(40),
+                        () -> as(service, admin).get("/api/v1/audit/verify"), r -> r.statusCode() != 429,
+                        Response::asString);
+                assertThat(later.statusCode()).as("a verification after the stalled exports were cut off: %s",
+                        later.asString()).isEqualTo(200);
+                assertThat(later.jsonPath().getBoolean("valid")).isTrue();
+                Response export = as(service, admin).get("/api/v1/audit/export?format=jsonl");
+                assertThat(export.statusCode()).isEqualTo(200);
+                assertThat(export.asByteArray().length).isGreaterThan(SEED_EVENTS * 100);
             } finally {
                 for (Socket s : stalled) {
                     s.close();
@@ -131,20 +135,6 @@ class AuditExportLimitsIT {
         }
         assertThat(head.toString(StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 200");
         return s;
-    }
-
-    private static String awaitRotation(ServiceProcess service, String token, String id) throws Exception {
-        Instant deadline = Instant.now().plusSeconds(30);
-        String status;
-        do {
-            status = get(service, token, "/api/v1/rotations/" + id).json().getString("status");
-        } while (("PENDING".equals(status) || "RUNNING".equals(status)) && Instant.now().isBefore(deadline) && pause());
-        return status;
-    }
-
-    private static boolean pause() throws InterruptedException {
-        Thread.sleep(200); // poll interval
-        return true;
     }
 
     /** Appends events continuing the chain (service stopped), each with a few hundred bytes of details. */

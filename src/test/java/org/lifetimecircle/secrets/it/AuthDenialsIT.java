@@ -1,7 +1,7 @@
 package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.get;
+import static org.lifetimecircle.secrets.testing.Api.as;
 
 import java.io.IOException;
 import java.net.URI;
@@ -18,9 +18,11 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
 /**
@@ -106,17 +108,17 @@ class AuthDenialsIT {
     /** Polls (deadline 20 s) until the auth.denied events' counts add up to {@code expected}; returns them. */
     private static List<Map<String, Object>> awaitDeniedCount(ServiceProcess service, String admin, long expected)
             throws Exception {
-        Instant deadline = Instant.now().plusSeconds(20);
-        while (true) {
-            List<Map<String, Object>> events = get(service, admin,
-                    "/api/v1/audit/events?action=auth.denied&limit=1000").json().getList("$");
-            long sum = sumOf(events, null);
-            if (sum >= expected || Instant.now().isAfter(deadline)) {
-                assertThat(sum).as("sum of details.count over %d auth.denied events", events.size()).isEqualTo(expected);
-                return events;
-            }
-            Thread.sleep(200); // poll interval
-        }
+        AtomicReference<List<Map<String, Object>>> events = new AtomicReference<>();
+        Poll.atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            events.set(as(service, admin).get("/api/v1/audit/events?action=auth.denied&limit=1000").jsonPath()
+                    .getList("$"));
+            long sum = sumOf(events.get(), null);
+            assertThat(sum).as("sum of details.count over %d auth.denied events", events.get().size())
+                    .isGreaterThanOrEqualTo(expected);
+        });
+        assertThat(sumOf(events.get(), null)).as("sum of details.count over %d auth.denied events", events.get().size())
+                .isEqualTo(expected);
+        return events.get();
     }
 
     private static long sumOf(List<Map<String, Object>> events, String reason) {

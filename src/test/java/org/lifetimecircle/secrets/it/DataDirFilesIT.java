@@ -1,8 +1,10 @@
 package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.post;
+import static org.lifetimecircle.secrets.testing.Api.as;
 
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -17,9 +19,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lifetimecircle.secrets.testing.BlackBoxApi;
-import org.lifetimecircle.secrets.testing.BlackBoxHttp.Reply;
+import org.lifetimecircle.secrets.testing.Api;
 import org.lifetimecircle.secrets.testing.FileModes;
+import org.lifetimecircle.secrets.testing.Rotations;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
 /**
@@ -63,12 +65,13 @@ class DataDirFilesIT {
             assertThat(foreign).as("only names the service itself creates are removed").exists();
             Files.delete(foreign);
 
-            String token = BlackBoxApi.adminToken(data);
-            BlackBoxApi.grant(service, token, "prod", "secret:rotate");
-            BlackBoxApi.awaitFinished(service, token, BlackBoxApi.rotate(service, token, "prod"));
-            Reply archive = post(service, token, "/api/v1/audit/archive",
-                    Map.of("before", Instant.now().toString(), "reason", "file modes test"));
-            assertThat(archive.status()).as(archive.text()).isEqualTo(200);
+            String token = Api.adminToken(data);
+            Api.grant(service, token, "prod", "secret:rotate");
+            Rotations.awaitFinished(service, token, Rotations.rotate(service, token, "prod", "LTC_SECRET_KEY"));
+            Response archive = as(service, token).contentType(ContentType.JSON)
+                    .body(Map.of("before", Instant.now().toString(), "reason", "file modes test"))
+                    .post("/api/v1/audit/archive");
+            assertThat(archive.statusCode()).as(archive.asString()).isEqualTo(200);
 
             Map<String, String> modes = modesUnder(data);
             System.out.println("[files] " + modes);

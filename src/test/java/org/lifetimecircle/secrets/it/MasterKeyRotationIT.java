@@ -1,14 +1,15 @@
 package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.lifetimecircle.secrets.testing.BlackBoxApi.adminToken;
-import static org.lifetimecircle.secrets.testing.BlackBoxApi.awaitFinished;
-import static org.lifetimecircle.secrets.testing.BlackBoxApi.grant;
-import static org.lifetimecircle.secrets.testing.BlackBoxApi.rotate;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.get;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.post;
+import static org.lifetimecircle.secrets.testing.Api.adminToken;
+import static org.lifetimecircle.secrets.testing.Api.as;
+import static org.lifetimecircle.secrets.testing.Api.grant;
+import static org.lifetimecircle.secrets.testing.Rotations.awaitFinished;
+import static org.lifetimecircle.secrets.testing.Rotations.rotate;
 
+import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,7 +45,7 @@ import org.lifetimecircle.secrets.crypto.KeyIds;
 import org.lifetimecircle.secrets.crypto.MasterKey;
 import org.lifetimecircle.secrets.crypto.MasterKeyLoader;
 import org.lifetimecircle.secrets.crypto.SecretValue;
-import org.lifetimecircle.secrets.testing.BlackBoxHttp.Reply;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
 /**
@@ -104,13 +105,16 @@ class MasterKeyRotationIT {
             }
             // Several versions: prod 1..4 (CURRENT 4, PREVIOUS 3, older ones RETIRED), staging 1..2.
             for (int i = 0; i < 3; i++) {
-                assertThat(awaitFinished(service, token, rotate(service, token, "prod")).getString("status"))
+                assertThat(awaitFinished(service, token, rotate(service, token, "prod", "LTC_SECRET_KEY"))
+                        .getString("status"))
                         .isEqualTo("COMPLETED");
             }
             previousProdValue = secretOf(envFile(service, token, "prod"));
-            assertThat(awaitFinished(service, token, rotate(service, token, "prod")).getString("status"))
+            assertThat(awaitFinished(service, token, rotate(service, token, "prod", "LTC_SECRET_KEY"))
+                    .getString("status"))
                     .isEqualTo("COMPLETED");
-            assertThat(awaitFinished(service, token, rotate(service, token, "staging")).getString("status"))
+            assertThat(awaitFinished(service, token, rotate(service, token, "staging", "LTC_SECRET_KEY"))
+                    .getString("status"))
                     .isEqualTo("COMPLETED");
             for (String env : List.of("prod", "staging")) {
                 served.put(env, envFile(service, token, env));
@@ -146,10 +150,11 @@ class MasterKeyRotationIT {
             }
             assertAuditIntact(service, token, publicKeyPem, checkpointBefore);
             // The PREVIOUS version (re-wrapped too) comes back with a rollback.
-            Reply rollback = post(service, token, "/api/v1/environments/prod/secrets/LTC_SECRET_KEY/rollback",
-                    Map.of("reason", "master key rotation test"));
-            assertThat(rollback.status()).as(rollback.text()).isEqualTo(202);
-            assertThat(awaitFinished(service, token, rollback.json().getString("id")).getString("status"))
+            Response rollback = as(service, token).contentType(ContentType.JSON)
+                    .body(Map.of("reason", "master key rotation test"))
+                    .post("/api/v1/environments/prod/secrets/LTC_SECRET_KEY/rollback");
+            assertThat(rollback.statusCode()).as(rollback.asString()).isEqualTo(202);
+            assertThat(awaitFinished(service, token, rollback.jsonPath().getString("id")).getString("status"))
                     .isEqualTo("COMPLETED");
             assertThat(secretOf(envFile(service, token, "prod"))).isEqualTo(previousProdValue);
             served.put("prod", envFile(service, token, "prod"));
@@ -176,7 +181,8 @@ class MasterKeyRotationIT {
             }
             assertThat(details(last(events(service, token, "system.start")))).doesNotContainKey("previousMasterKeyId");
             assertAuditIntact(service, token, publicKeyPem, checkpointBefore);
-            assertThat(awaitFinished(service, token, rotate(service, token, "staging")).getString("status"))
+            assertThat(awaitFinished(service, token, rotate(service, token, "staging", "LTC_SECRET_KEY"))
+                    .getString("status"))
                     .isEqualTo("COMPLETED");
             assertThat(service.stop()).isIn(0, 143);
         }
@@ -243,7 +249,8 @@ class MasterKeyRotationIT {
             for (String env : List.of("prod", "staging")) {
                 grant(service, token, env, "secret:rotate");
                 grant(service, token, env, "env-file:read");
-                assertThat(awaitFinished(service, token, rotate(service, token, env)).getString("status"))
+                assertThat(awaitFinished(service, token, rotate(service, token, env, "LTC_SECRET_KEY"))
+                        .getString("status"))
                         .isEqualTo("COMPLETED");
                 served.put(env, envFile(service, token, env));
             }
@@ -290,8 +297,8 @@ class MasterKeyRotationIT {
             for (String env : List.of("prod", "staging")) {
                 assertThat(envFile(service, token, env)).isEqualTo(served.get(env));
             }
-            Reply verify = get(service, token, "/api/v1/audit/verify");
-            assertThat(verify.json().getBoolean("valid")).as(verify.text()).isTrue();
+            Response verify = as(service, token).get("/api/v1/audit/verify");
+            assertThat(verify.jsonPath().getBoolean("valid")).as(verify.asString()).isTrue();
             assertThat(service.stop()).isIn(0, 143);
         }
         assertEveryValueOpens(Map.of(idB, b));
@@ -345,13 +352,7 @@ class MasterKeyRotationIT {
     }
 
     private static void awaitLog(ServiceProcess service, String text) {
-        long end = System.nanoTime() + LOG_DEADLINE.toNanos();
-        while (!service.output().contains(text)) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("no \"" + text + "\" in the log within " + LOG_DEADLINE + ":\n" + service.output());
-            }
-            Thread.onSpinWait();
-        }
+        Poll.atMost(LOG_DEADLINE).untilAsserted(() -> assertThat(service.output()).contains(text));
     }
 
     // ---- keys ----------------------------------------------------------------------------------------
@@ -468,9 +469,9 @@ class MasterKeyRotationIT {
     // ---- API -----------------------------------------------------------------------------------------
 
     private static byte[] envFile(ServiceProcess service, String token, String env) throws IOException, InterruptedException {
-        Reply r = get(service, token, "/api/v1/environments/" + env + "/env-file");
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
-        return r.body();
+        Response r = as(service, token).get("/api/v1/environments/" + env + "/env-file");
+        assertThat(r.statusCode()).as(r.asString()).isEqualTo(200);
+        return r.asByteArray();
     }
 
     private static String secretOf(byte[] envFile) {
@@ -482,9 +483,9 @@ class MasterKeyRotationIT {
 
     private static List<Map<String, Object>> events(ServiceProcess service, String token, String action)
             throws IOException, InterruptedException {
-        Reply r = get(service, token, "/api/v1/audit/events?action=" + action + "&limit=1000");
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
-        return r.json().getList("");
+        Response r = as(service, token).get("/api/v1/audit/events?action=" + action + "&limit=1000");
+        assertThat(r.statusCode()).as(r.asString()).isEqualTo(200);
+        return r.jsonPath().getList("");
     }
 
     private static Map<String, Object> last(List<Map<String, Object>> events) {
@@ -498,17 +499,17 @@ class MasterKeyRotationIT {
     }
 
     private static JsonPath checkpoint(ServiceProcess service, String token) throws IOException, InterruptedException {
-        Reply r = get(service, token, "/api/v1/audit/checkpoint");
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
-        return r.json();
+        Response r = as(service, token).get("/api/v1/audit/checkpoint");
+        assertThat(r.statusCode()).as(r.asString()).isEqualTo(200);
+        return r.jsonPath();
     }
 
     /** The chain verifies, and a fresh checkpoint and the one from before the rotation verify with the same key. */
     private static void assertAuditIntact(ServiceProcess service, String token, String publicKeyPem, JsonPath before)
             throws Exception {
-        Reply verify = get(service, token, "/api/v1/audit/verify");
-        assertThat(verify.status()).isEqualTo(200);
-        assertThat(verify.json().getBoolean("valid")).as(verify.text()).isTrue();
+        Response verify = as(service, token).get("/api/v1/audit/verify");
+        assertThat(verify.statusCode()).isEqualTo(200);
+        assertThat(verify.jsonPath().getBoolean("valid")).as(verify.asString()).isTrue();
         JsonPath now = checkpoint(service, token);
         assertThat(now.getString("publicKeyPem")).as("the signing key survives the rotation").isEqualTo(publicKeyPem);
         assertThat(now.getLong("seq")).isGreaterThan(before.getLong("seq"));

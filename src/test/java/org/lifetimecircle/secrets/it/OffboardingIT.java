@@ -1,10 +1,10 @@
 package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.delete;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.get;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.post;
+import static org.lifetimecircle.secrets.testing.Api.as;
 
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +21,6 @@ import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lifetimecircle.secrets.testing.BlackBoxHttp.Reply;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
 /**
@@ -51,32 +50,36 @@ class OffboardingIT {
             alice = principalWithToken(service, boot, "alice", "admin");
             deployToken = principalWithToken(service, boot, "deploy-bot", "deployer");
             deployTokenId = deployToken.substring(5, 21);
-            assertThat(post(service, boot, "/api/v1/grants", Map.of("principal", "deploy-bot", "environment", "prod",
-                    "permission", "env-file:read", "ttl", "PT1H", "reason", "offboarding it")).status()).isEqualTo(201);
+            assertThat(as(service, boot).contentType(ContentType.JSON)
+                    .body(Map.of("principal", "deploy-bot", "environment", "prod",
+                    "permission", "env-file:read", "ttl", "PT1H", "reason", "offboarding it"))
+                    .post("/api/v1/grants").statusCode())
+                    .isEqualTo(201);
             assertThat(lastUsedAt(service, boot, "deploy-bot", deployTokenId)).isNull();
 
-            assertThat(get(service, deployToken, "/api/v1/environments/prod/env-file").status()).isEqualTo(200);
+            assertThat(as(service, deployToken).get("/api/v1/environments/prod/env-file").statusCode()).isEqualTo(200);
             used = lastUsedAt(service, boot, "deploy-bot", deployTokenId);
             assertThat(used).isNotNull();
             // The right id with the wrong secret is no use of the token.
-            Reply forged = get(service, "ltcs_" + deployTokenId + "_" + "A".repeat(43), "/api/v1/environments");
-            assertThat(forged.status()).isEqualTo(401);
+            Response forged = as(service, "ltcs_" + deployTokenId + "_" + "A".repeat(43)).get("/api/v1/environments");
+            assertThat(forged.statusCode()).isEqualTo(401);
             assertThat(lastUsedAt(service, boot, "deploy-bot", deployTokenId)).isEqualTo(used);
 
             // The go-live step: a personal admin retires the bootstrap admin.
-            assertThat(delete(service, alice, "/api/v1/principals/bootstrap-admin?reason=go-live%20CHG-1000").status())
+            assertThat(as(service, alice).urlEncodingEnabled(false)
+                    .delete("/api/v1/principals/bootstrap-admin?reason=go-live%20CHG-1000").statusCode())
                     .isEqualTo(204);
-            assertThat(get(service, boot, "/api/v1/principals").status()).isEqualTo(401);
-            Reply self = delete(service, alice, "/api/v1/principals/alice?reason=leaving");
-            assertThat(self.status()).as(self.text()).isEqualTo(409);
-            assertThat(self.json().getString("code")).isEqualTo("conflict");
+            assertThat(as(service, boot).get("/api/v1/principals").statusCode()).isEqualTo(401);
+            Response self = as(service, alice).delete("/api/v1/principals/alice?reason=leaving");
+            assertThat(self.statusCode()).as(self.asString()).isEqualTo(409);
+            assertThat(self.jsonPath().getString("code")).isEqualTo("conflict");
             service.kill(); // SIGKILL: only what was committed before the answers survives
         }
 
         try (ServiceProcess service = start()) {
             assertThat(lastUsedAt(service, alice, "deploy-bot", deployTokenId)).as("lastUsedAt after kill -9")
                     .isEqualTo(used);
-            assertThat(get(service, deployToken, "/api/v1/environments/prod/env-file").status()).isEqualTo(200);
+            assertThat(as(service, deployToken).get("/api/v1/environments/prod/env-file").statusCode()).isEqualTo(200);
             assertThat(lastUsedAt(service, alice, "deploy-bot", deployTokenId)).isAfterOrEqualTo(used);
 
             // Two admins, nobody else: each tries to disable the other at the same moment, several times.
@@ -88,11 +91,12 @@ class OffboardingIT {
                 String other = principalWithToken(service, survivor, otherName, "admin");
                 String mine = survivor;
                 String myName = survivorName;
-                List<Reply> replies = race(
-                        () -> delete(service, mine, "/api/v1/principals/" + otherName + "?reason=race"),
-                        () -> delete(service, other, "/api/v1/principals/" + myName + "?reason=race"));
-                List<Integer> statuses = replies.stream().map(Reply::status).toList();
-                assertThat(statuses).as("round %d: %s / %s", round, replies.get(0).text(), replies.get(1).text())
+                List<Response> replies = race(
+                        () -> as(service, mine).delete("/api/v1/principals/" + otherName + "?reason=race"),
+                        () -> as(service, other).delete("/api/v1/principals/" + myName + "?reason=race"));
+                List<Integer> statuses = replies.stream().map(Response::statusCode).toList();
+                assertThat(statuses)
+                        .as("round %d: %s / %s", round, replies.get(0).asString(), replies.get(1).asString())
                         .containsOnlyOnce(204).containsAnyOf(409, 401);
                 if (statuses.contains(409)) {
                     conflicts++;
@@ -106,8 +110,8 @@ class OffboardingIT {
             }
             System.out.printf("[offboarding-it] 5 races, %d refused by the last-admin rule, the rest by 401%n",
                     conflicts);
-            Reply last = delete(service, survivor, "/api/v1/principals/" + survivorName + "?reason=x");
-            assertThat(last.status()).isEqualTo(409);
+            Response last = as(service, survivor).delete("/api/v1/principals/" + survivorName + "?reason=x");
+            assertThat(last.statusCode()).isEqualTo(409);
             service.kill();
         }
 
@@ -116,12 +120,12 @@ class OffboardingIT {
         }
     }
 
-    private static List<Reply> race(Callable<Reply> a, Callable<Reply> b) throws Exception {
+    private static List<Response> race(Callable<Response> a, Callable<Response> b) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
-            List<Future<Reply>> futures = new ArrayList<>(List.of(pool.submit(a), pool.submit(b)));
-            List<Reply> out = new ArrayList<>();
-            for (Future<Reply> f : futures) {
+            List<Future<Response>> futures = new ArrayList<>(List.of(pool.submit(a), pool.submit(b)));
+            List<Response> out = new ArrayList<>();
+            for (Future<Response> f : futures) {
                 out.add(f.get());
             }
             return out;
@@ -131,27 +135,29 @@ class OffboardingIT {
     }
 
     private static List<String> enabledAdmins(ServiceProcess service, String token) throws Exception {
-        Reply r = get(service, token, "/api/v1/principals");
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
-        List<Map<String, Object>> all = r.json().getList("$");
+        Response r = as(service, token).get("/api/v1/principals");
+        assertThat(r.statusCode()).as(r.asString()).isEqualTo(200);
+        List<Map<String, Object>> all = r.jsonPath().getList("$");
         return all.stream().filter(p -> "admin".equals(p.get("role")) && Boolean.TRUE.equals(p.get("enabled")))
                 .map(p -> (String) p.get("name")).toList();
     }
 
     private static String principalWithToken(ServiceProcess service, String admin, String name, String role)
             throws Exception {
-        Reply created = post(service, admin, "/api/v1/principals", Map.of("name", name, "role", role));
-        assertThat(created.status()).as(created.text()).isEqualTo(201);
-        Reply token = post(service, admin, "/api/v1/principals/" + name + "/tokens", Map.of("ttl", "PT1H"));
-        assertThat(token.status()).as(token.text()).isEqualTo(201);
-        return token.json().getString("token");
+        Response created = as(service, admin).contentType(ContentType.JSON).body(Map.of("name", name, "role", role))
+                .post("/api/v1/principals");
+        assertThat(created.statusCode()).as(created.asString()).isEqualTo(201);
+        Response token = as(service, admin).contentType(ContentType.JSON).body(Map.of("ttl", "PT1H"))
+                .post("/api/v1/principals/" + name + "/tokens");
+        assertThat(token.statusCode()).as(token.asString()).isEqualTo(201);
+        return token.jsonPath().getString("token");
     }
 
     private static Instant lastUsedAt(ServiceProcess service, String admin, String principal, String tokenId)
             throws Exception {
-        Reply r = get(service, admin, "/api/v1/principals/" + principal + "/tokens");
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
-        List<Map<String, Object>> tokens = r.json().getList("$");
+        Response r = as(service, admin).get("/api/v1/principals/" + principal + "/tokens");
+        assertThat(r.statusCode()).as(r.asString()).isEqualTo(200);
+        List<Map<String, Object>> tokens = r.jsonPath().getList("$");
         Object at = tokens.stream().filter(t -> tokenId.equals(t.get("id"))).findFirst().orElseThrow()
                 .get("lastUsedAt");
         return at == null ? null : Instant.parse((String) at);

@@ -1,6 +1,7 @@
 package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.lifetimecircle.secrets.testing.Api.as;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -53,8 +54,8 @@ class PackagedJarIT {
             Path tokenFile = data.resolve("bootstrap-admin.token");
             assertThat(FileModes.stat(tokenFile)).isEqualTo("600");
             String token = Files.readString(tokenFile).trim();
-            assertThat(service.get("/api/v1/principals", token).orElseThrow().statusCode()).isEqualTo(200);
-            assertThat(service.get("/api/v1/principals", null).orElseThrow().statusCode()).isEqualTo(401);
+            assertThat(as(service, token).get("/api/v1/principals").statusCode()).isEqualTo(200);
+            assertThat(service.get("/api/v1/principals").orElseThrow().statusCode()).isEqualTo(401);
             // In prod the key comes from the credentials directory and is never created beside the data.
             assertThat(data.resolve("master.key")).doesNotExist();
             assertThat(service.output()).contains("bootstrap-admin.token").doesNotContain(token)
@@ -125,8 +126,8 @@ class PackagedJarIT {
             assertThat(second).isNotEqualTo(first);
             assertThat(FileModes.stat(tokenFile)).isEqualTo("600");
             assertThat(request).doesNotExist();
-            assertThat(service.get("/api/v1/principals", first).orElseThrow().statusCode()).isEqualTo(401);
-            assertThat(service.get("/api/v1/principals", second).orElseThrow().statusCode()).isEqualTo(200);
+            assertThat(as(service, first).get("/api/v1/principals").statusCode()).isEqualTo(401);
+            assertThat(as(service, second).get("/api/v1/principals").statusCode()).isEqualTo(200);
         }
     }
 
@@ -141,7 +142,7 @@ class PackagedJarIT {
             assertThat(Files.readString(devData.resolve("master.key"))).matches("[A-Za-z0-9+/]{43}=\n");
             assertThat(devData.resolve("ltc-secrets.db")).exists();
             String token = Files.readString(devData.resolve("bootstrap-admin.token")).trim();
-            assertThat(service.get("/api/v1/environments", token).orElseThrow().body()).contains("\"prod\"", "\"staging\"");
+            assertThat(as(service, token).get("/api/v1/environments").asString()).contains("\"prod\"", "\"staging\"");
         }
     }
 

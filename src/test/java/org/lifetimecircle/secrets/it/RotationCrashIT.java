@@ -1,14 +1,15 @@
 package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.lifetimecircle.secrets.testing.BlackBoxApi.adminToken;
-import static org.lifetimecircle.secrets.testing.BlackBoxApi.awaitFinished;
-import static org.lifetimecircle.secrets.testing.BlackBoxApi.grant;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.get;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.post;
+import static org.lifetimecircle.secrets.testing.Api.adminToken;
+import static org.lifetimecircle.secrets.testing.Api.as;
+import static org.lifetimecircle.secrets.testing.Api.grant;
+import static org.lifetimecircle.secrets.testing.Rotations.awaitFinished;
 
 import com.sun.net.httpserver.HttpServer;
+import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.lifetimecircle.secrets.testing.FileModes;
-import org.lifetimecircle.secrets.testing.BlackBoxHttp.Reply;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
 /**
@@ -73,6 +74,7 @@ class RotationCrashIT {
     Path sleepFile;
     HttpServer health;
     final AtomicInteger healthStatus = new AtomicInteger(200);
+    final AtomicInteger unhealthyAnswers = new AtomicInteger();
     int starts;
 
     @BeforeEach
@@ -96,7 +98,11 @@ class RotationCrashIT {
 
         health = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         health.createContext("/health", exchange -> {
-            exchange.sendResponseHeaders(healthStatus.get(), -1);
+            int status = healthStatus.get();
+            if (status != 200) {
+                unhealthyAnswers.incrementAndGet();
+            }
+            exchange.sendResponseHeaders(status, -1);
             exchange.close();
         });
         health.start();
@@ -168,10 +174,11 @@ class RotationCrashIT {
                     healthStatus.set(200);
                 }
             }
-            Reply accepted = post(service, token, "/api/v1/environments/" + ENV + "/secrets/LTC_SECRET_KEY/rotations",
-                    Map.of("reason", "crash test " + point));
-            assertThat(accepted.status()).as(accepted.text()).isEqualTo(202);
-            id = accepted.json().getString("id");
+            Response accepted = as(service, token).contentType(ContentType.JSON)
+                    .body(Map.of("reason", "crash test " + point))
+                    .post("/api/v1/environments/" + ENV + "/secrets/LTC_SECRET_KEY/rotations");
+            assertThat(accepted.statusCode()).as(accepted.asString()).isEqualTo(202);
+            id = accepted.jsonPath().getString("id");
 
             if (point == Point.AFTER_ACCEPT) {
                 service.kill();
@@ -181,17 +188,20 @@ class RotationCrashIT {
             } else {
                 awaitRestartCount(1);
                 if (point == Point.DURING_HEALTH_CHECK) {
-                    Thread.sleep(1000); // the health check polls the 503 every 200 ms meanwhile
+                    // The health check has seen the 503 a few times (it polls every 200 ms): it is under way.
+                    int seen = unhealthyAnswers.get();
+                    Poll.atMost(MARKER_DEADLINE).until(() -> unhealthyAnswers.get() >= seen + 3);
                 }
                 String otherAtKill = null;
                 if (point == Point.BEFORE_FILE_WRITE) {
-                    Reply other = post(service, token, "/api/v1/environments/" + ENV + "/secrets/" + OTHER + "/rotations",
-                            Map.of("reason", "crash test " + point + " (waits on the lock)"));
-                    assertThat(other.status()).as(other.text()).isEqualTo(202);
-                    otherId = other.json().getString("id");
-                    otherAtKill = get(service, token, "/api/v1/rotations/" + otherId).json().getString("status");
+                    Response other = as(service, token).contentType(ContentType.JSON)
+                            .body(Map.of("reason", "crash test " + point + " (waits on the lock)"))
+                            .post("/api/v1/environments/" + ENV + "/secrets/" + OTHER + "/rotations");
+                    assertThat(other.statusCode()).as(other.asString()).isEqualTo(202);
+                    otherId = other.jsonPath().getString("id");
+                    otherAtKill = as(service, token).get("/api/v1/rotations/" + otherId).jsonPath().getString("status");
                 }
-                statusAtKill = get(service, token, "/api/v1/rotations/" + id).json().getString("status");
+                statusAtKill = as(service, token).get("/api/v1/rotations/" + id).jsonPath().getString("status");
                 service.kill();
                 assertThat(statusAtKill).as("the rotation while the app is restarted or checked").isEqualTo("RUNNING");
                 if (point == Point.BEFORE_FILE_WRITE) {
@@ -239,8 +249,8 @@ class RotationCrashIT {
                 assertThat(stepField(done, "health-check-after-recovery", "detail")).startsWith("200 after");
             }
 
-            List<Map<String, Object>> versions = get(service, token,
-                    "/api/v1/environments/" + ENV + "/secrets/LTC_SECRET_KEY/versions").json().getList("");
+            List<Map<String, Object>> versions = as(service, token)
+                    .get("/api/v1/environments/" + ENV + "/secrets/LTC_SECRET_KEY/versions").jsonPath().getList("");
             List<Map<String, Object>> current = versions.stream().filter(v -> "CURRENT".equals(v.get("state"))).toList();
             assertThat(current).as("CURRENT versions: " + versions).hasSize(1);
             assertThat(versions).as("versions").noneMatch(v -> "PENDING".equals(v.get("state")));
@@ -260,9 +270,9 @@ class RotationCrashIT {
             assertThat(otherVersion).as(OTHER + " CURRENT version").isEqualTo("COMPLETED".equals(otherStatus) ? 2L : 1L);
 
             byte[] disk = Files.readAllBytes(envFile);
-            Reply served = get(service, token, "/api/v1/environments/" + ENV + "/env-file");
-            assertThat(served.status()).as(served.text()).isEqualTo(200);
-            assertThat(disk).as("the env file on disk equals the served one").isEqualTo(served.body());
+            Response served = as(service, token).get("/api/v1/environments/" + ENV + "/env-file");
+            assertThat(served.statusCode()).as(served.asString()).isEqualTo(200);
+            assertThat(disk).as("the env file on disk equals the served one").isEqualTo(served.asByteArray());
             assertThat(served.header("X-Secret-Version"))
                     .isEqualTo("LTC_SECRET_KEY:" + currentVersion + "," + OTHER + ":" + otherVersion);
             String after = secretOf(new String(disk, StandardCharsets.UTF_8));
@@ -283,7 +293,7 @@ class RotationCrashIT {
             }
             assertThat(FileModes.stat(envFile)).isEqualTo("600");
 
-            JsonPath verify = get(service, token, "/api/v1/audit/verify").json();
+            JsonPath verify = as(service, token).get("/api/v1/audit/verify").jsonPath();
             assertThat(verify.getBoolean("valid")).as(verify.prettify()).isTrue();
 
             System.out.printf("[crash-it] %s: at kill %s, after restart %s (version %d CURRENT), steps %s, "
@@ -317,12 +327,14 @@ class RotationCrashIT {
             assertThat(Files.readString(envFile)).as("the first start leaves a hand-made file alone").isEqualTo(handMade);
 
             Files.writeString(sleepFile, "30\n");
-            Reply accepted = post(service, token, "/api/v1/environments/" + ENV + "/secrets/LTC_SECRET_KEY/import",
-                    Map.of("value", key, "reason", "adopt the hand-made key"));
-            assertThat(accepted.status()).as(accepted.text()).isEqualTo(202);
-            id = accepted.json().getString("id");
+            Response accepted = as(service, token).contentType(ContentType.JSON)
+                    .body(Map.of("value", key, "reason", "adopt the hand-made key"))
+                    .post("/api/v1/environments/" + ENV + "/secrets/LTC_SECRET_KEY/import");
+            assertThat(accepted.statusCode()).as(accepted.asString()).isEqualTo(202);
+            id = accepted.jsonPath().getString("id");
             awaitRestartCount(1); // the file is replaced; the app is being restarted on it
-            assertThat(get(service, token, "/api/v1/rotations/" + id).json().getString("status")).isEqualTo("RUNNING");
+            assertThat(as(service, token).get("/api/v1/rotations/" + id).jsonPath()
+                    .getString("status")).isEqualTo("RUNNING");
             String replaced = Files.readString(envFile);
             assertThat(replaced).as("the import replaced the file").startsWith("# ltc-secrets env file:")
                     .contains("LTC_SECRET_KEY=" + key);
@@ -353,7 +365,7 @@ class RotationCrashIT {
             }
             long current = currentVersionOf(service, token, "LTC_SECRET_KEY");
             assertThat(current).isEqualTo(1L);
-            JsonPath verify = get(service, token, "/api/v1/audit/verify").json();
+            JsonPath verify = as(service, token).get("/api/v1/audit/verify").jsonPath();
             assertThat(verify.getBoolean("valid")).as(verify.prettify()).isTrue();
         }
     }
@@ -370,14 +382,8 @@ class RotationCrashIT {
         return Files.exists(restarts) ? Files.readAllLines(restarts).size() : 0;
     }
 
-    private void awaitRestartCount(int n) throws IOException, InterruptedException {
-        long end = System.nanoTime() + MARKER_DEADLINE.toNanos();
-        while (restartCount() < n) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("no restart marker within " + MARKER_DEADLINE);
-            }
-            Thread.sleep(20);
-        }
+    private void awaitRestartCount(int n) {
+        Poll.atMost(MARKER_DEADLINE).alias(n + " restart marker(s)").until(() -> restartCount() >= n);
     }
 
     /** A SIGKILL of the service leaves its restart command running; end those by the pids they wrote. */
@@ -407,8 +413,8 @@ class RotationCrashIT {
     /** The one CURRENT version of a secret; asserts there is exactly one and no PENDING one. */
     private static long currentVersionOf(ServiceProcess service, String token, String secret)
             throws IOException, InterruptedException {
-        List<Map<String, Object>> versions = get(service, token,
-                "/api/v1/environments/" + ENV + "/secrets/" + secret + "/versions").json().getList("");
+        List<Map<String, Object>> versions = as(service, token)
+                .get("/api/v1/environments/" + ENV + "/secrets/" + secret + "/versions").jsonPath().getList("");
         List<Map<String, Object>> current = versions.stream().filter(v -> "CURRENT".equals(v.get("state"))).toList();
         assertThat(current).as(secret + " CURRENT versions: " + versions).hasSize(1);
         assertThat(versions).as(secret + " versions").noneMatch(v -> "PENDING".equals(v.get("state")));

@@ -1,9 +1,10 @@
 package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.get;
+import static org.lifetimecircle.secrets.testing.Api.as;
 
 import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,7 +14,7 @@ import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lifetimecircle.secrets.testing.BlackBoxHttp.Reply;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
 /**
@@ -98,9 +99,9 @@ class SchedulerIT {
     }
 
     private static JsonPath list(ServiceProcess service, String token, String path) throws Exception {
-        Reply r = get(service, token, path);
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
-        return r.json();
+        Response r = as(service, token).get(path);
+        assertThat(r.statusCode()).as(r.asString()).isEqualTo(200);
+        return r.jsonPath();
     }
 
     private static Instant createdAt(ServiceProcess service, String token, String env, long version) throws Exception {
@@ -111,7 +112,7 @@ class SchedulerIT {
     }
 
     private static double metric(ServiceProcess service, String series) throws Exception {
-        return service.get("/q/metrics", null).orElseThrow().body().lines().filter(l -> l.startsWith(series + " "))
+        return service.get("/q/metrics").orElseThrow().body().lines().filter(l -> l.startsWith(series + " "))
                 .map(l -> Double.parseDouble(l.substring(series.length() + 1).trim())).findFirst()
                 .orElseThrow(() -> new AssertionError("no series " + series));
     }
@@ -129,18 +130,7 @@ class SchedulerIT {
     }
 
     /** Polls until the list answer satisfies {@code done}, with a deadline. */
-    private static JsonPath await(Call call, Predicate<List<Map<String, Object>>> done) throws Exception {
-        Instant deadline = Instant.now().plus(DEADLINE);
-        while (true) {
-            JsonPath r = call.call();
-            if (done.test(r.getList("$"))) {
-                return r;
-            }
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("not reached within " + DEADLINE + ": " + r.prettify());
-            }
-            // A poll interval, not a timing assumption: every poll is an audited request.
-            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
-        }
+    private static JsonPath await(Call call, Predicate<List<Map<String, Object>>> done) {
+        return Poll.until("the list", DEADLINE, call::call, r -> done.test(r.getList("$")), JsonPath::prettify);
     }
 }

@@ -1,14 +1,15 @@
 package org.lifetimecircle.secrets.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.lifetimecircle.secrets.testing.BlackBoxApi.adminToken;
-import static org.lifetimecircle.secrets.testing.BlackBoxApi.awaitFinished;
-import static org.lifetimecircle.secrets.testing.BlackBoxApi.grant;
-import static org.lifetimecircle.secrets.testing.BlackBoxApi.rotate;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.get;
-import static org.lifetimecircle.secrets.testing.BlackBoxHttp.post;
+import static org.lifetimecircle.secrets.testing.Api.adminToken;
+import static org.lifetimecircle.secrets.testing.Api.as;
+import static org.lifetimecircle.secrets.testing.Api.grant;
+import static org.lifetimecircle.secrets.testing.Rotations.awaitFinished;
+import static org.lifetimecircle.secrets.testing.Rotations.rotate;
 
+import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,8 +33,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lifetimecircle.secrets.testing.FileModes;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.lifetimecircle.secrets.testing.Processes;
-import org.lifetimecircle.secrets.testing.BlackBoxHttp.Reply;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
 /**
@@ -84,11 +85,11 @@ class SecretsRestartIT {
             String token = adminToken(data);
             grant(service, token, "prod", "secret:rotate");
             grant(service, token, "prod", "env-file:read");
-            JsonPath done = awaitFinished(service, token, rotate(service, token, "prod"));
+            JsonPath done = awaitFinished(service, token, rotate(service, token, "prod", "LTC_SECRET_KEY"));
             assertThat(done.getString("status")).isEqualTo("COMPLETED");
             assertThat(done.getLong("toVersion")).isEqualTo(2L);
 
-            served = envFile(service, token, "prod").body();
+            served = envFile(service, token, "prod").asByteArray();
             onDisk = Files.readAllBytes(prodEnv);
             assertThat(onDisk).isEqualTo(served);
             assertThat(FileModes.stat(prodEnv)).isEqualTo("600");
@@ -100,7 +101,8 @@ class SecretsRestartIT {
         try (ServiceProcess service = start()) {
             String token = adminToken(data);
             assertThat(Files.readAllBytes(prodEnv)).as("env file on disk after the restart").isEqualTo(onDisk);
-            assertThat(envFile(service, token, "prod").body()).as("env file served after the restart").isEqualTo(served);
+            assertThat(envFile(service, token, "prod").asByteArray()).as("env file served after the restart")
+                    .isEqualTo(served);
             assertThat(FileModes.stat(prodEnv)).isEqualTo("600");
             assertThat(currentVersion(service, token, "prod")).isEqualTo(version);
         }
@@ -113,7 +115,7 @@ class SecretsRestartIT {
         try (ServiceProcess service = start()) {
             String token = adminToken(data);
             grant(service, token, "prod", "env-file:read");
-            secretValue = secretOf(new String(envFile(service, token, "prod").body(), StandardCharsets.UTF_8));
+            secretValue = secretOf(new String(envFile(service, token, "prod").asByteArray(), StandardCharsets.UTF_8));
             onDisk = Files.readAllBytes(prodEnv);
             assertThat(service.stop()).isIn(0, 143);
         }
@@ -156,18 +158,19 @@ class SecretsRestartIT {
             assertThat(conflict(service, token, "staging")).as("staging envFile.conflict").isFalse();
 
             grant(service, token, "prod", "secret:rotate");
-            JsonPath manual = awaitFinished(service, token, rotate(service, token, "prod"));
+            JsonPath manual = awaitFinished(service, token, rotate(service, token, "prod", "LTC_SECRET_KEY"));
             assertThat(manual.getString("status")).as("a MANUAL rotation over a foreign file: " + manual.prettify())
                     .isEqualTo("FAILED");
             assertThat(Files.readAllBytes(prodEnv)).as("a MANUAL rotation leaves a foreign file alone").isEqualTo(foreign);
             assertThat(conflict(service, token, "prod")).isTrue();
 
             grant(service, token, "prod", "env-file:read"); // an import chooses the key: it needs the read grant too
-            Reply imported = post(service, token, "/api/v1/environments/prod/secrets/LTC_SECRET_KEY/import",
-                    Map.of("value", value, "reason", "adopt the existing key"));
-            assertThat(imported.status()).as(imported.text()).isEqualTo(202);
-            assertThat(imported.text()).doesNotContain(value);
-            JsonPath done = awaitFinished(service, token, imported.json().getString("id"));
+            Response imported = as(service, token).contentType(ContentType.JSON)
+                    .body(Map.of("value", value, "reason", "adopt the existing key"))
+                    .post("/api/v1/environments/prod/secrets/LTC_SECRET_KEY/import");
+            assertThat(imported.statusCode()).as(imported.asString()).isEqualTo(202);
+            assertThat(imported.asString()).doesNotContain(value);
+            JsonPath done = awaitFinished(service, token, imported.jsonPath().getString("id"));
             assertThat(done.getString("status")).as(done.prettify()).isEqualTo("COMPLETED");
             assertThat(done.getString("kind")).isEqualTo("IMPORT");
 
@@ -188,7 +191,7 @@ class SecretsRestartIT {
             String before = Files.readString(prodEnv, StandardCharsets.UTF_8);
             assertThat(before).contains("\nCANARY_STATIC=static-canary-value-7f3a\n");
             secretBefore = secretOf(before);
-            headBefore = get(service, token, "/api/v1/audit/verify").json().getLong("headSeq");
+            headBefore = as(service, token).get("/api/v1/audit/verify").jsonPath().getLong("headSeq");
             assertThat(service.stop()).isIn(0, 143);
         }
         Path prodYaml = policies.resolve("environments/prod.yaml");
@@ -205,8 +208,9 @@ class SecretsRestartIT {
             assertThat(secretOf(after)).as("the secret is unchanged by a re-render").isEqualTo(secretBefore);
             assertThat(FileModes.stat(prodEnv)).isEqualTo("600");
 
-            List<Map<String, Object>> writes = get(service, token,
-                    "/api/v1/audit/events?action=envfile.write&environment=prod&after=" + headBefore).json().getList("");
+            List<Map<String, Object>> writes = as(service, token)
+                    .get("/api/v1/audit/events?action=envfile.write&environment=prod&after=" + headBefore)
+                    .jsonPath().getList("");
             assertThat(writes).as("envfile.write events after the restart: " + writes)
                     .anySatisfy(e -> {
                         assertThat(e.get("actor")).isEqualTo("system");
@@ -230,16 +234,16 @@ class SecretsRestartIT {
             Future<?> kill = null;
             try {
                 for (int i = 0; i < 20; i++) {
-                    Reply r = post(service, token, "/api/v1/environments/prod/secrets/LTC_SECRET_KEY/rotations",
-                            Map.of("reason", "burst " + i));
-                    if (r.status() == 409) {
+                    Response r = as(service, token).contentType(ContentType.JSON).body(Map.of("reason", "burst " + i))
+                            .post("/api/v1/environments/prod/secrets/LTC_SECRET_KEY/rotations");
+                    if (r.statusCode() == 409) {
                         if (last != null) {
                             awaitFinished(service, token, last);
                         }
                         continue;
                     }
-                    assertThat(r.status()).as(r.text()).isEqualTo(202);
-                    last = r.json().getString("id");
+                    assertThat(r.statusCode()).as(r.asString()).isEqualTo(202);
+                    last = r.jsonPath().getString("id");
                     accepted++;
                     if (kill == null) {
                         // SIGKILL from another thread while the burst goes on: no shutdown hook runs.
@@ -248,7 +252,10 @@ class SecretsRestartIT {
                     awaitFinished(service, token, last);
                 }
                 System.out.println("[kill-9] the burst ended before the kill");
-            } catch (IOException killed) {
+            } catch (Exception killed) { // REST Assured rethrows the client's IOException unchecked
+                if (!(killed instanceof IOException)) {
+                    throw killed;
+                }
                 System.out.printf("[kill-9] killed during the burst (%s)%n", killed.getClass().getSimpleName());
             }
             assertThat(kill).as("at least one rotation accepted").isNotNull();
@@ -286,8 +293,8 @@ class SecretsRestartIT {
             String text = new String(disk, StandardCharsets.UTF_8);
             assertParses(text);
 
-            List<Map<String, Object>> versions = get(service, token,
-                    "/api/v1/environments/prod/secrets/LTC_SECRET_KEY/versions?limit=1000").json().getList("");
+            List<Map<String, Object>> versions = as(service, token)
+                    .get("/api/v1/environments/prod/secrets/LTC_SECRET_KEY/versions?limit=1000").jsonPath().getList("");
             List<Map<String, Object>> current = versions.stream().filter(v -> "CURRENT".equals(v.get("state"))).toList();
             assertThat(current).as("CURRENT versions: " + versions).hasSize(1);
             assertThat(versions).noneMatch(v -> "PENDING".equals(v.get("state")));
@@ -295,11 +302,11 @@ class SecretsRestartIT {
             assertThat(currentVersion(service, token, "prod")).isEqualTo(currentVersion);
 
             grant(service, token, "prod", "env-file:read");
-            Reply served = envFile(service, token, "prod");
-            assertThat(served.body()).as("served env file equals the file on disk").isEqualTo(disk);
+            Response served = envFile(service, token, "prod");
+            assertThat(served.asByteArray()).as("served env file equals the file on disk").isEqualTo(disk);
             assertThat(served.header("X-Secret-Version")).isEqualTo("LTC_SECRET_KEY:" + currentVersion);
 
-            JsonPath verify = get(service, token, "/api/v1/audit/verify").json();
+            JsonPath verify = as(service, token).get("/api/v1/audit/verify").jsonPath();
             assertThat(verify.getBoolean("valid")).as(verify.prettify()).isTrue();
         }
     }
@@ -332,42 +339,38 @@ class SecretsRestartIT {
 
     private static List<Object> activeRotations(ServiceProcess service, String token, String env, String status)
             throws IOException, InterruptedException {
-        Reply r = get(service, token, "/api/v1/rotations?environment=" + env + "&status=" + status);
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
-        return r.json().getList("id");
+        Response r = as(service, token).get("/api/v1/rotations?environment=" + env + "&status=" + status);
+        assertThat(r.statusCode()).as(r.asString()).isEqualTo(200);
+        return r.jsonPath().getList("id");
     }
 
     /** A rotation journaled PENDING before the kill is resumed after the start; wait for it with a deadline. */
     private static void awaitNoActiveRotations(ServiceProcess service, String token, String env)
             throws IOException, InterruptedException {
-        long end = System.nanoTime() + JOB_DEADLINE.toNanos();
-        while (!activeRotations(service, token, env, "RUNNING").isEmpty()
-                || !activeRotations(service, token, env, "PENDING").isEmpty()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("rotations of " + env + " still active " + JOB_DEADLINE + " after the start");
-            }
-            Thread.onSpinWait();
-        }
+        Poll.atMost(JOB_DEADLINE).alias("rotations of " + env + " done after the start")
+                .until(() -> activeRotations(service, token, env, "RUNNING").isEmpty()
+                        && activeRotations(service, token, env, "PENDING").isEmpty());
     }
 
-    private static Reply envFile(ServiceProcess service, String token, String env) throws IOException, InterruptedException {
-        Reply r = get(service, token, "/api/v1/environments/" + env + "/env-file");
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
+    private static Response envFile(ServiceProcess service, String token, String env)
+            throws IOException, InterruptedException {
+        Response r = as(service, token).get("/api/v1/environments/" + env + "/env-file");
+        assertThat(r.statusCode()).as(r.asString()).isEqualTo(200);
         return r;
     }
 
     private static long currentVersion(ServiceProcess service, String token, String env)
             throws IOException, InterruptedException {
-        Reply r = get(service, token, "/api/v1/environments/" + env);
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
-        return r.json().getLong("secrets.find { it.name == 'LTC_SECRET_KEY' }.currentVersion");
+        Response r = as(service, token).get("/api/v1/environments/" + env);
+        assertThat(r.statusCode()).as(r.asString()).isEqualTo(200);
+        return r.jsonPath().getLong("secrets.find { it.name == 'LTC_SECRET_KEY' }.currentVersion");
     }
 
     private static boolean conflict(ServiceProcess service, String token, String env)
             throws IOException, InterruptedException {
-        Reply r = get(service, token, "/api/v1/environments/" + env);
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
-        return r.json().getBoolean("envFile.conflict");
+        Response r = as(service, token).get("/api/v1/environments/" + env);
+        assertThat(r.statusCode()).as(r.asString()).isEqualTo(200);
+        return r.jsonPath().getBoolean("envFile.conflict");
     }
 
     // ---- env files ---------------------------------------------------------------------------------

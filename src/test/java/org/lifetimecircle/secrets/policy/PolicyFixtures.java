@@ -1,9 +1,8 @@
 package org.lifetimecircle.secrets.policy;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
 
 import java.nio.file.Path;
 
@@ -54,8 +53,8 @@ final class PolicyFixtures {
 
     static String edit(String yaml, String from, String to) {
         int at = yaml.indexOf(from);
-        assertTrue(at >= 0, "fixture does not contain: " + from);
-        assertEquals(at, yaml.lastIndexOf(from), "fixture contains more than once: " + from);
+        assertThat(at >= 0).as("fixture does not contain: " + from).isTrue();
+        assertThat(yaml.lastIndexOf(from)).as("fixture contains more than once: " + from).isEqualTo(at);
         return yaml.substring(0, at) + to + yaml.substring(at + from.length());
     }
 
@@ -66,30 +65,31 @@ final class PolicyFixtures {
     /** Parses {@code yaml}, expects a refusal naming {@code field} with exactly {@code reason}, and no canary. */
     static PolicyException assertRefused(String yaml, String field, String reason) {
         PolicyException e = refused(yaml, field);
-        assertEquals(reason, e.reason(), e.getMessage());
+        assertThat(e.reason()).as(e.getMessage()).isEqualTo(reason);
         return e;
     }
 
     /** Like {@link #assertRefused} for reasons that carry details (line numbers, lists): checks the start. */
     static PolicyException assertRefusedStartingWith(String yaml, String field, String reasonStart) {
         PolicyException e = refused(yaml, field);
-        assertTrue(e.reason().startsWith(reasonStart), "reason was: " + e.reason());
+        assertThat(e.reason().startsWith(reasonStart)).as("reason was: " + e.reason()).isTrue();
         return e;
     }
 
     private static PolicyException refused(String yaml, String field) {
-        PolicyException e = assertThrows(PolicyException.class, () -> parse(yaml));
-        assertEquals(FILE.toString(), e.file(), e.getMessage());
-        assertEquals(field, e.field(), e.getMessage());
-        assertEquals(e.file() + ": " + e.field() + ": " + e.reason(), e.getMessage());
+        PolicyException e = assertThatExceptionOfType(PolicyException.class).isThrownBy(() -> parse(yaml)).actual();
+        assertThat(e.file()).as(e.getMessage()).isEqualTo(FILE.toString());
+        assertThat(e.field()).as(e.getMessage()).isEqualTo(field);
+        assertThat(e.getMessage()).isEqualTo(e.file() + ": " + e.field() + ": " + e.reason());
         assertNoCanary(e);
         return e;
     }
 
     static void assertNoCanary(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            assertFalse(String.valueOf(t.getMessage()).contains(CANARY), "value leaked: " + t.getMessage());
-            assertFalse(String.valueOf(t.getMessage()).contains("7f3a9c"), "part of a value leaked: " + t.getMessage());
+            assertThat(String.valueOf(t.getMessage()).contains(CANARY)).as("value leaked: " + t.getMessage()).isFalse();
+            assertThat(String.valueOf(t.getMessage()).contains("7f3a9c"))
+                    .as("part of a value leaked: " + t.getMessage()).isFalse();
         }
     }
 }

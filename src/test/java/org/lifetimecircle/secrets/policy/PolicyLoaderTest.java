@@ -1,8 +1,7 @@
 package org.lifetimecircle.secrets.policy;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.lifetimecircle.secrets.policy.PolicyFixtures.FULL;
 import static org.lifetimecircle.secrets.policy.PolicyFixtures.assertNoCanary;
 import static org.lifetimecircle.secrets.policy.PolicyFixtures.edit;
@@ -29,35 +28,39 @@ class PolicyLoaderTest {
     void shippedPoliciesLoadFromTheRealPoliciesDirectory() {
         List<EnvironmentPolicy> loaded = PolicyLoader.loadAll(Path.of("policies"));
 
-        assertEquals(List.of("prod", "staging"), loaded.stream().map(EnvironmentPolicy::environment).toList());
+        assertThat(loaded.stream().map(EnvironmentPolicy::environment).toList()).isEqualTo(List.of("prod", "staging"));
         EnvironmentPolicy prod = loaded.get(0);
-        assertEquals(Path.of("policies", "environments", "prod.yaml"), prod.sourceFile());
-        assertEquals(new EnvFilePolicy("/etc/lifetimecircle/prod.env", FileMode.M0600, Optional.empty(),
-                DriftAction.REPAIR), prod.envFile());
-        assertEquals(Map.of("LTC_ENV", "prod",
+        assertThat(prod.sourceFile()).isEqualTo(Path.of("policies", "environments", "prod.yaml"));
+        assertThat(prod.envFile())
+                .isEqualTo(new EnvFilePolicy("/etc/lifetimecircle/prod.env", FileMode.M0600, Optional.empty(),
+                DriftAction.REPAIR));
+        assertThat(prod.variables()).isEqualTo(Map.of("LTC_ENV", "prod",
                 "LTC_DATABASE_URL", "sqlite+pysqlite:////var/lib/lifetimecircle/data/app.db",
-                "LTC_DB_PATH", "/var/lib/lifetimecircle/data/app.db"), prod.variables());
-        assertEquals(Map.of("LTC_SECRET_KEY", new SecretPolicy("LTC_SECRET_KEY", 64, Alphabet.BASE64URL,
-                Duration.ofDays(90), Duration.ofDays(14), Duration.ofDays(7), Optional.empty(), OverdueAction.FLAG)),
-                prod.secrets());
-        assertEquals(Optional.of(new AppPolicy(List.of("systemctl", "restart", "lifetimecircle-api"),
+                "LTC_DB_PATH", "/var/lib/lifetimecircle/data/app.db"));
+        assertThat(prod.secrets())
+                .isEqualTo(Map.of("LTC_SECRET_KEY", new SecretPolicy("LTC_SECRET_KEY", 64, Alphabet.BASE64URL,
+                Duration.ofDays(90), Duration.ofDays(14), Duration.ofDays(7), Optional.empty(), OverdueAction.FLAG)));
+        assertThat(prod.app())
+                .isEqualTo(Optional.of(new AppPolicy(List.of("systemctl", "restart", "lifetimecircle-api"),
                 URI.create("http://127.0.0.1:8000/health"), Duration.ofSeconds(60), Duration.ofSeconds(30),
-                Optional.of("lifetimecircle"))), prod.app());
-        assertEquals(Optional.of(new PathsPolicy(Optional.of("/var/lib/lifetimecircle/data"),
-                Optional.of("/var/lib/lifetimecircle/storage"))), prod.paths());
+                Optional.of("lifetimecircle"))));
+        assertThat(prod.paths()).isEqualTo(Optional.of(new PathsPolicy(Optional.of("/var/lib/lifetimecircle/data"),
+                Optional.of("/var/lib/lifetimecircle/storage"))));
 
         EnvironmentPolicy staging = loaded.get(1);
-        assertEquals("/etc/lifetimecircle/staging.env", staging.envFile().path());
-        assertEquals("staging", staging.variables().get("LTC_ENV"));
-        assertEquals("sqlite+pysqlite:////var/lib/lifetimecircle-staging/data/app.db",
-                staging.variables().get("LTC_DATABASE_URL"));
-        assertEquals("/var/lib/lifetimecircle-staging/data/app.db", staging.variables().get("LTC_DB_PATH"));
-        assertEquals(prod.secrets(), staging.secrets());
+        assertThat(staging.envFile().path()).isEqualTo("/etc/lifetimecircle/staging.env");
+        assertThat(staging.variables().get("LTC_ENV")).isEqualTo("staging");
+        assertThat(staging.variables().get("LTC_DATABASE_URL"))
+                .isEqualTo("sqlite+pysqlite:////var/lib/lifetimecircle-staging/data/app.db");
+        assertThat(staging.variables().get("LTC_DB_PATH")).isEqualTo("/var/lib/lifetimecircle-staging/data/app.db");
+        assertThat(staging.secrets()).isEqualTo(prod.secrets());
         AppPolicy stagingApp = staging.app().orElseThrow();
-        assertEquals(List.of("systemctl", "restart", "lifetimecircle-api-staging"), stagingApp.restartCommand());
-        assertEquals(URI.create("http://127.0.0.1:8001/health"), stagingApp.healthUrl());
-        assertEquals(Optional.of(new PathsPolicy(Optional.of("/var/lib/lifetimecircle-staging/data"),
-                Optional.of("/var/lib/lifetimecircle-staging/storage"))), staging.paths());
+        assertThat(stagingApp.restartCommand())
+                .isEqualTo(List.of("systemctl", "restart", "lifetimecircle-api-staging"));
+        assertThat(stagingApp.healthUrl()).isEqualTo(URI.create("http://127.0.0.1:8001/health"));
+        assertThat(staging.paths())
+                .isEqualTo(Optional.of(new PathsPolicy(Optional.of("/var/lib/lifetimecircle-staging/data"),
+                Optional.of("/var/lib/lifetimecircle-staging/storage"))));
     }
 
     @Test
@@ -67,8 +70,8 @@ class PolicyLoaderTest {
         write("dev-2.yaml", FULL.replace("environment: prod", "environment: dev-2")
                 .replace("/etc/lifetimecircle/prod.env", "/etc/lifetimecircle/dev-2.env"));
 
-        assertEquals(List.of("dev-2", "prod", "staging"),
-                PolicyLoader.loadAll(policies).stream().map(EnvironmentPolicy::environment).toList());
+        assertThat(PolicyLoader.loadAll(policies).stream().map(EnvironmentPolicy::environment).toList())
+                .isEqualTo(List.of("dev-2", "prod", "staging"));
     }
 
     @Test
@@ -79,7 +82,7 @@ class PolicyLoaderTest {
         write(".#staging.yaml", "garbage");
         Files.createDirectories(environments().resolve("archive"));
 
-        assertEquals(1, PolicyLoader.loadAll(policies).size());
+        assertThat(PolicyLoader.loadAll(policies).size()).isEqualTo(1);
     }
 
     @Test
@@ -87,62 +90,68 @@ class PolicyLoaderTest {
         write("prod.yaml", FULL);
         write("staging.yml", staging());
 
-        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.loadAll(policies));
+        PolicyException e = assertThatExceptionOfType(PolicyException.class)
+                .isThrownBy(() -> PolicyLoader.loadAll(policies)).actual();
 
-        assertEquals(environments().resolve("staging.yml").toString(), e.file());
-        assertEquals("(file name)", e.field());
-        assertTrue(e.reason().startsWith("rename to .yaml"), e.reason());
+        assertThat(e.file()).isEqualTo(environments().resolve("staging.yml").toString());
+        assertThat(e.field()).isEqualTo("(file name)");
+        assertThat(e.reason().startsWith("rename to .yaml")).as(e.reason()).isTrue();
     }
 
     @Test
     void upperCaseExtensionIsRefusedRatherThanSkipped() throws IOException {
         write("prod.YAML", FULL);
 
-        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.loadAll(policies));
+        PolicyException e = assertThatExceptionOfType(PolicyException.class)
+                .isThrownBy(() -> PolicyLoader.loadAll(policies)).actual();
 
-        assertEquals("(file name)", e.field());
-        assertTrue(e.reason().startsWith("rename to .yaml"), e.reason());
+        assertThat(e.field()).isEqualTo("(file name)");
+        assertThat(e.reason().startsWith("rename to .yaml")).as(e.reason()).isTrue();
     }
 
     @Test
     void missingPoliciesDirectoryIsRefused() {
         Path missing = policies.resolve("nope");
 
-        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.loadAll(missing));
+        PolicyException e = assertThatExceptionOfType(PolicyException.class)
+                .isThrownBy(() -> PolicyLoader.loadAll(missing)).actual();
 
-        assertEquals(missing.toString(), e.file());
-        assertEquals("(directory)", e.field());
-        assertTrue(e.reason().startsWith("does not exist; set ltc-secrets.policies-dir"), e.reason());
+        assertThat(e.file()).isEqualTo(missing.toString());
+        assertThat(e.field()).isEqualTo("(directory)");
+        assertThat(e.reason().startsWith("does not exist; set ltc-secrets.policies-dir")).as(e.reason()).isTrue();
     }
 
     @Test
     void policiesPathThatIsAFileIsRefused() throws IOException {
         Path file = Files.writeString(policies.resolve("policies.yaml"), FULL);
 
-        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.loadAll(file));
+        PolicyException e = assertThatExceptionOfType(PolicyException.class)
+                .isThrownBy(() -> PolicyLoader.loadAll(file)).actual();
 
-        assertEquals("(directory)", e.field());
-        assertTrue(e.reason().startsWith("is not a directory"), e.reason());
+        assertThat(e.field()).isEqualTo("(directory)");
+        assertThat(e.reason().startsWith("is not a directory")).as(e.reason()).isTrue();
     }
 
     @Test
     void missingEnvironmentsSubdirectoryIsRefused() {
-        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.loadAll(policies));
+        PolicyException e = assertThatExceptionOfType(PolicyException.class)
+                .isThrownBy(() -> PolicyLoader.loadAll(policies)).actual();
 
-        assertEquals(environments().toString(), e.file());
-        assertEquals("(directory)", e.field());
-        assertTrue(e.reason().startsWith("does not exist; create it"), e.reason());
+        assertThat(e.file()).isEqualTo(environments().toString());
+        assertThat(e.field()).isEqualTo("(directory)");
+        assertThat(e.reason().startsWith("does not exist; create it")).as(e.reason()).isTrue();
     }
 
     @Test
     void environmentsDirectoryWithoutPoliciesIsRefused() throws IOException {
         write("README.md", "nothing here yet\n");
 
-        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.loadAll(policies));
+        PolicyException e = assertThatExceptionOfType(PolicyException.class)
+                .isThrownBy(() -> PolicyLoader.loadAll(policies)).actual();
 
-        assertEquals(environments().toString(), e.file());
-        assertEquals("(directory)", e.field());
-        assertTrue(e.reason().startsWith("holds no policy"), e.reason());
+        assertThat(e.file()).isEqualTo(environments().toString());
+        assertThat(e.field()).isEqualTo("(directory)");
+        assertThat(e.reason().startsWith("holds no policy")).as(e.reason()).isTrue();
     }
 
     @Test
@@ -150,11 +159,12 @@ class PolicyLoaderTest {
         write("prod.yaml", FULL);
         write("staging.yaml", staging().replace("/etc/lifetimecircle/staging.env", "/etc/lifetimecircle/prod.env"));
 
-        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.loadAll(policies));
+        PolicyException e = assertThatExceptionOfType(PolicyException.class)
+                .isThrownBy(() -> PolicyLoader.loadAll(policies)).actual();
 
-        assertEquals(environments().resolve("staging.yaml").toString(), e.file());
-        assertEquals("envFile.path", e.field());
-        assertEquals("same path as in " + environments().resolve("prod.yaml"), e.reason());
+        assertThat(e.file()).isEqualTo(environments().resolve("staging.yaml").toString());
+        assertThat(e.field()).isEqualTo("envFile.path");
+        assertThat(e.reason()).isEqualTo("same path as in " + environments().resolve("prod.yaml"));
     }
 
     @Test
@@ -162,11 +172,12 @@ class PolicyLoaderTest {
         write("prod.yaml", FULL);
         write("staging.yaml", edit(staging(), "rotateEvery: P90D", "rotateEvery: P3M"));
 
-        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.loadAll(policies));
+        PolicyException e = assertThatExceptionOfType(PolicyException.class)
+                .isThrownBy(() -> PolicyLoader.loadAll(policies)).actual();
 
-        assertEquals(environments().resolve("staging.yaml").toString(), e.file());
-        assertEquals("secrets.LTC_SECRET_KEY.rotateEvery", e.field());
-        assertEquals("use days, e.g. P30D", e.reason());
+        assertThat(e.file()).isEqualTo(environments().resolve("staging.yaml").toString());
+        assertThat(e.field()).isEqualTo("secrets.LTC_SECRET_KEY.rotateEvery");
+        assertThat(e.reason()).isEqualTo("use days, e.g. P30D");
         assertNoCanary(e);
     }
 
@@ -176,30 +187,33 @@ class PolicyLoaderTest {
         byte[] latin1 = FULL.replace("LTC_ENV: prod", "LTC_ENV: caf\u00e9").getBytes(StandardCharsets.ISO_8859_1);
         Files.write(environments().resolve("prod.yaml"), latin1);
 
-        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.loadAll(policies));
+        PolicyException e = assertThatExceptionOfType(PolicyException.class)
+                .isThrownBy(() -> PolicyLoader.loadAll(policies)).actual();
 
-        assertEquals("(file)", e.field());
-        assertEquals("is not valid UTF-8", e.reason());
+        assertThat(e.field()).isEqualTo("(file)");
+        assertThat(e.reason()).isEqualTo("is not valid UTF-8");
     }
 
     @Test
     void fileLargerThanOneMebibyteIsRefused() throws IOException {
         write("prod.yaml", FULL + "#".repeat(PolicyLoader.MAX_FILE_BYTES) + "\n");
 
-        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.loadAll(policies));
+        PolicyException e = assertThatExceptionOfType(PolicyException.class)
+                .isThrownBy(() -> PolicyLoader.loadAll(policies)).actual();
 
-        assertEquals("(file)", e.field());
-        assertTrue(e.reason().startsWith("larger than"), e.reason());
+        assertThat(e.field()).isEqualTo("(file)");
+        assertThat(e.reason().startsWith("larger than")).as(e.reason()).isTrue();
     }
 
     @Test
     void fileNameStemMustEqualTheEnvironment() throws IOException {
         write("production.yaml", FULL);
 
-        PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.loadAll(policies));
+        PolicyException e = assertThatExceptionOfType(PolicyException.class)
+                .isThrownBy(() -> PolicyLoader.loadAll(policies)).actual();
 
-        assertEquals("environment", e.field());
-        assertEquals("must equal the file name (production.yaml)", e.reason());
+        assertThat(e.field()).isEqualTo("environment");
+        assertThat(e.reason()).isEqualTo("must equal the file name (production.yaml)");
     }
 
     private Path environments() {

@@ -1,9 +1,8 @@
 package org.lifetimecircle.secrets.policy;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.lifetimecircle.secrets.policy.PolicyFixtures.CANARY;
 import static org.lifetimecircle.secrets.policy.PolicyFixtures.FILE;
 import static org.lifetimecircle.secrets.policy.PolicyFixtures.FULL;
@@ -48,21 +47,21 @@ class PolicyParseTest {
                 Optional.of(new PathsPolicy(Optional.of("/var/lib/lifetimecircle/data"),
                         Optional.of("/var/lib/lifetimecircle/storage"))));
 
-        assertEquals(expected, parse(FULL));
+        assertThat(parse(FULL)).isEqualTo(expected);
     }
 
     @Test
     void minimalPolicyGetsEveryDefault() {
         EnvironmentPolicy policy = parse(MINIMAL);
 
-        assertEquals(DriftAction.REPAIR, policy.envFile().onDrift());
-        assertEquals(Optional.empty(), policy.envFile().group());
-        assertEquals(Map.of(), policy.variables());
-        assertEquals(Optional.empty(), policy.app());
-        assertEquals(Optional.empty(), policy.paths());
-        assertEquals(new SecretPolicy("LTC_SECRET_KEY", 64, Alphabet.BASE64URL, Duration.ofDays(90),
-                Duration.ofDays(9), Duration.ofDays(7), Optional.empty(), OverdueAction.FLAG),
-                policy.secrets().get("LTC_SECRET_KEY"));
+        assertThat(policy.envFile().onDrift()).isEqualTo(DriftAction.REPAIR);
+        assertThat(policy.envFile().group()).isEqualTo(Optional.empty());
+        assertThat(policy.variables()).isEqualTo(Map.of());
+        assertThat(policy.app()).isEqualTo(Optional.empty());
+        assertThat(policy.paths()).isEqualTo(Optional.empty());
+        assertThat(policy.secrets().get("LTC_SECRET_KEY"))
+                .isEqualTo(new SecretPolicy("LTC_SECRET_KEY", 64, Alphabet.BASE64URL, Duration.ofDays(90),
+                Duration.ofDays(9), Duration.ofDays(7), Optional.empty(), OverdueAction.FLAG));
     }
 
     @Test
@@ -74,8 +73,8 @@ class PolicyParseTest {
                 """);
 
         AppPolicy app = policy.app().orElseThrow();
-        assertEquals(Duration.ofSeconds(60), app.restartTimeout());
-        assertEquals(Duration.ofSeconds(30), app.healthTimeout());
+        assertThat(app.restartTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(app.healthTimeout()).isEqualTo(Duration.ofSeconds(30));
     }
 
     @Test
@@ -83,9 +82,9 @@ class PolicyParseTest {
         SecretPolicy secret = parse(edit("rotateEvery: P90D\n    warnBefore: P14D\n    previousGrace: P7D",
                 "rotateEvery: PT10S\n    warnBefore: PT5S\n    previousGrace: PT5S")).secrets().get("LTC_SECRET_KEY");
 
-        assertEquals(Duration.ofSeconds(10), secret.rotateEvery());
-        assertEquals(Duration.ofSeconds(5), secret.warnBefore());
-        assertEquals(Duration.ofSeconds(5), secret.previousGrace());
+        assertThat(secret.rotateEvery()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(secret.warnBefore()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(secret.previousGrace()).isEqualTo(Duration.ofSeconds(5));
     }
 
     @Test
@@ -93,10 +92,10 @@ class PolicyParseTest {
         EnvironmentPolicy policy = parse(edit("  LTC_SECRET_KEY:\n",
                 "  ZZ_TOKEN:\n    rotateEvery: P30D\n  LTC_SECRET_KEY:\n"));
 
-        assertEquals(List.of("LTC_CANARY", "LTC_DB_PATH", "LTC_ENV"), List.copyOf(policy.variables().keySet()));
-        assertEquals(List.of("LTC_SECRET_KEY", "ZZ_TOKEN"), List.copyOf(policy.secrets().keySet()));
-        assertThrows(UnsupportedOperationException.class, () -> policy.variables().put("X", "y"));
-        assertThrows(UnsupportedOperationException.class, () -> policy.secrets().remove("ZZ_TOKEN"));
+        assertThat(List.copyOf(policy.variables().keySet())).isEqualTo(List.of("LTC_CANARY", "LTC_DB_PATH", "LTC_ENV"));
+        assertThat(List.copyOf(policy.secrets().keySet())).isEqualTo(List.of("LTC_SECRET_KEY", "ZZ_TOKEN"));
+        assertThatThrownBy(() -> policy.variables().put("X", "y")).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> policy.secrets().remove("ZZ_TOKEN")).isInstanceOf(UnsupportedOperationException.class);
     }
 
     @Test
@@ -104,27 +103,27 @@ class PolicyParseTest {
         EnvironmentPolicy policy = parse(edit(edit(edit("alphabet: base64url", "alphabet: hex"),
                 "whenOverdue: flag", "whenOverdue: emergency"), "onDrift: repair", "onDrift: flag"));
 
-        assertEquals(Alphabet.HEX, policy.secrets().get("LTC_SECRET_KEY").alphabet());
-        assertEquals(OverdueAction.EMERGENCY, policy.secrets().get("LTC_SECRET_KEY").whenOverdue());
-        assertEquals(DriftAction.FLAG, policy.envFile().onDrift());
+        assertThat(policy.secrets().get("LTC_SECRET_KEY").alphabet()).isEqualTo(Alphabet.HEX);
+        assertThat(policy.secrets().get("LTC_SECRET_KEY").whenOverdue()).isEqualTo(OverdueAction.EMERGENCY);
+        assertThat(policy.envFile().onDrift()).isEqualTo(DriftAction.FLAG);
     }
 
     @Test
     void modeWithAnExplicitStringTagIsAccepted() {
-        assertEquals(FileMode.M0640, parse(edit("mode: \"0600\"", "mode: !!str 0640")).envFile().mode());
+        assertThat(parse(edit("mode: \"0600\"", "mode: !!str 0640")).envFile().mode()).isEqualTo(FileMode.M0640);
     }
 
     @Test
     void toStringNamesVariablesButNeverShowsTheirValues() {
         String shown = parse(FULL).toString();
 
-        assertTrue(shown.contains("LTC_CANARY"), shown);
-        assertFalse(shown.contains(CANARY), shown);
+        assertThat(shown.contains("LTC_CANARY")).as(shown).isTrue();
+        assertThat(shown.contains(CANARY)).as(shown).isFalse();
     }
 
     @Test
     void sourceFileIsThePathGivenToTheParser() {
-        assertEquals(FILE, parse(FULL).sourceFile());
+        assertThat(parse(FULL).sourceFile()).isEqualTo(FILE);
     }
 
     // Strict YAML
@@ -160,7 +159,7 @@ class PolicyParseTest {
     void syntaxErrorGivesTheLineButNeverTheLineItself() {
         PolicyException e = assertRefusedStartingWith(edit("LTC_CANARY: " + CANARY, "LTC_CANARY: '" + CANARY),
                 "(yaml)", "invalid YAML at line");
-        assertTrue(e.reason().contains("line 9"), e.reason());
+        assertThat(e.reason().contains("line 9")).as(e.reason()).isTrue();
     }
 
     @Test
@@ -196,9 +195,10 @@ class PolicyParseTest {
 
     @Test
     void parserProblemsLoseAnyTextTheyQuote() {
-        assertEquals("found unknown escape character", YamlTree.redact("found unknown escape character q(113)"));
-        assertEquals("found '...' here, expected ',' or '<scalar>'",
-                YamlTree.redact("found 'k3y-value' here, expected ',' or '<scalar>'"));
+        assertThat(YamlTree.redact("found unknown escape character q(113)"))
+                .isEqualTo("found unknown escape character");
+        assertThat(YamlTree.redact("found 'k3y-value' here, expected ',' or '<scalar>'"))
+                .isEqualTo("found '...' here, expected ',' or '<scalar>'");
     }
 
     @Test
@@ -237,13 +237,13 @@ class PolicyParseTest {
 
     @Test
     void fileNotEndingInYamlIsRefused() {
-        PolicyException yml = assertThrows(PolicyException.class,
-                () -> PolicyLoader.parse(Path.of("environments/prod.yml"), FULL));
-        assertEquals("(file name)", yml.field());
-        assertTrue(yml.reason().startsWith("rename to .yaml"), yml.reason());
+        PolicyException yml = assertThatExceptionOfType(PolicyException.class)
+                .isThrownBy(() -> PolicyLoader.parse(Path.of("environments/prod.yml"), FULL)).actual();
+        assertThat(yml.field()).isEqualTo("(file name)");
+        assertThat(yml.reason().startsWith("rename to .yaml")).as(yml.reason()).isTrue();
 
-        PolicyException txt = assertThrows(PolicyException.class,
-                () -> PolicyLoader.parse(Path.of("environments/prod.txt"), FULL));
-        assertEquals("(file name)", txt.field());
+        PolicyException txt = assertThatExceptionOfType(PolicyException.class)
+                .isThrownBy(() -> PolicyLoader.parse(Path.of("environments/prod.txt"), FULL)).actual();
+        assertThat(txt.field()).isEqualTo("(file name)");
     }
 }

@@ -3,8 +3,9 @@ package org.lifetimecircle.secrets.policy;
 import static java.nio.file.attribute.PosixFilePermission.GROUP_READ;
 import static java.nio.file.attribute.PosixFilePermission.OWNER_READ;
 import static java.nio.file.attribute.PosixFilePermission.OWNER_WRITE;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -28,83 +29,90 @@ class PolicyTypesTest {
 
     @Test
     void fileModesKnowTheirOctalTextAndPermissions() {
-        assertEquals("0600", FileMode.M0600.octal());
-        assertEquals("0640", FileMode.M0640.octal());
-        assertEquals(Set.of(OWNER_READ, OWNER_WRITE), FileMode.M0600.permissions());
-        assertEquals(Set.of(OWNER_READ, OWNER_WRITE, GROUP_READ), FileMode.M0640.permissions());
-        assertThrows(UnsupportedOperationException.class, () -> FileMode.M0600.permissions().add(GROUP_READ));
+        assertThat(FileMode.M0600.octal()).isEqualTo("0600");
+        assertThat(FileMode.M0640.octal()).isEqualTo("0640");
+        assertThat(FileMode.M0600.permissions()).isEqualTo(Set.of(OWNER_READ, OWNER_WRITE));
+        assertThat(FileMode.M0640.permissions()).isEqualTo(Set.of(OWNER_READ, OWNER_WRITE, GROUP_READ));
+        assertThatThrownBy(() -> FileMode.M0600.permissions().add(GROUP_READ))
+                .isInstanceOf(UnsupportedOperationException.class);
     }
 
     @Test
     void fileModeParsesOnlyTheExactOctalText() {
-        assertEquals(Optional.of(FileMode.M0600), FileMode.parse("0600"));
-        assertEquals(Optional.of(FileMode.M0640), FileMode.parse("0640"));
+        assertThat(FileMode.parse("0600")).isEqualTo(Optional.of(FileMode.M0600));
+        assertThat(FileMode.parse("0640")).isEqualTo(Optional.of(FileMode.M0640));
         for (String other : new String[] {"600", "0644", "M0600", " 0600", "", null}) {
-            assertEquals(Optional.empty(), FileMode.parse(other), String.valueOf(other));
+            assertThat(FileMode.parse(other)).as(String.valueOf(other)).isEqualTo(Optional.empty());
         }
     }
 
     @Test
     void alphabetsHoldDistinctCharactersOfTheExpectedSets() {
-        assertEquals(64, distinct(Alphabet.BASE64URL));
-        assertEquals(16, distinct(Alphabet.HEX));
-        assertEquals(62, distinct(Alphabet.ALPHANUMERIC));
-        assertEquals(Alphabet.ALPHANUMERIC.characters() + "-_", Alphabet.BASE64URL.characters());
-        assertEquals(List.of("base64url", "hex", "alphanumeric"),
-                List.of(Alphabet.values()).stream().map(Alphabet::yamlName).toList());
+        assertThat(distinct(Alphabet.BASE64URL)).isEqualTo(64);
+        assertThat(distinct(Alphabet.HEX)).isEqualTo(16);
+        assertThat(distinct(Alphabet.ALPHANUMERIC)).isEqualTo(62);
+        assertThat(Alphabet.BASE64URL.characters()).isEqualTo(Alphabet.ALPHANUMERIC.characters() + "-_");
+        assertThat(List.of(Alphabet.values()).stream().map(Alphabet::yamlName).toList())
+                .isEqualTo(List.of("base64url", "hex", "alphanumeric"));
     }
 
     @Test
     void actionsAreWrittenInLowerCase() {
-        assertEquals("repair", DriftAction.REPAIR.yamlName());
-        assertEquals("emergency", OverdueAction.EMERGENCY.yamlName());
+        assertThat(DriftAction.REPAIR.yamlName()).isEqualTo("repair");
+        assertThat(OverdueAction.EMERGENCY.yamlName()).isEqualTo("emergency");
     }
 
     @Test
     void policyExceptionMessageIsFileFieldReason() {
         PolicyException e = new PolicyException("policies/environments/prod.yaml", "envFile.mode", "bad");
 
-        assertEquals("policies/environments/prod.yaml: envFile.mode: bad", e.getMessage());
-        assertEquals("policies/environments/prod.yaml", e.file());
-        assertEquals("envFile.mode", e.field());
-        assertEquals("bad", e.reason());
+        assertThat(e.getMessage()).isEqualTo("policies/environments/prod.yaml: envFile.mode: bad");
+        assertThat(e.file()).isEqualTo("policies/environments/prod.yaml");
+        assertThat(e.field()).isEqualTo("envFile.mode");
+        assertThat(e.reason()).isEqualTo("bad");
     }
 
     @Test
     void secretPolicyCannotBeBuiltOutsideTheRules() {
-        assertThrows(IllegalArgumentException.class, () -> new SecretPolicy("LTC_SECRET_KEY", 31, Alphabet.HEX,
-                Duration.ofDays(90), Duration.ofDays(9), Duration.ofDays(7), Optional.empty(), OverdueAction.FLAG));
-        assertThrows(IllegalArgumentException.class, () -> new SecretPolicy("LTC_SECRET_KEY", 64, Alphabet.HEX,
-                Duration.ofDays(9), Duration.ofDays(9), Duration.ofDays(7), Optional.empty(), OverdueAction.FLAG));
-        assertThrows(IllegalArgumentException.class, () -> new SecretPolicy("lower", 64, Alphabet.HEX,
-                Duration.ofDays(90), Duration.ofDays(9), Duration.ofDays(7), Optional.empty(), OverdueAction.FLAG));
+        assertThatThrownBy(() -> new SecretPolicy("LTC_SECRET_KEY", 31, Alphabet.HEX,
+                Duration.ofDays(90), Duration.ofDays(9), Duration.ofDays(7), Optional.empty(), OverdueAction.FLAG))
+                        .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new SecretPolicy("LTC_SECRET_KEY", 64, Alphabet.HEX,
+                Duration.ofDays(9), Duration.ofDays(9), Duration.ofDays(7), Optional.empty(), OverdueAction.FLAG))
+                        .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new SecretPolicy("lower", 64, Alphabet.HEX,
+                Duration.ofDays(90), Duration.ofDays(9), Duration.ofDays(7), Optional.empty(), OverdueAction.FLAG))
+                        .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void envFilePolicyRefusesAGroupWithMode0600AndARelativePath() {
-        assertThrows(IllegalArgumentException.class, () -> new EnvFilePolicy("/etc/p.env", FileMode.M0600,
-                Optional.of("root"), DriftAction.REPAIR));
-        assertThrows(IllegalArgumentException.class, () -> new EnvFilePolicy("etc/p.env", FileMode.M0600,
-                Optional.empty(), DriftAction.REPAIR));
+        assertThatThrownBy(() -> new EnvFilePolicy("/etc/p.env", FileMode.M0600,
+                Optional.of("root"), DriftAction.REPAIR)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new EnvFilePolicy("etc/p.env", FileMode.M0600,
+                Optional.empty(), DriftAction.REPAIR)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void appPolicyRefusesAnEmptyCommandAndANonHttpUrl() {
-        assertThrows(IllegalArgumentException.class, () -> new AppPolicy(List.of(), URI.create("http://h/"),
-                Duration.ofSeconds(1), Duration.ofSeconds(1)));
-        assertThrows(IllegalArgumentException.class, () -> new AppPolicy(List.of("true"), URI.create("file:///x"),
-                Duration.ofSeconds(1), Duration.ofSeconds(1)));
+        assertThatThrownBy(() -> new AppPolicy(List.of(), URI.create("http://h/"),
+                Duration.ofSeconds(1), Duration.ofSeconds(1))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new AppPolicy(List.of("true"), URI.create("file:///x"),
+                Duration.ofSeconds(1), Duration.ofSeconds(1))).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void environmentPolicyRefusesClashingNamesAndBadValues() {
-        assertThrows(IllegalArgumentException.class, () -> environment(Map.of("LTC_SECRET_KEY", "x")));
-        assertThrows(IllegalArgumentException.class, () -> environment(Map.of("LTC_SECRET_KEY_PREVIOUS", "x")));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> environment(Map.of("LTC_X", "canary-7f3a9c-static-value\n")));
+        assertThatThrownBy(() -> environment(Map.of("LTC_SECRET_KEY", "x")))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> environment(Map.of("LTC_SECRET_KEY_PREVIOUS", "x")))
+                .isInstanceOf(IllegalArgumentException.class);
+        IllegalArgumentException e = assertThatExceptionOfType(IllegalArgumentException.class)
+                .isThrownBy(() -> environment(Map.of("LTC_X", "canary-7f3a9c-static-value\n"))).actual();
         PolicyFixtures.assertNoCanary(e);
-        assertThrows(IllegalArgumentException.class, () -> new EnvironmentPolicy("prod", Path.of("prod.yaml"),
-                ENV_FILE, new TreeMap<>(), new TreeMap<>(), Optional.empty(), Optional.empty()));
+        assertThatThrownBy(() -> new EnvironmentPolicy("prod", Path.of("prod.yaml"),
+                ENV_FILE, new TreeMap<>(), new TreeMap<>(), Optional.empty(), Optional.empty()))
+                        .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -113,8 +121,8 @@ class PolicyTypesTest {
         EnvironmentPolicy policy = environment(variables);
         variables.put("C", "3");
 
-        assertEquals(List.of("A", "B"), List.copyOf(policy.variables().keySet()));
-        assertThrows(UnsupportedOperationException.class, () -> policy.variables().clear());
+        assertThat(List.copyOf(policy.variables().keySet())).isEqualTo(List.of("A", "B"));
+        assertThatThrownBy(() -> policy.variables().clear()).isInstanceOf(UnsupportedOperationException.class);
     }
 
     private static EnvironmentPolicy environment(Map<String, String> variables) {

@@ -1,7 +1,7 @@
 package org.lifetimecircle.secrets.policy;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.lifetimecircle.secrets.policy.PolicyFixtures.CANARY;
 import static org.lifetimecircle.secrets.policy.PolicyFixtures.assertRefused;
@@ -112,8 +112,8 @@ class PolicyValidationTest {
 
         EnvFilePolicy envFile = parse(with0640Group(group)).envFile();
 
-        assertEquals(FileMode.M0640, envFile.mode());
-        assertEquals(Optional.of(group), envFile.group());
+        assertThat(envFile.mode()).isEqualTo(FileMode.M0640);
+        assertThat(envFile.group()).isEqualTo(Optional.of(group));
     }
 
     @ParameterizedTest
@@ -161,7 +161,8 @@ class PolicyValidationTest {
     @Test
     void variableValueOfExactly4096CharactersIsAccepted() {
         String value = "v".repeat(4096);
-        assertEquals(value, parse(edit("LTC_CANARY: " + CANARY, "LTC_CANARY: " + value)).variables().get("LTC_CANARY"));
+        assertThat(parse(edit("LTC_CANARY: " + CANARY, "LTC_CANARY: " + value)).variables().get("LTC_CANARY"))
+                .isEqualTo(value);
     }
 
     @Test
@@ -219,10 +220,10 @@ class PolicyValidationTest {
 
     @Test
     void variableValueWithAnUnpairedSurrogateIsRefused() {
-        assertEquals("contains an unpaired surrogate, which is not valid Unicode",
-                Rules.variableValueProblem("a\ud800b"));
-        assertEquals("contains an unpaired surrogate, which is not valid Unicode",
-                Rules.variableValueProblem("a\udc00"));
+        assertThat(Rules.variableValueProblem("a\ud800b"))
+                .isEqualTo("contains an unpaired surrogate, which is not valid Unicode");
+        assertThat(Rules.variableValueProblem("a\udc00"))
+                .isEqualTo("contains an unpaired surrogate, which is not valid Unicode");
     }
 
     @ParameterizedTest
@@ -230,7 +231,7 @@ class PolicyValidationTest {
         "sqlite+pysqlite:////var/lib/x.db", "\"`id`; echo ~ | * & (x) <y> {a,b}\"", "\"\""})
     void variableValueThatEveryEnvFileReaderReadsAlikeIsAccepted(String yaml) {
         String value = parse(edit("LTC_CANARY: " + CANARY, "LTC_CANARY: " + yaml)).variables().get("LTC_CANARY");
-        assertNull(Rules.variableValueProblem(value));
+        assertThat(Rules.variableValueProblem(value)).isNull();
     }
 
     // secrets
@@ -301,8 +302,8 @@ class PolicyValidationTest {
     @ParameterizedTest
     @ValueSource(strings = {"32", "4096"})
     void lengthAtTheBoundsIsAccepted(String length) {
-        assertEquals(Integer.parseInt(length),
-                parse(edit("length: 64", "length: " + length)).secrets().get("LTC_SECRET_KEY").length());
+        assertThat(parse(edit("length: 64", "length: " + length)).secrets().get("LTC_SECRET_KEY").length())
+                .isEqualTo(Integer.parseInt(length));
     }
 
     @ParameterizedTest
@@ -350,7 +351,7 @@ class PolicyValidationTest {
     void defaultWarnBeforeIsATenthOfRotateEvery() {
         SecretPolicy secret = parse(edit(edit("    warnBefore: P14D\n", ""), "rotateEvery: P90D", "rotateEvery: PT8H"))
                 .secrets().get("LTC_SECRET_KEY");
-        assertEquals(Duration.ofMinutes(48), secret.warnBefore());
+        assertThat(secret.warnBefore()).isEqualTo(Duration.ofMinutes(48));
     }
 
     @ParameterizedTest
@@ -448,25 +449,25 @@ class PolicyValidationTest {
     @Test
     void pathsMayNameOnlyOneDirectory() {
         PathsPolicy paths = parse(edit("  storage: /var/lib/lifetimecircle/storage\n", "")).paths().orElseThrow();
-        assertEquals(Optional.of("/var/lib/lifetimecircle/data"), paths.data());
-        assertEquals(Optional.empty(), paths.storage());
+        assertThat(paths.data()).isEqualTo(Optional.of("/var/lib/lifetimecircle/data"));
+        assertThat(paths.storage()).isEqualTo(Optional.empty());
     }
 
     // grants
 
     @Test
     void grantsMaxTtlIsOptionalAndParsed() {
-        assertEquals(Optional.empty(), parse(edit("paths:", "paths:")).grants());
+        assertThat(parse(edit("paths:", "paths:")).grants()).isEqualTo(Optional.empty());
         GrantsPolicy grants = parse(edit("paths:", "grants:\n  maxTtl: PT8H\npaths:")).grants().orElseThrow();
-        assertEquals(Optional.of(Duration.ofHours(8)), grants.maxTtl());
+        assertThat(grants.maxTtl()).isEqualTo(Optional.of(Duration.ofHours(8)));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"PT0S", "-PT1H", "8h", "P1M"})
     void badGrantsMaxTtlIsRefused(String value) {
-        PolicyException e = org.junit.jupiter.api.Assertions.assertThrows(PolicyException.class,
-                () -> parse(edit("paths:", "grants:\n  maxTtl: " + value + "\npaths:")));
-        assertEquals("grants.maxTtl", e.field());
+        PolicyException e = assertThatExceptionOfType(PolicyException.class)
+                .isThrownBy(() -> parse(edit("paths:", "grants:\n  maxTtl: " + value + "\npaths:"))).actual();
+        assertThat(e.field()).isEqualTo("grants.maxTtl");
     }
 
     @Test

@@ -1,15 +1,15 @@
 package org.lifetimecircle.secrets.rotation;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
 import static org.lifetimecircle.secrets.testing.Api.adminToken;
 import static org.lifetimecircle.secrets.testing.Api.as;
-import static org.hamcrest.Matchers.equalTo;
 
 import io.quarkus.test.common.WithTestResource;
-import jakarta.inject.Inject;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +25,7 @@ import org.lifetimecircle.secrets.audit.AuditWriter;
 import org.lifetimecircle.secrets.testing.Api;
 import org.lifetimecircle.secrets.testing.Db;
 import org.lifetimecircle.secrets.testing.FileModes;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.lifetimecircle.secrets.testing.Rotations;
 import org.lifetimecircle.secrets.testing.StubApp;
 import org.lifetimecircle.secrets.testing.TestDataDir;
@@ -133,11 +134,8 @@ class AppRestartTest {
         String id;
         try {
             id = Rotations.rotate(token, ENV, SECRET);
-            Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
-            while (writer.refusedUnits() < refusedBefore + 2) { // refused, and tried again
-                assertThat(Instant.now()).as("the promotion was not attempted twice").isBefore(deadline);
-                Thread.onSpinWait();
-            }
+            Poll.atMost(Duration.ofSeconds(30)).alias("the promotion attempted twice") // refused, and tried again
+                    .until(() -> writer.refusedUnits() >= refusedBefore + 2);
             assertThat(as(token).get("/api/v1/rotations/" + id).then().statusCode(200).extract().path("status")
                     .toString()).isEqualTo("RUNNING");
         } finally {
@@ -326,11 +324,8 @@ class AppRestartTest {
         restartScript("touch '" + started + "'\nsleep 1");
         Rotations.awaitIdle(token, ENV);
         String slow = Rotations.rotate(token, ENV, SECRET);
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
-        while (!Files.exists(started)) { // the slow rotation is inside its restart step
-            assertThat(Instant.now()).isBefore(deadline);
-            Thread.onSpinWait();
-        }
+        // The slow rotation is inside its restart step.
+        Poll.atMost(Duration.ofSeconds(20)).alias(started + " exists").until(() -> Files.exists(started));
         String id = as(token).contentType(ContentType.JSON).body(Map.of("reason", "leak during rotation"))
                 .post("/api/v1/environments/" + ENV + "/emergency-rotations").then().statusCode(202)
                 .extract().path("id");
@@ -430,12 +425,8 @@ class AppRestartTest {
     }
 
     private static void awaitAlert(int before, String kind) {
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
-        while (ALERTS.size() <= before || ALERTS.stream().skip(before).noneMatch(a -> a.contains("\"" + kind + "\""))) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("no " + kind + " alert reached the webhook; got " + ALERTS);
-            }
-            Thread.onSpinWait();
-        }
+        Poll.atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(ALERTS.stream().skip(before))
+                .as("no %s alert reached the webhook; got %s", kind, ALERTS)
+                .anyMatch(a -> a.contains("\"" + kind + "\"")));
     }
 }

@@ -15,9 +15,11 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lifetimecircle.secrets.policy.AppPolicy;
+import org.lifetimecircle.secrets.testing.Poll;
 
 /**
  * The restart command as a real process (a shell script): what of its output reaches a step's detail,
@@ -148,14 +150,12 @@ class AppRestarterTest {
                 .isLessThan(Duration.ofSeconds(60));
         List<Long> all = Files.readAllLines(pids).stream().map(String::trim).map(Long::parseLong).toList();
         assertThat(all).hasSize(2);
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
         for (long pid : all) {
-            while (running(pid)) {
-                if (Instant.now().isAfter(deadline)) {
-                    ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly); // do not leak it past the test
-                    throw new AssertionError("process " + pid + " of the restart command survived its timeout");
-                }
-                Thread.onSpinWait();
+            try {
+                Poll.atMost(Duration.ofSeconds(10)).until(() -> !running(pid));
+            } catch (ConditionTimeoutException e) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly); // do not leak it past the test
+                throw new AssertionError("process " + pid + " of the restart command survived its timeout", e);
             }
         }
     }

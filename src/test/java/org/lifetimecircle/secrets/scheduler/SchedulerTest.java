@@ -27,6 +27,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.lifetimecircle.secrets.testing.Api;
 import org.lifetimecircle.secrets.testing.Db;
+import org.lifetimecircle.secrets.testing.Poll;
 import org.lifetimecircle.secrets.testing.Rotations;
 import org.lifetimecircle.secrets.testing.TestClock;
 import org.lifetimecircle.secrets.testing.TestDataDir;
@@ -380,17 +381,10 @@ class SchedulerTest {
 
     /** Waits (with a deadline) until the webhook has received alerts of these kinds since {@code from}. */
     static void awaitAlerts(int from, String... kinds) {
-        Instant deadline = Instant.now().plusSeconds(20);
-        while (true) {
+        Poll.atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             List<String> seen = ALERTS.subList(Math.min(from, ALERTS.size()), ALERTS.size()).stream()
                     .map(a -> JsonPath.from(a).getString("alert")).toList();
-            if (seen.containsAll(List.of(kinds))) {
-                return;
-            }
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("alerts " + List.of(kinds) + " not all received; got " + seen);
-            }
-            Thread.onSpinWait();
-        }
+            assertThat(seen).as("alerts %s not all received; got %s", List.of(kinds), seen).contains(kinds);
+        });
     }
 }

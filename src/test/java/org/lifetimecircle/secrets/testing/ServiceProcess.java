@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The packaged jar ({@code target/quarkus-app/quarkus-run.jar}) run as a real process, the way the
@@ -208,17 +209,18 @@ public final class ServiceProcess implements AutoCloseable {
 
     /** Polls {@code /health} until it answers 200; returns the time from launch, or fails at the deadline. */
     public Duration awaitHealthy(Duration deadline) {
-        long end = System.nanoTime() + deadline.toNanos();
-        while (System.nanoTime() < end) {
-            if (!process.isAlive()) {
-                throw new AssertionError("service exited with " + process.exitValue() + " before becoming healthy:\n" + output());
-            }
-            if (get("/health", null).map(r -> r.statusCode() == 200).orElse(false)) {
-                return Duration.ofNanos(System.nanoTime() - startedNanos);
-            }
-            pause();
+        try {
+            Poll.atMost(deadline).until(() -> {
+                if (!process.isAlive()) {
+                    throw new AssertionError("service exited with " + process.exitValue() + " before becoming healthy:\n"
+                            + output());
+                }
+                return get("/health").map(r -> r.statusCode() == 200).orElse(false);
+            });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("service not healthy within " + deadline + ":\n" + output(), e);
         }
-        throw new AssertionError("service not healthy within " + deadline + ":\n" + output());
+        return Duration.ofNanos(System.nanoTime() - startedNanos);
     }
 
     /** Waits for the process to exit by itself; returns its exit code, or fails at the deadline. */
@@ -235,17 +237,18 @@ public final class ServiceProcess implements AutoCloseable {
         }
     }
 
-    /** A GET, optionally with a bearer token; empty if the service does not answer. */
-    public Optional<HttpResponse<String>> get(String path, String token) {
+    /**
+     * An unauthenticated GET (/health, /q/metrics, a 401 probe); empty if the service does not answer.
+     * A call as a token is {@link Api#as(ServiceProcess, String)}.
+     */
+    public Optional<HttpResponse<String>> get(String path) {
         if (listeningPort() == 0) {
             return Optional.empty();
         }
         try {
-            HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(5));
-            if (token != null) {
-                req.header("Authorization", "Bearer " + token);
-            }
-            return Optional.of(HTTP.send(req.build(), HttpResponse.BodyHandlers.ofString()));
+            HttpRequest req = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(5))
+                    .build();
+            return Optional.of(HTTP.send(req, HttpResponse.BodyHandlers.ofString()));
         } catch (IOException e) {
             return Optional.empty();
         } catch (InterruptedException e) {
@@ -293,14 +296,6 @@ public final class ServiceProcess implements AutoCloseable {
     public void close() {
         if (process.isAlive()) {
             kill();
-        }
-    }
-
-    private static void pause() {
-        try {
-            Thread.sleep(50); // polling interval of a deadline loop, not a timing assumption
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -8,7 +8,8 @@
 # Run (after ./mvnw package -DskipTests; needs java 17+, curl, jq, node 18+, npm, /usr/bin/chromium):
 #   console-tests/run.sh
 # Knobs: APP=<dir with quarkus-run.jar>, CHROMIUM=/usr/bin/chromium, KEEP=1 (keep the temporary directory),
-#        START_DEADLINE=600 (seconds). Never downloads a browser (PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1).
+#        START_DEADLINE=600 (seconds), SCREENSHOT_DIR=docs (where the two PNGs go).
+# Never downloads a browser (PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -87,7 +88,7 @@ echo "console tests: service up at $URL (work dir $WORK)"
 # The token reaches the test through a file (mode 0600, the service's own), never a command line.
 (
     cd "$HERE"
-    CONSOLE_URL=$URL TOKEN_FILE=$DATA/bootstrap-admin.token CHROMIUM=$CHROMIUM SCREENSHOT_DIR=$REPO/docs \
+    CONSOLE_URL=$URL TOKEN_FILE=$DATA/bootstrap-admin.token CHROMIUM=$CHROMIUM SCREENSHOT_DIR=${SCREENSHOT_DIR:-$REPO/docs} \
         node --test --test-reporter=spec console.test.mjs
 )
 echo "console tests: passed in $((SECONDS - T0)) s"

@@ -75,6 +75,7 @@ document.getElementById('sign-in-form').addEventListener('submit', async (e) => 
 // ---- routing ---------------------------------------------------------------------------------------------
 
 const ROUTES = { overview, secret, rotations, access, audit };
+let routes = 0; // only the latest navigation renders; a slower earlier one is dropped
 
 async function route() {
   if (!token()) {
@@ -97,14 +98,16 @@ async function route() {
     else a.removeAttribute('aria-current');
   }
   clear(view).append(h('p', { class: 'muted' }, 'Loading…'));
+  const mine = ++routes;
   try {
     const content = await render(...args);
+    if (mine !== routes) return;
     clear(view).append(content);
     document.title = `${content.dataset.title || 'Console'} – ltc-secrets`;
     announce(`${content.dataset.title || 'View'} loaded`);
     if (content.afterMount) await content.afterMount();
   } catch (err) {
-    if (err instanceof ApiProblem && err.status === 401) return;
+    if (mine !== routes || (err instanceof ApiProblem && err.status === 401)) return;
     clear(view).append(h('h1', {}, 'Could not load this view'), problemText(err));
   }
 }
@@ -118,6 +121,15 @@ window.addEventListener('hashchange', async () => {
 
 export function refresh() {
   route();
+}
+
+/** Wraps a loader so that only the latest call renders: an older answer arriving late is dropped. */
+function latest(load) {
+  let n = 0;
+  return async (...args) => {
+    const mine = ++n;
+    return load(() => mine === n, ...args);
+  };
 }
 
 function page(title, ...children) {
@@ -334,12 +346,13 @@ async function rotations() {
     h('button', { type: 'submit', class: 'primary' }, 'Show'));
   const running = h('div', { 'aria-live': 'polite' });
   const results = h('div');
-  async function load() {
+  const load = latest(async (current) => {
     const f = new FormData(form);
     const list = await api('GET', `/rotations${query(Object.fromEntries(f))}`);
+    if (!current()) return;
     clear(results).append(table('Rotation history (newest first)', ROTATION_HEADERS, list.map((r) => rotationRow(r))));
     watchRunning(list.filter((r) => !TERMINAL.has(r.status)));
-  }
+  });
   // A running rotation's steps, polled live until it ends; then the history is reloaded once.
   function watchRunning(list) {
     clear(running);
@@ -393,9 +406,10 @@ async function access() {
     field('To (UTC)', h('input', { type: 'datetime-local', name: 'to', value: '' })),
     h('button', { type: 'submit', class: 'primary' }, 'Review'));
   const results = h('div', { 'aria-live': 'polite' });
-  async function review() {
+  const review = latest(async (current) => {
     const f = Object.fromEntries(new FormData(form));
     const r = await api('GET', `/access-review${query({ environment: f.environment, permission: f.permission, from: utcFromInput(f.from), to: utcFromInput(f.to) })}`);
+    if (!current()) return;
     clear(results).append(
       h('p', {}, `${r.environment}: ${time(r.from)} to ${time(r.to)}, generated ${time(r.generatedAt)}.`,
         r.partlyArchived ? h('strong', {}, ` Part of this window is archived (before ${time(r.archivedBefore)}): older uses are not counted.`) : null),
@@ -406,7 +420,7 @@ async function access() {
           h('td', {}, timeEl(e.grantedAt)),
           h('td', {}, e.revokedAt ? ['revoked ', timeEl(e.revokedAt), ` by ${e.revokedBy}`] : timeEl(e.expiresAt)),
           h('td', {}, `${e.usesInWindow}`), h('td', {}, timeEl(e.lastUseInWindow))))));
-  }
+  });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     review().catch((err) => clear(results).append(problemText(err)));
@@ -457,9 +471,10 @@ async function audit() {
   let after = 0;
   const pages = [];
 
-  async function loadEvents(from) {
+  const loadEvents = latest(async (current, from) => {
     const f = Object.fromEntries(new FormData(filters));
     const list = await api('GET', `/audit/events${query({ after: from, limit: f.limit, action: f.action, environment: f.environment })}`);
+    if (!current()) return;
     // The API pages by seq; the time window narrows each page here (times grow with seq).
     const lo = utcFromInput(f.from);
     const hi = utcFromInput(f.to);
@@ -476,7 +491,7 @@ async function audit() {
       h('button', { type: 'button', disabled: pages.length === 0, onclick: () => loadEvents(pages.pop()).catch(showErr) }, '← Previous page'),
       h('button', { type: 'button', disabled: list.length < Number(f.limit || 50),
         onclick: () => { pages.push(from); loadEvents(after).catch(showErr); } }, 'Next page →'));
-  }
+  });
   function showErr(err) {
     clear(events).append(problemText(err));
   }

@@ -86,7 +86,8 @@ export function inputFromDate(d) {
 }
 
 export function table(caption, headers, rows) {
-  return h('div', { class: 'table-wrap' },
+  // A table may scroll sideways on a phone: its wrapper is a named region the keyboard can reach and scroll.
+  return h('div', { class: 'table-wrap', role: 'region', 'aria-label': caption, tabindex: 0 },
     h('table', {},
       h('caption', {}, caption),
       h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))),

@@ -43,14 +43,14 @@ export function dueBars(container, secrets, now) {
   });
   const max = Math.max(100, ...pct.map((p) => Math.min(p, 200)));
   return chart(container, {
-    grid: { left: 8, right: 112, top: 16, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 112, top: 24, bottom: 8, containLabel: true },
     xAxis: { type: 'value', min: 0, max, axisLabel: { formatter: '{value}%' } },
     yAxis: { type: 'category', data: rows.map((s) => s.name), inverse: true },
     series: [{
       type: 'bar', name: 'share of the rotation period used',
       data: rows.map((s, i) => ({ value: Math.min(pct[i], max), itemStyle: { color: COLOURS[s.status] || '#6e7781' } })),
       label: { show: true, position: 'right', formatter: (p) => `${pct[p.dataIndex]}% ${rows[p.dataIndex].status}` },
-      markLine: { silent: true, symbol: 'none', data: [{ xAxis: 100 }], label: { formatter: 'due', position: 'insideEndTop' } },
+      markLine: { silent: true, symbol: 'none', data: [{ xAxis: 100 }], label: { formatter: 'due', position: 'end' } },
     }],
   });
 }

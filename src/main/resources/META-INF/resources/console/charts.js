@@ -59,7 +59,8 @@ export function dueBars(container, secrets, now) {
 export function versionTimeline(container, versions) {
   const asc = [...versions].sort((a, b) => a.version - b.version || Date.parse(a.createdAt) - Date.parse(b.createdAt));
   return chart(container, {
-    grid: { left: 8, right: 24, top: 24, bottom: 8, containLabel: true },
+    // Room on both sides for the first and last version's label.
+    grid: { left: 64, right: 112, top: 32, bottom: 8, containLabel: true },
     xAxis: { type: 'time' },
     yAxis: { type: 'value', minInterval: 1, name: 'version' },
     series: [{

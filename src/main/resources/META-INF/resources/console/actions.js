@@ -131,7 +131,7 @@ function follow(rotation) {
     try {
       const r = await api('GET', `/rotations/${seg(rotation.id)}`);
       render(r);
-      if (!TERMINAL.has(r.status)) polling = setTimeout(poll, 700);
+      if (!TERMINAL.has(r.status)) polling = setTimeout(poll, 1000);
     } catch (err) {
       progress.append(problemText(err));
     }

@@ -1,0 +1,260 @@
+// End-to-end tests of the web console in Debian's headless chromium (playwright-core, never a browser
+// download) against the packaged jar that run.sh started. The token is read from the file the service
+// wrote and typed into the sign-in form; it is never printed.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const BASE = process.env.CONSOLE_URL;
+const TOKEN = readFileSync(process.env.TOKEN_FILE, 'utf8').trim();
+const SHOTS = process.env.SCREENSHOT_DIR;
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const ORIGIN = new URL(BASE).origin;
+
+let browser;
+let context;
+let page;
+const requests = [];
+const problems = []; // CSP violations, page errors, console errors
+
+before(async () => {
+  assert.ok(BASE && TOKEN, 'CONSOLE_URL and TOKEN_FILE are set by run.sh');
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  context.on('request', (r) => requests.push({ method: r.method(), url: r.url() }));
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  page = await context.newPage();
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  // Refusals of the API are expected (the refused action, the wrong token); any other failed load is not.
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !new URL(r.url()).pathname.startsWith('/api/v1/')) problems.push(`HTTP ${r.status()} ${r.url()}`);
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+async function axe(label) {
+  await page.evaluate(AXE); // through the DevTools protocol: the page's CSP (rightly) refuses inline scripts
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [],
+    `axe on ${label}`);
+}
+
+function card(env) {
+  return page.locator(`[data-environment="${env}"]`);
+}
+
+function row(env, secret) {
+  return card(env).locator('tbody tr').filter({ has: page.locator('th', { hasText: secret }) });
+}
+
+async function action(button, reason) {
+  await page.getByRole('button', { name: button, exact: true }).click();
+  const dialog = page.locator('#action-dialog');
+  await dialog.waitFor({ state: 'visible' });
+  await page.getByLabel('Reason (recorded in the audit trail)').fill(reason);
+  await dialog.locator('#action-confirm').check();
+  await dialog.locator('#action-submit').click();
+  return dialog;
+}
+
+test('the console is served without a token, with its CSP and headers; the API still needs one', async () => {
+  const res = await fetch(`${BASE}/console/`);
+  assert.equal(res.status, 200);
+  const csp = res.headers.get('content-security-policy');
+  assert.match(csp, /default-src 'self'/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+  const html = await res.text();
+  assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script');
+  const js = await fetch(`${BASE}/console/app.js`);
+  assert.equal(js.status, 200);
+  assert.match(js.headers.get('content-security-policy'), /default-src 'self'/);
+  await js.arrayBuffer(); // an unread body would hold its connection open, and node's test runner with it
+  const api = await fetch(`${BASE}/api/v1/environments`);
+  assert.equal(api.status, 401);
+  await api.arrayBuffer();
+});
+
+test('a wrong token is refused and stored nowhere', async () => {
+  await page.goto(`${BASE}/console/`);
+  const input = page.locator('input[type="password"][name="token"]');
+  await input.fill('ltcs_0000000000000000_not-a-real-token');
+  await page.locator('#sign-in-form button[type="submit"]').click();
+  await page.locator('#sign-in-error', { hasText: 'refused' }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+});
+
+test('sign in: the overview shows each environment with its versions and states', async () => {
+  await page.locator('input[type="password"][name="token"]').fill(TOKEN);
+  await page.locator('#sign-in-form button[type="submit"]').click();
+  await card('prod').waitFor();
+  await card('staging').waitFor();
+  assert.equal(await page.locator('[data-environment]').count(), 2);
+  for (const [env, secret, version, state] of [
+    ['prod', 'LTC_SECRET_KEY', 'v1', 'OK'],
+    ['prod', 'LTC_STALE_KEY', 'v1', 'OVERDUE'],
+    ['staging', 'LTC_SECRET_KEY', 'v1', 'OK'],
+  ]) {
+    const r = row(env, secret);
+    assert.equal(await r.count(), 1, `${env}/${secret} row`);
+    assert.equal((await r.locator('td.version').textContent()).trim(), version, `${env}/${secret} version`);
+    assert.match(await r.textContent(), new RegExp(`\\b${state}\\b`), `${env}/${secret} state`);
+  }
+  // The token lives in sessionStorage only: not in the URL, a cookie or localStorage.
+  const where = await page.evaluate(() => ({
+    session: Object.keys(sessionStorage).length, local: localStorage.length, cookie: document.cookie, url: location.href,
+  }));
+  assert.equal(where.session, 1);
+  assert.equal(where.local, 0);
+  assert.equal(where.cookie, '');
+  assert.ok(!where.url.includes(TOKEN.slice(5, 20)));
+  await card('prod').locator('canvas').first().waitFor();
+  await page.screenshot({ path: join(SHOTS, 'console-overview.png'), fullPage: true });
+  await axe('overview');
+});
+
+test('a refused action shows the API problem (no grant on prod)', async () => {
+  const dialog = await action('Rotate LTC_SECRET_KEY in prod', 'console test: expect a refusal');
+  const problem = dialog.locator('#action-problem');
+  await problem.filter({ hasText: '403' }).waitFor();
+  assert.match(await problem.textContent(), /403 forbidden: .*needs an active grant/);
+  await axe('action dialog');
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+});
+
+test('an emergency needs the environment name typed; nothing is sent otherwise', async () => {
+  await page.getByRole('button', { name: 'Emergency rotation of prod…' }).click();
+  const dialog = page.locator('#action-dialog');
+  await page.getByLabel('Reason (recorded in the audit trail)').fill('console test');
+  await page.getByLabel("Type the environment's name, prod, to confirm").fill('staging');
+  await dialog.locator('#action-confirm').check();
+  await dialog.locator('#action-submit').click();
+  await dialog.locator('#action-problem', { hasText: 'exactly' }).waitFor();
+  assert.ok(!requests.some((r) => r.method === 'POST' && r.url.includes('emergency-rotations')));
+  await page.getByRole('button', { name: 'Cancel' }).click();
+});
+
+test('a rotation from the console completes and the overview moves to the new version', async () => {
+  const dialog = await action('Rotate LTC_SECRET_KEY in staging', 'console test rotation');
+  await dialog.locator('.rotation-status[data-status="COMPLETED"]').waitFor({ timeout: 60_000 });
+  assert.match(await dialog.locator('#action-progress').textContent(), /v1 → v2/);
+  await page.getByRole('button', { name: 'Close' }).click();
+  await page.waitForFunction(() => {
+    const r = [...document.querySelectorAll('[data-environment="staging"] tbody tr')]
+      .find((tr) => tr.querySelector('th')?.textContent.includes('LTC_SECRET_KEY'));
+    return r && r.querySelector('td.version')?.textContent.trim() === 'v2';
+  }, null, { timeout: 30_000 });
+  assert.match(await row('staging', 'LTC_SECRET_KEY').textContent(), /\bOK\b/);
+  assert.match(await row('staging', 'LTC_SECRET_KEY').textContent(), /COMPLETED/);
+});
+
+test('secret, rotations and access views', async () => {
+  await page.goto(`${BASE}/console/#/secret/staging/LTC_SECRET_KEY`);
+  await page.getByRole('heading', { name: 'LTC_SECRET_KEY in staging' }).waitFor();
+  const versions = page.locator('table', { hasText: 'Versions of LTC_SECRET_KEY' });
+  await versions.waitFor();
+  assert.match(await versions.textContent(), /v2●CURRENT/);
+  assert.match(await versions.textContent(), /PREVIOUS/);
+  await page.locator('.chart canvas').first().waitFor();
+  await axe('secret view');
+
+  await page.getByRole('link', { name: 'Rotations' }).click();
+  await page.getByRole('heading', { name: 'Rotations', level: 1 }).waitFor();
+  const history = page.locator('table', { hasText: 'Rotation history' });
+  await history.waitFor();
+  assert.match(await history.textContent(), /MANUAL.*COMPLETED/s);
+  await axe('rotations view');
+
+  await page.getByRole('link', { name: 'Access' }).click();
+  const grants = page.locator('table', { hasText: 'Active grants' });
+  await grants.waitFor();
+  assert.match(await grants.textContent(), /bootstrap-admin.*staging.*secret:rotate/s);
+  await page.getByRole('combobox', { name: 'Environment' }).selectOption('staging');
+  await page.getByRole('button', { name: 'Review' }).click();
+  await page.locator('table', { hasText: 'Grants in force during the window' }).filter({ hasText: 'secret:rotate' }).waitFor();
+  await axe('access view');
+});
+
+test('audit: chain status, checkpoint, events, export', async () => {
+  await page.getByRole('link', { name: 'Audit' }).click();
+  await page.getByRole('heading', { name: 'Chain status' }).waitFor();
+  assert.match(await page.locator('section', { hasText: 'Chain status' }).last().textContent(), /VALID/);
+  assert.doesNotMatch(await page.locator('section', { hasText: 'Chain status' }).last().textContent(), /INVALID/);
+  const events = page.locator('table', { hasText: 'Audit events after seq' });
+  await events.waitFor();
+  assert.match(await events.textContent(), /rotation\.complete/);
+  await page.getByLabel('Action').fill('rotation.request');
+  await page.getByRole('button', { name: 'Show', exact: true }).click();
+  await page.locator('table', { hasText: 'Audit events after seq' }).filter({ hasText: 'rotation.request' }).waitFor();
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export JSONL' }).click();
+  const file = await download;
+  assert.equal(file.suggestedFilename(), 'ltc-secrets-audit.jsonl');
+  await page.getByLabel('Action').fill('');
+  await page.getByRole('button', { name: 'Show', exact: true }).click();
+  await page.locator('table', { hasText: 'Audit events after seq' }).filter({ hasText: 'system.start' }).waitFor();
+  await page.screenshot({ path: join(SHOTS, 'console-audit.png'), fullPage: false });
+  await axe('audit view');
+});
+
+test('at 390 px wide the overview fits and stays accessible', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${BASE}/console/#/overview`);
+  await card('prod').waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `page scrolls sideways by ${overflow} px`);
+  await axe('overview at 390 px');
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test('the keyboard reaches the navigation and the actions', async () => {
+  await page.goto(`${BASE}/console/#/overview`);
+  await card('prod').waitFor();
+  await page.evaluate(() => document.activeElement?.blur());
+  const seen = new Set();
+  for (let i = 0; i < 25; i++) {
+    await page.keyboard.press('Tab');
+    seen.add(await page.evaluate(() => document.activeElement?.textContent?.trim()));
+  }
+  assert.ok(seen.has('Overview') && seen.has('Audit') && seen.has('Sign out'), [...seen].join(' | '));
+  assert.ok([...seen].some((t) => t && t.startsWith('Rotate')), [...seen].join(' | '));
+});
+
+test('sign-out clears sessionStorage', async () => {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.locator('input[type="password"][name="token"]').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  await page.reload();
+  await page.locator('input[type="password"][name="token"]').waitFor();
+  assert.equal(await page.locator('[data-environment]').count(), 0);
+});
+
+test('no request left the origin, the env-file fetch was never called, no CSP violation or script error', () => {
+  assert.ok(requests.length > 10);
+  const foreign = requests.filter((r) => !r.url.startsWith(`${ORIGIN}/`) && !r.url.startsWith('blob:'));
+  assert.deepEqual(foreign, []);
+  assert.deepEqual(requests.filter((r) => /\/env-file(\?|$)/.test(r.url)), []);
+  assert.deepEqual(problems, []);
+});

@@ -208,18 +208,18 @@ public class RotationEngine {
                 Arrays.fill(content, (byte) 0);
             }
             List<Step> appSteps = new ArrayList<>();
-            appSteps.add(step("write-env-file", "DONE", "fingerprint=" + written.fingerprint()));
+            appSteps.add(step("write-env-file", StepStatus.DONE, "fingerprint=" + written.fingerprint()));
             if (policy.app().isPresent() && r.kind != RotationKind.INITIAL) {
                 AppPolicy app = policy.app().get();
                 AppRestarter.Outcome restarted = restarter.restart(app);
-                appSteps.add(step("restart", restarted.ok() ? "DONE" : "FAILED", restarted.detail()));
+                appSteps.add(step("restart", StepStatus.of(restarted.ok()), restarted.detail()));
                 if (restarted.ok()) {
                     AppRestarter.Outcome healthy = restarter.awaitHealthy(app);
-                    appSteps.add(step("health-check", healthy.ok() ? "DONE" : "FAILED", healthy.detail()));
+                    appSteps.add(step("health-check", StepStatus.of(healthy.ok()), healthy.detail()));
                 } else {
-                    appSteps.add(step("health-check", "SKIPPED", "the restart failed"));
+                    appSteps.add(step("health-check", StepStatus.SKIPPED, "the restart failed"));
                 }
-                if (appSteps.stream().anyMatch(step -> step.status().equals("FAILED"))) {
+                if (appSteps.stream().anyMatch(step -> step.status() == StepStatus.FAILED)) {
                     rollBack(r, requestId, policy, appSteps, original);
                     return;
                 }
@@ -291,7 +291,7 @@ public class RotationEngine {
             EnvFileWriter.WriteResult[] written = new EnvFileWriter.WriteResult[1];
             String[] secretVersions = new String[1];
             if (policy == null) {
-                steps.add(step("write-env-file", "FAILED", "the environment is no longer in the policies"));
+                steps.add(step("write-env-file", StepStatus.FAILED, "the environment is no longer in the policies"));
             } else {
                 try {
                     Map<String, SecretValues> values = read(() -> currentValues.values(policy,
@@ -302,20 +302,20 @@ public class RotationEngine {
                         // ones, even where a link was put in its place (replaced, never followed).
                         written[0] = files.overwriteWithFreshValues(policy, content);
                         secretVersions[0] = EnvFileService.versions(values);
-                        steps.add(step("write-env-file", "DONE", "fingerprint=" + written[0].fingerprint()));
+                        steps.add(step("write-env-file", StepStatus.DONE, "fingerprint=" + written[0].fingerprint()));
                         ok = true;
                     } finally {
                         Arrays.fill(content, (byte) 0);
                     }
                 } catch (EnvFileWriteException e) {
-                    steps.add(step("write-env-file", "FAILED", e.getMessage()));
+                    steps.add(step("write-env-file", StepStatus.FAILED, e.getMessage()));
                 }
                 if (ok && policy.app().isPresent()) {
                     AppRestarter.Outcome restarted = restarter.restart(policy.app().get());
-                    steps.add(step("restart", restarted.ok() ? "DONE" : "FAILED", restarted.detail()));
+                    steps.add(step("restart", StepStatus.of(restarted.ok()), restarted.detail()));
                     AppRestarter.Outcome healthy = restarted.ok() ? restarter.awaitHealthy(policy.app().get()) : null;
-                    steps.add(healthy == null ? step("health-check", "SKIPPED", "the restart failed")
-                            : step("health-check", healthy.ok() ? "DONE" : "FAILED", healthy.detail()));
+                    steps.add(healthy == null ? step("health-check", StepStatus.SKIPPED, "the restart failed")
+                            : step("health-check", StepStatus.of(healthy.ok()), healthy.detail()));
                     ok = restarted.ok() && healthy.ok();
                 }
             }
@@ -334,12 +334,12 @@ public class RotationEngine {
                 if (rotations.steps(row.id).stream().noneMatch(s -> s.name.equals("revoke-grants"))) {
                     int late = grants.revokeAllOn(row.environment, row.requestedBy, row.requestedBy,
                             EmergencyService.grantRevokeReason(row), now);
-                    RotationStepEntity.of(row.id, "revoke-grants", "DONE", now, late
+                    RotationStepEntity.of(row.id, "revoke-grants", StepStatus.DONE, now, late
                             + " grant(s) of other principals revoked; " + row.requestedBy + " keeps access").persist();
                 }
                 revokedGrants[0] = (int) grants.revokedWithReason(row.environment, EmergencyService.grantRevokeReason(row));
-                RotationStepEntity.of(row.id, "record-incident", "DONE", now, "incident " + row.incident).persist();
-                RotationStepEntity.of(row.id, "finish", "DONE", now, completed ? null
+                RotationStepEntity.of(row.id, "record-incident", StepStatus.DONE, now, "incident " + row.incident).persist();
+                RotationStepEntity.of(row.id, "finish", StepStatus.DONE, now, completed ? null
                         : "FAILED: the revoked values stay revoked; fix the app and write the env file again").persist();
                 row.status = completed ? RotationStatus.COMPLETED : RotationStatus.FAILED;
                 row.finishedAt = now;
@@ -357,7 +357,7 @@ public class RotationEngine {
             details.put("grantsRevoked", revokedGrants[0]);
             alerts.raise(completed ? "emergency.completed" : "emergency.failed", r.environment, "emergency rotation "
                     + r.id + " (incident " + r.incident + ") " + (completed ? "completed" : "FAILED: "
-                    + steps.stream().filter(s -> s.status().equals("FAILED")).map(Step::name).findFirst().orElse("?")),
+                    + steps.stream().filter(s -> s.status() == StepStatus.FAILED).map(Step::name).findFirst().orElse("?")),
                     details);
         } finally {
             lock.unlock();
@@ -372,10 +372,10 @@ public class RotationEngine {
     }
 
     /** A journal entry made outside the writer, recorded with the commit that ends the stage. */
-    record Step(String name, String status, Instant at, String detail) {
+    record Step(String name, StepStatus status, Instant at, String detail) {
     }
 
-    private Step step(String name, String status, String detail) {
+    private Step step(String name, StepStatus status, String detail) {
         return new Step(name, status, Clocks.now(clock), detail);
     }
 
@@ -387,16 +387,16 @@ public class RotationEngine {
                           byte[] original) {
         List<Step> steps = new ArrayList<>(appSteps);
         boolean restored = restoreFile(policy, original);
-        steps.add(step("restore-env-file", restored ? "DONE" : "FAILED", !restored ? "could not rewrite the file; see the log"
+        steps.add(step("restore-env-file", StepStatus.of(restored), !restored ? "could not rewrite the file; see the log"
                 : original != null ? "the file that was there before the import is back"
                 : "the CURRENT version's file is back"));
         AppRestarter.Outcome again = restarter.restart(policy.app().get());
-        steps.add(step("restart-after-rollback", again.ok() ? "DONE" : "FAILED", again.detail()));
+        steps.add(step("restart-after-rollback", StepStatus.of(again.ok()), again.detail()));
         if (again.ok()) {
             AppRestarter.Outcome healthy = restarter.awaitHealthy(policy.app().get());
-            steps.add(step("health-check-after-rollback", healthy.ok() ? "DONE" : "FAILED", healthy.detail()));
+            steps.add(step("health-check-after-rollback", StepStatus.of(healthy.ok()), healthy.detail()));
         }
-        String failedStep = appSteps.stream().filter(s -> s.status().equals("FAILED")).map(Step::name).findFirst()
+        String failedStep = appSteps.stream().filter(s -> s.status() == StepStatus.FAILED).map(Step::name).findFirst()
                 .orElse("restart");
         try {
             journal(r.id, "rollback", new Unit<>(() -> {
@@ -408,7 +408,7 @@ public class RotationEngine {
                 steps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), s.at(), s.detail()).persist());
                 versions.inState(row.environment, row.secret, VersionState.PENDING)
                         .ifPresent(p -> p.end(VersionState.RETIRED, now));
-                RotationStepEntity.of(row.id, "finish", "DONE", now, "rolled back: the CURRENT version stays").persist();
+                RotationStepEntity.of(row.id, "finish", StepStatus.DONE, now, "rolled back: the CURRENT version stays").persist();
                 row.status = RotationStatus.ROLLED_BACK;
                 row.finishedAt = now;
                 return null;
@@ -472,7 +472,7 @@ public class RotationEngine {
             // Once: journal() submits this again when the writer did not answer in time, though the first
             // submission may have committed after all.
             if (rotations.steps(row.id).stream().noneMatch(s -> s.name.equals("start"))) {
-                RotationStepEntity.of(row.id, "start", "DONE", now, null).persist();
+                RotationStepEntity.of(row.id, "start", StepStatus.DONE, now, null).persist();
             }
             return (Void) null;
         }, x -> draft(r, requestId, "rotation.start", Outcome.SUCCESS, Map.of("rotationId", r.id, "kind", r.kind.name())),
@@ -512,8 +512,8 @@ public class RotationEngine {
                 pending.state = VersionState.CURRENT;
                 row.toVersion = pending.version;
             }
-            RotationStepEntity.of(row.id, "promote", "DONE", now, "version " + row.toVersion + " is CURRENT").persist();
-            RotationStepEntity.of(row.id, "finish", "DONE", now, null).persist();
+            RotationStepEntity.of(row.id, "promote", StepStatus.DONE, now, "version " + row.toVersion + " is CURRENT").persist();
+            RotationStepEntity.of(row.id, "finish", StepStatus.DONE, now, null).persist();
             row.status = RotationStatus.COMPLETED;
             row.finishedAt = now;
             files.recordWrite(policy, written, secretVersions, now);
@@ -545,10 +545,10 @@ public class RotationEngine {
                 if (row.status.finished()) {
                     throw new IllegalStateException("rotation " + r.id + " is already finished");
                 }
-                RotationStepEntity.of(row.id, step, "FAILED", now, reason).persist();
+                RotationStepEntity.of(row.id, step, StepStatus.FAILED, now, reason).persist();
                 versions.inState(row.environment, row.secret, VersionState.PENDING)
                         .ifPresent(p -> p.end(VersionState.RETIRED, now));
-                RotationStepEntity.of(row.id, "finish", "DONE", now, "the CURRENT version and the env file are unchanged")
+                RotationStepEntity.of(row.id, "finish", StepStatus.DONE, now, "the CURRENT version and the env file are unchanged")
                         .persist();
                 row.status = RotationStatus.FAILED;
                 row.finishedAt = now;

@@ -107,7 +107,7 @@ public class RotationStartup {
         }
         // Environments no longer in the policies: no file to put back, no app to restart.
         interrupted.values().forEach(list -> list.forEach(r -> rollBackInterrupted(r,
-                List.of(step("recover", "DONE", "interrupted by a restart; rolled back to the CURRENT version; the "
+                List.of(step("recover", StepStatus.DONE, "interrupted by a restart; rolled back to the CURRENT version; the "
                         + "environment is no longer in the policies")))));
         forgetEndedImportBackups();
         for (RotationEntity r : unfinished) {
@@ -131,7 +131,7 @@ public class RotationStartup {
         for (RotationEntity r : interrupted) {
             interruptedWrite(p, r).ifPresent(steps::add);
         }
-        steps.add(step("recover", "DONE", "interrupted by a restart; rolled back to the CURRENT version"));
+        steps.add(step("recover", StepStatus.DONE, "interrupted by a restart; rolled back to the CURRENT version"));
         Optional<byte[]> kept = Optional.empty();
         for (RotationEntity r : interrupted) {
             kept = kept.isPresent() ? kept : backups.find(r.id);
@@ -141,22 +141,22 @@ public class RotationStartup {
         } else {
             try {
                 String written = writeCurrent(p, "recovery: a rotation was interrupted by a restart", SYSTEM, false);
-                steps.add(written.startsWith("written") ? step("restore-env-file", "DONE",
+                steps.add(written.startsWith("written") ? step("restore-env-file", StepStatus.DONE,
                         "the CURRENT version's file is back (" + written + ")")
-                        : written.startsWith("already") ? step("restore-env-file", "DONE", "the file on disk was "
-                        + written + ", not replaced") : step("restore-env-file", "SKIPPED", written));
+                        : written.startsWith("already") ? step("restore-env-file", StepStatus.DONE, "the file on disk was "
+                        + written + ", not replaced") : step("restore-env-file", StepStatus.SKIPPED, written));
             } catch (EnvFileWriteException e) {
                 LOG.errorf("environment %s: cannot write the env file: %s", p.environment(), e.getMessage());
-                steps.add(step("restore-env-file", "FAILED", e.getMessage()));
+                steps.add(step("restore-env-file", StepStatus.FAILED, e.getMessage()));
             }
         }
         if (p.app().isPresent()) {
             // The app may have been restarted with the rolled-back file: restart it on the restored one.
             AppRestarter.Outcome restarted = restarter.restart(p.app().get());
-            steps.add(step("restart-after-recovery", restarted.ok() ? "DONE" : "FAILED", restarted.detail()));
+            steps.add(step("restart-after-recovery", StepStatus.of(restarted.ok()), restarted.detail()));
             AppRestarter.Outcome healthy = restarted.ok() ? restarter.awaitHealthy(p.app().get()) : restarted;
-            steps.add(restarted.ok() ? step("health-check-after-recovery", healthy.ok() ? "DONE" : "FAILED",
-                    healthy.detail()) : step("health-check-after-recovery", "SKIPPED", "the restart failed"));
+            steps.add(restarted.ok() ? step("health-check-after-recovery", StepStatus.of(healthy.ok()),
+                    healthy.detail()) : step("health-check-after-recovery", StepStatus.SKIPPED, "the restart failed"));
             if (healthy.ok()) {
                 LOG.infof("environment %s: app restarted on the recovered env file (%s)", p.environment(),
                         healthy.detail());
@@ -193,7 +193,7 @@ public class RotationStartup {
             for (String token : header.split(" ")) {
                 if (token.startsWith("version=")
                         && Arrays.asList(token.substring("version=".length()).split(",")).contains(r.secret + ":" + r.toVersion)) {
-                    return Optional.of(step("write-env-file", "DONE", "by the interrupted job, found at recovery: the "
+                    return Optional.of(step("write-env-file", StepStatus.DONE, "by the interrupted job, found at recovery: the "
                             + "file on disk carried version " + r.toVersion + " (fingerprint=" + files.fingerprint(content)
                             + ")"));
                 }
@@ -212,19 +212,19 @@ public class RotationStartup {
         try {
             onDisk = files.absentOrOurs(p) ? null : files.readExisting(p);
             if (onDisk != null && Arrays.equals(onDisk, original)) {
-                return step("restore-env-file", "DONE", "the file the import would have replaced is still there");
+                return step("restore-env-file", StepStatus.DONE, "the file the import would have replaced is still there");
             }
             if (onDisk != null) {
                 // Someone put another file there since the crash: theirs is not overwritten, the copy stays.
-                return step("restore-env-file", "SKIPPED", "another file someone else wrote is in place: left alone; "
+                return step("restore-env-file", StepStatus.SKIPPED, "another file someone else wrote is in place: left alone; "
                         + "the import's copy stays in the data directory (" + ImportBackups.DIRECTORY + "/)");
             }
             files.write(p, original);
-            return step("restore-env-file", "DONE", "the file that was there before the import is back");
+            return step("restore-env-file", StepStatus.DONE, "the file that was there before the import is back");
         } catch (EnvFileWriteException e) {
             LOG.errorf("environment %s: could not put back the file the import replaced: %s", p.environment(),
                     e.getMessage());
-            return step("restore-env-file", "FAILED", e.getMessage());
+            return step("restore-env-file", StepStatus.FAILED, e.getMessage());
         } finally {
             Arrays.fill(original, (byte) 0);
             if (onDisk != null) {
@@ -263,7 +263,7 @@ public class RotationStartup {
         }
     }
 
-    private RotationEngine.Step step(String name, String status, String detail) {
+    private RotationEngine.Step step(String name, StepStatus status, String detail) {
         return new RotationEngine.Step(name, status, Clocks.now(clock), detail);
     }
 
@@ -305,10 +305,10 @@ public class RotationStartup {
                 v.state = VersionState.CURRENT;
                 v.promotedAt = now;
             }
-            RotationStepEntity.of(id, "generate", "DONE", now, null).persist();
-            RotationStepEntity.of(id, "store", "DONE", now, "version 1").persist();
-            RotationStepEntity.of(id, "promote", "DONE", now, "version 1 is CURRENT; the env file follows").persist();
-            RotationStepEntity.of(id, "finish", "DONE", now, null).persist();
+            RotationStepEntity.of(id, "generate", StepStatus.DONE, now, null).persist();
+            RotationStepEntity.of(id, "store", StepStatus.DONE, now, "version 1").persist();
+            RotationStepEntity.of(id, "promote", StepStatus.DONE, now, "version 1 is CURRENT; the env file follows").persist();
+            RotationStepEntity.of(id, "finish", StepStatus.DONE, now, null).persist();
             return null;
         }, x -> system("rotation.complete", p.environment(), s.name(),
                 Map.of("rotationId", id, "kind", "INITIAL", "toVersion", 1)), null));

@@ -36,14 +36,17 @@ public class EnvFileWrites {
 
     private final CurrentValues currentValues;
     private final EnvFileService files;
+    private final EnvFileStates states;
     private final AuditService audit;
     private final Clock clock;
     @jakarta.inject.Inject
     org.lifetimecircle.secrets.restorehold.EnvFileHold hold;
 
-    EnvFileWrites(CurrentValues currentValues, EnvFileService files, AuditService audit, Clock clock) {
+    EnvFileWrites(CurrentValues currentValues, EnvFileService files, EnvFileStates states, AuditService audit,
+                  Clock clock) {
         this.currentValues = currentValues;
         this.files = files;
+        this.states = states;
         this.audit = audit;
         this.clock = clock;
     }
@@ -87,7 +90,7 @@ public class EnvFileWrites {
                     } catch (EnvFileWriteException e) {
                         throw new ApiException(ProblemCode.ENV_FILE_UNWRITABLE, e.getMessage());
                     }
-                    files.recordWrite(policy, result, rendered.secretVersions(), Clocks.now(clock));
+                    states.recordWrite(policy, result, rendered.secretVersions(), Clocks.now(clock));
                     return new Written(policy.envFile().path(), result.mode(), null, result.fingerprint(),
                             result.bytes(), rendered.secretVersions());
                 }, w -> {

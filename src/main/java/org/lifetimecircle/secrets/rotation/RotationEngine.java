@@ -31,6 +31,7 @@ import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.envfile.EnvFileRenderer;
 import org.lifetimecircle.secrets.envfile.EnvFileService;
+import org.lifetimecircle.secrets.envfile.EnvFileStates;
 import org.lifetimecircle.secrets.envfile.EnvFileWriteException;
 import org.lifetimecircle.secrets.envfile.EnvFileWriter;
 import org.lifetimecircle.secrets.envfile.SecretValues;
@@ -64,6 +65,7 @@ public class RotationEngine {
     private final SecretVersionRepository versions;
     private final CurrentValues currentValues;
     private final EnvFileService files;
+    private final EnvFileStates states;
     private final EnvironmentRegistry environments;
     private final AppRestarter restarter;
     private final Alerts alerts;
@@ -82,7 +84,8 @@ public class RotationEngine {
     });
 
     RotationEngine(AuditWriter writer, RotationRepository rotations, SecretVersionRepository versions,
-                   CurrentValues currentValues, EnvFileService files, EnvironmentRegistry environments,
+                   CurrentValues currentValues, EnvFileService files, EnvFileStates states,
+                   EnvironmentRegistry environments,
                    AppRestarter restarter, Alerts alerts, GrantService grants, ImportBackups backups, Clock clock) {
         this.grants = grants;
         this.backups = backups;
@@ -93,6 +96,7 @@ public class RotationEngine {
         this.versions = versions;
         this.currentValues = currentValues;
         this.files = files;
+        this.states = states;
         this.environments = environments;
         this.clock = clock;
     }
@@ -327,7 +331,7 @@ public class RotationEngine {
                 steps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), s.at(), s.detail()).persist());
                 if (written[0] != null) {
                     // What is on disk now, so drift checks compare with the emergency's file.
-                    files.recordWrite(policy, written[0], secretVersions[0], now);
+                    states.recordWrite(policy, written[0], secretVersions[0], now);
                 }
                 // The grants fell in the commit that accepted it. Only an emergency accepted by an older
                 // version (resumed after the upgrade) has no revoke-grants step yet: revoke them now.
@@ -516,7 +520,7 @@ public class RotationEngine {
             RotationStepEntity.of(row.id, "finish", StepStatus.DONE, now, null).persist();
             row.status = RotationStatus.COMPLETED;
             row.finishedAt = now;
-            files.recordWrite(policy, written, secretVersions, now);
+            states.recordWrite(policy, written, secretVersions, now);
             return row.toVersion;
         }, to -> {
             Map<String, Object> d = new LinkedHashMap<>();

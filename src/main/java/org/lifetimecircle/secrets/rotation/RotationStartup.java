@@ -22,6 +22,7 @@ import org.lifetimecircle.secrets.crypto.SecretGenerator;
 import org.lifetimecircle.secrets.crypto.SecretValue;
 import org.lifetimecircle.secrets.envfile.EnvFileRenderer;
 import org.lifetimecircle.secrets.envfile.EnvFileService;
+import org.lifetimecircle.secrets.envfile.EnvFileStates;
 import org.lifetimecircle.secrets.envfile.EnvFileWriteException;
 import org.lifetimecircle.secrets.envfile.EnvFileWriter;
 import org.lifetimecircle.secrets.envfile.SecretValues;
@@ -54,6 +55,7 @@ public class RotationStartup {
     private final RotationEngine engine;
     private final CurrentValues currentValues;
     private final EnvFileService files;
+    private final EnvFileStates states;
     private final EnvironmentRegistry environments;
     private final AppRestarter restarter;
     private final Alerts alerts;
@@ -62,6 +64,7 @@ public class RotationStartup {
 
     RotationStartup(AuditWriter writer, RotationRepository rotations, SecretVersionRepository versions,
                     RotationService service, RotationEngine engine, CurrentValues currentValues, EnvFileService files,
+                    EnvFileStates states,
                     EnvironmentRegistry environments, AppRestarter restarter, Alerts alerts, ImportBackups backups,
                     Clock clock) {
         this.restarter = restarter;
@@ -74,6 +77,7 @@ public class RotationStartup {
         this.engine = engine;
         this.currentValues = currentValues;
         this.files = files;
+        this.states = states;
         this.environments = environments;
         this.clock = clock;
     }
@@ -369,7 +373,7 @@ public class RotationStartup {
                 EnvFileWriter.WriteResult written = repair ? files.overwrite(p, content) : files.write(p, content);
                 String secretVersions = EnvFileService.versions(values);
                 writer.submit(new Unit<>(() -> {
-                    files.recordWrite(p, written, secretVersions, Clocks.now(clock));
+                    states.recordWrite(p, written, secretVersions, Clocks.now(clock));
                     return null;
                 }, x -> {
                     Map<String, Object> d = new LinkedHashMap<>();

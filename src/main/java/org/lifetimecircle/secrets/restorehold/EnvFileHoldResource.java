@@ -17,9 +17,9 @@ import org.lifetimecircle.secrets.access.Requires;
 import org.lifetimecircle.secrets.audit.AuditContext;
 import org.lifetimecircle.secrets.audit.AuditService;
 import org.lifetimecircle.secrets.audit.Audited;
+import org.lifetimecircle.secrets.envfile.EnvFileSync;
 import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
-import org.lifetimecircle.secrets.rotation.RotationStartup;
 import org.lifetimecircle.secrets.web.ApiException;
 import org.lifetimecircle.secrets.web.ProblemCode;
 import org.lifetimecircle.secrets.web.Reason;
@@ -42,10 +42,10 @@ public class EnvFileHoldResource {
     private final AuditService audit;
     private final AuditContext context;
     private final EnvironmentRegistry environments;
-    private final RotationStartup sync;
+    private final EnvFileSync sync;
 
     EnvFileHoldResource(EnvFileHold hold, AuditService audit, AuditContext context, EnvironmentRegistry environments,
-                        RotationStartup sync) {
+                        EnvFileSync sync) {
         this.hold = hold;
         this.audit = audit;
         this.context = context;

@@ -32,6 +32,7 @@ import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.envfile.EnvFileRenderer;
 import org.lifetimecircle.secrets.envfile.EnvFileService;
 import org.lifetimecircle.secrets.envfile.EnvFileStates;
+import org.lifetimecircle.secrets.envfile.EnvFileSync;
 import org.lifetimecircle.secrets.envfile.EnvFileWriteException;
 import org.lifetimecircle.secrets.envfile.EnvFileWriter;
 import org.lifetimecircle.secrets.envfile.SecretValues;
@@ -66,6 +67,7 @@ public class RotationEngine {
     private final CurrentValues currentValues;
     private final EnvFileService files;
     private final EnvFileStates states;
+    private final EnvFileSync fileSync;
     private final EnvironmentRegistry environments;
     private final AppRestarter restarter;
     private final Alerts alerts;
@@ -84,7 +86,7 @@ public class RotationEngine {
     });
 
     RotationEngine(AuditWriter writer, RotationRepository rotations, SecretVersionRepository versions,
-                   CurrentValues currentValues, EnvFileService files, EnvFileStates states,
+                   CurrentValues currentValues, EnvFileService files, EnvFileStates states, EnvFileSync fileSync,
                    EnvironmentRegistry environments,
                    AppRestarter restarter, Alerts alerts, GrantService grants, ImportBackups backups, Clock clock) {
         this.grants = grants;
@@ -97,6 +99,7 @@ public class RotationEngine {
         this.currentValues = currentValues;
         this.files = files;
         this.states = states;
+        this.fileSync = fileSync;
         this.environments = environments;
         this.clock = clock;
     }
@@ -574,8 +577,8 @@ public class RotationEngine {
 
     /**
      * Puts the file back as it was before the rotation: {@code original} if the rotation replaced a
-     * file someone else wrote (an import), else rendered from the CURRENT versions. False (and logged)
-     * if that failed too.
+     * file someone else wrote (an import), else rendered from the CURRENT versions ({@link EnvFileSync#restore}).
+     * False (and logged) if that failed too.
      */
     boolean restoreFile(EnvironmentPolicy policy, byte[] original) {
         if (original != null) {
@@ -588,22 +591,7 @@ public class RotationEngine {
                 return false;
             }
         }
-        try {
-            Map<String, SecretValues> values = read(() -> currentValues.values(policy,
-                    currentValues.slots(policy.environment())).orElseThrow());
-            byte[] content = EnvFileRenderer.render(policy, values);
-            try {
-                files.write(policy, content);
-            } finally {
-                Arrays.fill(content, (byte) 0);
-            }
-            return true;
-        } catch (RuntimeException e) {
-            LOG.errorf("environment %s: could not restore the env file after a failed rotation (%s); "
-                    + "POST /api/v1/environments/%s/env-file/write once the cause is fixed",
-                    policy.environment(), e.getClass().getSimpleName(), policy.environment());
-            return false;
-        }
+        return fileSync.restore(policy);
     }
 
     /**

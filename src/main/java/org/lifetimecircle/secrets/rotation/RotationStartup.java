@@ -20,23 +20,19 @@ import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.crypto.SecretGenerator;
 import org.lifetimecircle.secrets.crypto.SecretValue;
-import org.lifetimecircle.secrets.envfile.EnvFileRenderer;
 import org.lifetimecircle.secrets.envfile.EnvFileService;
-import org.lifetimecircle.secrets.envfile.EnvFileStates;
+import org.lifetimecircle.secrets.envfile.EnvFileSync;
 import org.lifetimecircle.secrets.envfile.EnvFileWriteException;
-import org.lifetimecircle.secrets.envfile.EnvFileWriter;
-import org.lifetimecircle.secrets.envfile.SecretValues;
 import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.SecretPolicy;
-import org.lifetimecircle.secrets.secret.CurrentValues;
 import org.lifetimecircle.secrets.secret.SecretVersionEntity;
 import org.lifetimecircle.secrets.secret.SecretVersionRepository;
 import org.lifetimecircle.secrets.secret.VersionState;
 
 /**
  * What runs at start, in this order: leftover temporary files removed; an INITIAL version 1 for
- * every secret without one; every env file brought in line with its CURRENT versions (never
+ * every secret without one; every env file brought in line with its CURRENT versions ({@link EnvFileSync}, never
  * overwriting a file this service did not write: that is reported as a conflict), except where a
  * crash interrupted a rotation mid-way (RUNNING): there the file is put back, the app restarted and
  * checked, and the rotation rolled back with those steps in its journal; then rotations that never
@@ -53,9 +49,8 @@ public class RotationStartup {
     private final SecretVersionRepository versions;
     private final RotationService service;
     private final RotationEngine engine;
-    private final CurrentValues currentValues;
     private final EnvFileService files;
-    private final EnvFileStates states;
+    private final EnvFileSync fileSync;
     private final EnvironmentRegistry environments;
     private final AppRestarter restarter;
     private final Alerts alerts;
@@ -63,8 +58,7 @@ public class RotationStartup {
     private final Clock clock;
 
     RotationStartup(AuditWriter writer, RotationRepository rotations, SecretVersionRepository versions,
-                    RotationService service, RotationEngine engine, CurrentValues currentValues, EnvFileService files,
-                    EnvFileStates states,
+                    RotationService service, RotationEngine engine, EnvFileService files, EnvFileSync fileSync,
                     EnvironmentRegistry environments, AppRestarter restarter, Alerts alerts, ImportBackups backups,
                     Clock clock) {
         this.restarter = restarter;
@@ -75,9 +69,8 @@ public class RotationStartup {
         this.versions = versions;
         this.service = service;
         this.engine = engine;
-        this.currentValues = currentValues;
         this.files = files;
-        this.states = states;
+        this.fileSync = fileSync;
         this.environments = environments;
         this.clock = clock;
     }
@@ -104,7 +97,7 @@ public class RotationStartup {
             }
             List<RotationEntity> recovered = interrupted.remove(p.environment());
             if (recovered == null) {
-                sync(p);
+                fileSync.sync(p, "start: the file was missing or out of date", SYSTEM);
             } else {
                 recover(p, recovered);
             }
@@ -144,11 +137,15 @@ public class RotationStartup {
             steps.add(putBackImported(p, kept.get()));
         } else {
             try {
-                String written = writeCurrent(p, "recovery: a rotation was interrupted by a restart", SYSTEM, false);
-                steps.add(written.startsWith("written") ? step("restore-env-file", StepStatus.DONE,
-                        "the CURRENT version's file is back (" + written + ")")
-                        : written.startsWith("already") ? step("restore-env-file", StepStatus.DONE, "the file on disk was "
-                        + written + ", not replaced") : step("restore-env-file", StepStatus.SKIPPED, written));
+                EnvFileSync.Synced synced = fileSync.bringUpToDate(p, "recovery: a rotation was interrupted by a restart",
+                        SYSTEM);
+                steps.add(switch (synced.result()) {
+                    case WRITTEN -> step("restore-env-file", StepStatus.DONE, "the CURRENT version's file is back ("
+                            + synced.detail() + ")");
+                    case AS_RENDERED -> step("restore-env-file", StepStatus.DONE, "the file on disk was "
+                            + synced.detail() + ", not replaced");
+                    case LEFT_ALONE, NO_CURRENT -> step("restore-env-file", StepStatus.SKIPPED, synced.detail());
+                });
             } catch (EnvFileWriteException e) {
                 LOG.errorf("environment %s: cannot write the env file: %s", p.environment(), e.getMessage());
                 steps.add(step("restore-env-file", StepStatus.FAILED, e.getMessage()));
@@ -317,80 +314,6 @@ public class RotationStartup {
         }, x -> system("rotation.complete", p.environment(), s.name(),
                 Map.of("rotationId", id, "kind", "INITIAL", "toVersion", 1)), null));
         LOG.infof("environment %s: created version 1 of %s (INITIAL rotation %s)", p.environment(), s.name(), id);
-    }
-
-    /** Writes the env file if it differs from what the CURRENT versions render, unless someone else's file is there. */
-    public void sync(EnvironmentPolicy p) {
-        sync(p, "start: the file was missing or out of date", SYSTEM);
-    }
-
-    /** {@link #sync(EnvironmentPolicy)} recording {@code cause} and {@code actor} in the audit event. */
-    public void sync(EnvironmentPolicy p, String cause, String actor) {
-        try {
-            writeCurrent(p, cause, actor, false);
-        } catch (EnvFileWriteException e) {
-            LOG.errorf("environment %s: cannot write the env file: %s", p.environment(), e.getMessage());
-        }
-    }
-
-    /**
-     * Rewrites the env file from the CURRENT versions even though it is not what this service wrote
-     * (drift repair): over changed content or mode, and over a link put in its place (the link is
-     * replaced, never followed). Audited as {@code envfile.write} with {@code cause}.
-     *
-     * @throws EnvFileWriteException if the file cannot be written (a directory in its place, say)
-     */
-    public void repair(EnvironmentPolicy p, String cause, String actor) {
-        writeCurrent(p, cause, actor, true);
-    }
-
-    /**
-     * What it did, for a journal: {@code "written (fingerprint=hmac-sha256:…)"}, {@code "already as rendered"}, or why
-     * nothing was written.
-     */
-    private String writeCurrent(EnvironmentPolicy p, String cause, String actor, boolean repair) {
-        ReentrantLock lock = files.lock(p.environment());
-        lock.lock();
-        try {
-            Map<String, SecretValues> values = read(() -> currentValues.values(p, currentValues.slots(p.environment())))
-                    .orElse(null);
-            if (values == null) {
-                return "not written: a secret has no CURRENT version";
-            }
-            byte[] content = EnvFileRenderer.render(p, values);
-            try {
-                // Content, mode, owner and group: a policy's new mode is applied like new content.
-                String problem = files.problemWith(p, files.fingerprint(content), content.length);
-                if (problem == null && !repair) {
-                    return "already as rendered";
-                }
-                if (!repair && !files.absentOrOurs(p)) {
-                    LOG.warnf("environment %s: %s exists and was not written by ltc-secrets; left alone. Remove it, "
-                            + "or adopt its value with POST /api/v1/environments/%s/secrets/{name}/import",
-                            p.environment(), files.target(p), p.environment());
-                    return "left alone: the file at " + p.envFile().path() + " was not written by ltc-secrets";
-                }
-                EnvFileWriter.WriteResult written = repair ? files.overwrite(p, content) : files.write(p, content);
-                String secretVersions = EnvFileService.versions(values);
-                writer.submit(new Unit<>(() -> {
-                    states.recordWrite(p, written, secretVersions, Clocks.now(clock));
-                    return null;
-                }, x -> {
-                    Map<String, Object> d = new LinkedHashMap<>();
-                    d.put("path", p.envFile().path());
-                    d.put("fingerprint", written.fingerprint());
-                    d.put("secretVersions", secretVersions);
-                    d.put("cause", cause);
-                    d.put("before", problem == null ? "the file was as rendered" : "the file " + problem);
-                    return new AuditDraft(actor, "envfile.write", p.environment(), null, Outcome.SUCCESS, null, null, d);
-                }, null));
-                return "written (fingerprint=" + written.fingerprint() + ")";
-            } finally {
-                Arrays.fill(content, (byte) 0);
-            }
-        } finally {
-            lock.unlock();
-        }
     }
 
     private static AuditDraft system(String action, String environment, String target, Map<String, Object> details) {

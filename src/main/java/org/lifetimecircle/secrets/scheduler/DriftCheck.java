@@ -15,12 +15,12 @@ import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.envfile.EnvFileService;
 import org.lifetimecircle.secrets.envfile.EnvFileStateEntity;
 import org.lifetimecircle.secrets.envfile.EnvFileStates;
+import org.lifetimecircle.secrets.envfile.EnvFileSync;
 import org.lifetimecircle.secrets.envfile.EnvFileWriteException;
 import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
 import org.lifetimecircle.secrets.policy.DriftAction;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.rotation.EmergencyService;
-import org.lifetimecircle.secrets.rotation.RotationStartup;
 import org.lifetimecircle.secrets.web.ApiException;
 import org.lifetimecircle.secrets.web.Reason;
 
@@ -40,14 +40,14 @@ class DriftCheck {
 
     private final EnvironmentRegistry environments;
     private final EnvFileService files;
-    private final RotationStartup fileSync;
+    private final EnvFileSync fileSync;
     private final EmergencyService emergencies;
     private final AuditWriter writer;
     private final Alerts alerts;
     private final SchedulerMetrics metrics;
     private final EnvFileStates states;
 
-    DriftCheck(EnvironmentRegistry environments, EnvFileService files, RotationStartup fileSync,
+    DriftCheck(EnvironmentRegistry environments, EnvFileService files, EnvFileSync fileSync,
                EmergencyService emergencies, AuditWriter writer, Alerts alerts, SchedulerMetrics metrics,
                EnvFileStates states) {
         this.environments = environments;

@@ -7,10 +7,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -37,7 +35,6 @@ import org.lifetimecircle.secrets.envfile.EnvFileWriteException;
 import org.lifetimecircle.secrets.envfile.EnvFileWriter;
 import org.lifetimecircle.secrets.envfile.SecretValues;
 import org.lifetimecircle.secrets.environment.EnvironmentRegistry;
-import org.lifetimecircle.secrets.policy.AppPolicy;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.SecretPolicy;
 import org.lifetimecircle.secrets.secret.CurrentValues;
@@ -214,22 +211,12 @@ public class RotationEngine {
             } finally {
                 Arrays.fill(content, (byte) 0);
             }
-            List<Step> appSteps = new ArrayList<>();
-            appSteps.add(step("write-env-file", StepStatus.DONE, "fingerprint=" + written.fingerprint()));
-            if (policy.app().isPresent() && r.kind != RotationKind.INITIAL) {
-                AppPolicy app = policy.app().get();
-                AppRestarter.Outcome restarted = restarter.restart(app);
-                appSteps.add(step("restart", StepStatus.of(restarted.ok()), restarted.detail()));
-                if (restarted.ok()) {
-                    AppRestarter.Outcome healthy = restarter.awaitHealthy(app);
-                    appSteps.add(step("health-check", StepStatus.of(healthy.ok()), healthy.detail()));
-                } else {
-                    appSteps.add(step("health-check", StepStatus.SKIPPED, "the restart failed"));
-                }
-                if (appSteps.stream().anyMatch(step -> step.status() == StepStatus.FAILED)) {
-                    rollBack(r, requestId, policy, appSteps, original);
-                    return;
-                }
+            StageSteps appSteps = new StageSteps(clock)
+                    .add("write-env-file", StepStatus.DONE, "fingerprint=" + written.fingerprint());
+            if (policy.app().isPresent() && r.kind != RotationKind.INITIAL
+                    && !restarter.restartAndCheck(policy.app().get(), AppRestarter.Occasion.ROTATION, appSteps).ok()) {
+                rollBack(r, requestId, policy, appSteps, original);
+                return;
             }
             try {
                 promote(r, requestId, policy, written, EnvFileService.versions(values), appSteps);
@@ -293,12 +280,12 @@ public class RotationEngine {
         lock.lock();
         try {
             markRunning(r, requestId, null);
-            List<Step> steps = new ArrayList<>();
+            StageSteps steps = new StageSteps(clock);
             boolean ok = false;
             EnvFileWriter.WriteResult[] written = new EnvFileWriter.WriteResult[1];
             String[] secretVersions = new String[1];
             if (policy == null) {
-                steps.add(step("write-env-file", StepStatus.FAILED, "the environment is no longer in the policies"));
+                steps.add("write-env-file", StepStatus.FAILED, "the environment is no longer in the policies");
             } else {
                 try {
                     Map<String, SecretValues> values = read(() -> currentValues.values(policy,
@@ -309,21 +296,16 @@ public class RotationEngine {
                         // ones, even where a link was put in its place (replaced, never followed).
                         written[0] = files.overwriteWithFreshValues(policy, content);
                         secretVersions[0] = EnvFileService.versions(values);
-                        steps.add(step("write-env-file", StepStatus.DONE, "fingerprint=" + written[0].fingerprint()));
+                        steps.add("write-env-file", StepStatus.DONE, "fingerprint=" + written[0].fingerprint());
                         ok = true;
                     } finally {
                         Arrays.fill(content, (byte) 0);
                     }
                 } catch (EnvFileWriteException e) {
-                    steps.add(step("write-env-file", StepStatus.FAILED, e.getMessage()));
+                    steps.add("write-env-file", StepStatus.FAILED, e.getMessage());
                 }
                 if (ok && policy.app().isPresent()) {
-                    AppRestarter.Outcome restarted = restarter.restart(policy.app().get());
-                    steps.add(step("restart", StepStatus.of(restarted.ok()), restarted.detail()));
-                    AppRestarter.Outcome healthy = restarted.ok() ? restarter.awaitHealthy(policy.app().get()) : null;
-                    steps.add(healthy == null ? step("health-check", StepStatus.SKIPPED, "the restart failed")
-                            : step("health-check", StepStatus.of(healthy.ok()), healthy.detail()));
-                    ok = restarted.ok() && healthy.ok();
+                    ok = restarter.restartAndCheck(policy.app().get(), AppRestarter.Occasion.ROTATION, steps).ok();
                 }
             }
             boolean completed = ok;
@@ -331,7 +313,7 @@ public class RotationEngine {
             journal(r.id, "finish", new Unit<>(() -> {
                 Instant now = Clocks.now(clock);
                 RotationEntity row = rotations.findById(r.id);
-                steps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), s.at(), s.detail()).persist());
+                steps.persist(row.id);
                 if (written[0] != null) {
                     // What is on disk now, so drift checks compare with the emergency's file.
                     states.recordWrite(policy, written[0], secretVersions[0], now);
@@ -364,7 +346,7 @@ public class RotationEngine {
             details.put("grantsRevoked", revokedGrants[0]);
             alerts.raise(completed ? "emergency.completed" : "emergency.failed", r.environment, "emergency rotation "
                     + r.id + " (incident " + r.incident + ") " + (completed ? "completed" : "FAILED: "
-                    + steps.stream().filter(s -> s.status() == StepStatus.FAILED).map(Step::name).findFirst().orElse("?")),
+                    + steps.firstFailed().orElse("?")),
                     details);
         } finally {
             lock.unlock();
@@ -378,33 +360,19 @@ public class RotationEngine {
         }
     }
 
-    /** A journal entry made outside the writer, recorded with the commit that ends the stage. */
-    record Step(String name, StepStatus status, Instant at, String detail) {
-    }
-
-    private Step step(String name, StepStatus status, String detail) {
-        return new Step(name, status, Clocks.now(clock), detail);
-    }
-
     /**
      * The app did not come back healthy with the new file: put the CURRENT version's file back,
      * restart again, and end ROLLED_BACK with the staged version retired. Alerts either way.
      */
-    private void rollBack(RotationEntity r, String requestId, EnvironmentPolicy policy, List<Step> appSteps,
+    private void rollBack(RotationEntity r, String requestId, EnvironmentPolicy policy, StageSteps appSteps,
                           byte[] original) {
-        List<Step> steps = new ArrayList<>(appSteps);
+        StageSteps steps = appSteps.copy();
         boolean restored = restoreFile(policy, original);
-        steps.add(step("restore-env-file", StepStatus.of(restored), !restored ? "could not rewrite the file; see the log"
+        steps.add("restore-env-file", StepStatus.of(restored), !restored ? "could not rewrite the file; see the log"
                 : original != null ? "the file that was there before the import is back"
-                : "the CURRENT version's file is back"));
-        AppRestarter.Outcome again = restarter.restart(policy.app().get());
-        steps.add(step("restart-after-rollback", StepStatus.of(again.ok()), again.detail()));
-        if (again.ok()) {
-            AppRestarter.Outcome healthy = restarter.awaitHealthy(policy.app().get());
-            steps.add(step("health-check-after-rollback", StepStatus.of(healthy.ok()), healthy.detail()));
-        }
-        String failedStep = appSteps.stream().filter(s -> s.status() == StepStatus.FAILED).map(Step::name).findFirst()
-                .orElse("restart");
+                : "the CURRENT version's file is back");
+        restarter.restartAndCheck(policy.app().get(), AppRestarter.Occasion.ROLLBACK, steps);
+        String failedStep = appSteps.firstFailed().orElse("restart");
         try {
             journal(r.id, "rollback", new Unit<>(() -> {
                 Instant now = Clocks.now(clock);
@@ -412,7 +380,7 @@ public class RotationEngine {
                 if (row.status.finished()) {
                     throw new IllegalStateException("rotation " + r.id + " is already finished");
                 }
-                steps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), s.at(), s.detail()).persist());
+                steps.persist(row.id);
                 versions.inState(row.environment, row.secret, VersionState.PENDING)
                         .ifPresent(p -> p.end(VersionState.RETIRED, now));
                 RotationStepEntity.of(row.id, "finish", StepStatus.DONE, now, "rolled back: the CURRENT version stays").persist();
@@ -487,7 +455,7 @@ public class RotationEngine {
     }
 
     private void promote(RotationEntity r, String requestId, EnvironmentPolicy policy, EnvFileWriter.WriteResult written,
-                         String secretVersions, List<Step> appSteps) {
+                         String secretVersions, StageSteps appSteps) {
         String action = r.kind == RotationKind.ROLLBACK ? "rotation.rollback" : "rotation.complete";
         journal(r.id, "promote", new Unit<>(() -> {
             Instant now = Clocks.now(clock);
@@ -495,7 +463,7 @@ public class RotationEngine {
             if (row.status.finished()) {
                 throw new IllegalStateException("rotation " + r.id + " was pre-empted");
             }
-            appSteps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), s.at(), s.detail()).persist());
+            appSteps.persist(row.id);
             SecretVersionEntity current = versions.inState(row.environment, row.secret, VersionState.CURRENT).orElseThrow();
             SecretVersionEntity previous = versions.inState(row.environment, row.secret, VersionState.PREVIOUS).orElse(null);
             if (row.kind == RotationKind.ROLLBACK) {

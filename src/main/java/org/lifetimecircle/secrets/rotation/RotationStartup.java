@@ -104,8 +104,8 @@ public class RotationStartup {
         }
         // Environments no longer in the policies: no file to put back, no app to restart.
         interrupted.values().forEach(list -> list.forEach(r -> rollBackInterrupted(r,
-                List.of(step("recover", StepStatus.DONE, "interrupted by a restart; rolled back to the CURRENT version; the "
-                        + "environment is no longer in the policies")))));
+                new StageSteps(clock).add("recover", StepStatus.DONE, "interrupted by a restart; rolled back to the CURRENT version; the "
+                        + "environment is no longer in the policies"))));
         forgetEndedImportBackups();
         for (RotationEntity r : unfinished) {
             // An emergency is resumed even from RUNNING: its values are already revoked, never rolled back.
@@ -124,40 +124,37 @@ public class RotationStartup {
      * Until that commit they stay RUNNING, so a crash during recovery is recovered again at the next start.
      */
     private void recover(EnvironmentPolicy p, List<RotationEntity> interrupted) {
-        List<RotationEngine.Step> steps = new ArrayList<>();
+        StageSteps steps = new StageSteps(clock);
         for (RotationEntity r : interrupted) {
-            interruptedWrite(p, r).ifPresent(steps::add);
+            interruptedWrite(p, r, steps);
         }
-        steps.add(step("recover", StepStatus.DONE, "interrupted by a restart; rolled back to the CURRENT version"));
+        steps.add("recover", StepStatus.DONE, "interrupted by a restart; rolled back to the CURRENT version");
         Optional<byte[]> kept = Optional.empty();
         for (RotationEntity r : interrupted) {
             kept = kept.isPresent() ? kept : backups.find(r.id);
         }
         if (kept.isPresent()) {
-            steps.add(putBackImported(p, kept.get()));
+            putBackImported(p, kept.get(), steps);
         } else {
             try {
                 EnvFileSync.Synced synced = fileSync.bringUpToDate(p, "recovery: a rotation was interrupted by a restart",
                         SYSTEM);
-                steps.add(switch (synced.result()) {
-                    case WRITTEN -> step("restore-env-file", StepStatus.DONE, "the CURRENT version's file is back ("
+                switch (synced.result()) {
+                    case WRITTEN -> steps.add("restore-env-file", StepStatus.DONE, "the CURRENT version's file is back ("
                             + synced.detail() + ")");
-                    case AS_RENDERED -> step("restore-env-file", StepStatus.DONE, "the file on disk was "
+                    case AS_RENDERED -> steps.add("restore-env-file", StepStatus.DONE, "the file on disk was "
                             + synced.detail() + ", not replaced");
-                    case LEFT_ALONE, NO_CURRENT -> step("restore-env-file", StepStatus.SKIPPED, synced.detail());
-                });
+                    case LEFT_ALONE, NO_CURRENT -> steps.add("restore-env-file", StepStatus.SKIPPED, synced.detail());
+                }
             } catch (EnvFileWriteException e) {
                 LOG.errorf("environment %s: cannot write the env file: %s", p.environment(), e.getMessage());
-                steps.add(step("restore-env-file", StepStatus.FAILED, e.getMessage()));
+                steps.add("restore-env-file", StepStatus.FAILED, e.getMessage());
             }
         }
         if (p.app().isPresent()) {
             // The app may have been restarted with the rolled-back file: restart it on the restored one.
-            AppRestarter.Outcome restarted = restarter.restart(p.app().get());
-            steps.add(step("restart-after-recovery", StepStatus.of(restarted.ok()), restarted.detail()));
-            AppRestarter.Outcome healthy = restarted.ok() ? restarter.awaitHealthy(p.app().get()) : restarted;
-            steps.add(restarted.ok() ? step("health-check-after-recovery", StepStatus.of(healthy.ok()),
-                    healthy.detail()) : step("health-check-after-recovery", StepStatus.SKIPPED, "the restart failed"));
+            AppRestarter.Outcome healthy = restarter.restartAndCheck(p.app().get(), AppRestarter.Occasion.RECOVERY,
+                    steps);
             if (healthy.ok()) {
                 LOG.infof("environment %s: app restarted on the recovered env file (%s)", p.environment(),
                         healthy.detail());
@@ -177,13 +174,13 @@ public class RotationStartup {
      * so it is read off the disk instead (the file this service wrote, its header naming the rotation's
      * version). The header holds names and versions only.
      */
-    private Optional<RotationEngine.Step> interruptedWrite(EnvironmentPolicy p, RotationEntity r) {
+    private void interruptedWrite(EnvironmentPolicy p, RotationEntity r, StageSteps steps) {
         if (r.secret == null || r.toVersion == null || !files.absentOrOurs(p)) {
-            return Optional.empty();
+            return;
         }
         byte[] content = files.readExisting(p);
         if (content == null) {
-            return Optional.empty();
+            return;
         }
         try {
             int end = 0;
@@ -194,38 +191,40 @@ public class RotationStartup {
             for (String token : header.split(" ")) {
                 if (token.startsWith("version=")
                         && Arrays.asList(token.substring("version=".length()).split(",")).contains(r.secret + ":" + r.toVersion)) {
-                    return Optional.of(step("write-env-file", StepStatus.DONE, "by the interrupted job, found at recovery: the "
+                    steps.add("write-env-file", StepStatus.DONE, "by the interrupted job, found at recovery: the "
                             + "file on disk carried version " + r.toVersion + " (fingerprint=" + files.fingerprint(content)
-                            + ")"));
+                            + ")");
+                    return;
                 }
             }
-            return Optional.empty();
         } finally {
             Arrays.fill(content, (byte) 0);
         }
     }
 
     /** Puts back the hand-made file an interrupted import replaced, from the copy it kept (zeroed after). */
-    private RotationEngine.Step putBackImported(EnvironmentPolicy p, byte[] original) {
+    private void putBackImported(EnvironmentPolicy p, byte[] original, StageSteps steps) {
         ReentrantLock lock = files.lock(p.environment());
         lock.lock();
         byte[] onDisk = null;
         try {
             onDisk = files.absentOrOurs(p) ? null : files.readExisting(p);
             if (onDisk != null && Arrays.equals(onDisk, original)) {
-                return step("restore-env-file", StepStatus.DONE, "the file the import would have replaced is still there");
+                steps.add("restore-env-file", StepStatus.DONE, "the file the import would have replaced is still there");
+                return;
             }
             if (onDisk != null) {
                 // Someone put another file there since the crash: theirs is not overwritten, the copy stays.
-                return step("restore-env-file", StepStatus.SKIPPED, "another file someone else wrote is in place: left alone; "
+                steps.add("restore-env-file", StepStatus.SKIPPED, "another file someone else wrote is in place: left alone; "
                         + "the import's copy stays in the data directory (" + ImportBackups.DIRECTORY + "/)");
+                return;
             }
             files.write(p, original);
-            return step("restore-env-file", StepStatus.DONE, "the file that was there before the import is back");
+            steps.add("restore-env-file", StepStatus.DONE, "the file that was there before the import is back");
         } catch (EnvFileWriteException e) {
             LOG.errorf("environment %s: could not put back the file the import replaced: %s", p.environment(),
                     e.getMessage());
-            return step("restore-env-file", StepStatus.FAILED, e.getMessage());
+            steps.add("restore-env-file", StepStatus.FAILED, e.getMessage());
         } finally {
             Arrays.fill(original, (byte) 0);
             if (onDisk != null) {
@@ -264,11 +263,7 @@ public class RotationStartup {
         }
     }
 
-    private RotationEngine.Step step(String name, StepStatus status, String detail) {
-        return new RotationEngine.Step(name, status, Clocks.now(clock), detail);
-    }
-
-    private void rollBackInterrupted(RotationEntity r, List<RotationEngine.Step> steps) {
+    private void rollBackInterrupted(RotationEntity r, StageSteps steps) {
         writer.submit(new Unit<>(() -> {
             Instant now = Clocks.now(clock);
             RotationEntity row = rotations.findById(r.id);
@@ -276,7 +271,7 @@ public class RotationStartup {
                 versions.inState(row.environment, row.secret, VersionState.PENDING)
                         .ifPresent(v -> v.end(VersionState.RETIRED, now));
             }
-            steps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), s.at(), s.detail()).persist());
+            steps.persist(row.id);
             row.status = RotationStatus.ROLLED_BACK;
             row.finishedAt = now;
             return null;

@@ -41,6 +41,11 @@ final class StageSteps {
         steps.addAll(other.steps);
     }
 
+    /** The steps so far, in order. */
+    List<Step> steps() {
+        return List.copyOf(steps);
+    }
+
     /** The first step that FAILED, if one did. */
     Optional<String> firstFailed() {
         return steps.stream().filter(s -> s.status() == StepStatus.FAILED).map(Step::name).findFirst();

@@ -30,11 +30,13 @@ public class EnvFileResource {
 
     private final EnvironmentRegistry environments;
     private final EnvFileWrites envFiles;
+    private final EnvFileSync sync;
     private final AuditService audit;
 
-    EnvFileResource(EnvironmentRegistry environments, EnvFileWrites envFiles, AuditService audit) {
+    EnvFileResource(EnvironmentRegistry environments, EnvFileWrites envFiles, EnvFileSync sync, AuditService audit) {
         this.environments = environments;
         this.envFiles = envFiles;
+        this.sync = sync;
         this.audit = audit;
     }
 
@@ -87,8 +89,8 @@ public class EnvFileResource {
             description = "The answer names the file by its keyed fingerprint (hmac-sha256:…); sha256 is always null: "
                     + "a plain hash would let a caller who may write but not read the file (a security engineer) "
                     + "confirm a guessed value offline.")
-    public EnvFileWrites.Written write(@PathParam("env") String env) {
-        return envFiles.write(environments.require(env));
+    public EnvFileSync.Written write(@PathParam("env") String env) {
+        return sync.writeOnRequest(environments.require(env));
     }
 
     private static boolean matches(String ifNoneMatch, String etag) {

@@ -1,7 +1,6 @@
 package org.lifetimecircle.secrets.envfile;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.persistence.EntityManager;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -10,7 +9,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.StringJoiner;
@@ -24,23 +22,24 @@ import org.lifetimecircle.secrets.secret.SecretValues;
 
 /**
  * Where each environment's env file lives (under {@code ltc-secrets.file-root}), one lock per
- * environment so a rotation and a write never interleave, and the durable record of what was last
- * written. Rendering and the atomic write itself are {@link EnvFileRenderer} and {@link EnvFileWriter}.
+ * environment so a rotation and a write never interleave, and how the file on disk compares with what
+ * it should be. Rendering and the atomic write itself are {@link EnvFileRenderer} and {@link EnvFileWriter};
+ * the record of what was last written is {@link EnvFileStates}.
  */
 @ApplicationScoped
 public class EnvFileService {
 
     private final LtcSecretsConfig config;
-    private final EntityManager em;
+    private final EnvFileStates states;
     private final EnvFileWriter writer;
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     // After a restore no env file is written until an admin releases the hold (every writer comes through here).
     @jakarta.inject.Inject
     org.lifetimecircle.secrets.restorehold.EnvFileHold hold;
 
-    EnvFileService(LtcSecretsConfig config, EntityManager em, EnvFileWriter writer) {
+    EnvFileService(LtcSecretsConfig config, EnvFileStates states, EnvFileWriter writer) {
         this.config = config;
-        this.em = em;
+        this.states = states;
         this.writer = writer;
     }
 
@@ -315,36 +314,9 @@ public class EnvFileService {
         return EnvFileWriter.removeLeftoverTempFiles(file.getParent(), file.getFileName().toString());
     }
 
-    /** Records a write; call inside the writer unit that audits it. */
-    public void recordWrite(EnvironmentPolicy policy, EnvFileWriter.WriteResult result, String secretVersions,
-                            Instant at) {
-        EnvFileStateEntity s = em.find(EnvFileStateEntity.class, policy.environment());
-        if (s == null) {
-            s = new EnvFileStateEntity();
-            s.environment = policy.environment();
-            fill(s, policy, result, secretVersions, at);
-            em.persist(s);
-        } else {
-            fill(s, policy, result, secretVersions, at);
-        }
-    }
-
+    /** What this service last wrote to the environment's file ({@link EnvFileStates#lastWrite}). */
     public Optional<EnvFileStateEntity> lastWrite(String environment) {
-        return Optional.ofNullable(em.find(EnvFileStateEntity.class, environment));
-    }
-
-    private static void fill(EnvFileStateEntity s, EnvironmentPolicy policy, EnvFileWriter.WriteResult result,
-                             String secretVersions, Instant at) {
-        s.path = policy.envFile().path();
-        s.mode = result.mode();
-        s.fingerprint = result.fingerprint();
-        s.bytes = result.bytes();
-        s.secretVersions = secretVersions;
-        s.writtenAt = at;
-        // A file just written and checked is what was recorded: any earlier drift is over.
-        s.drift = null;
-        s.driftObserved = null;
-        s.driftSince = null;
+        return states.lastWrite(environment);
     }
 
     /** {@code NAME:version,…} for headers, audit details and the write record. */

@@ -41,10 +41,10 @@ public class EnvFileHoldResource {
     private final AuditService audit;
     private final AuditContext context;
     private final EnvironmentRegistry environments;
-    private final EnvFileSync sync;
+    private final ReleaseSync sync;
 
     EnvFileHoldResource(EnvFileHold hold, AuditService audit, AuditContext context, EnvironmentRegistry environments,
-                        EnvFileSync sync) {
+                        ReleaseSync sync) {
         this.hold = hold;
         this.audit = audit;
         this.context = context;

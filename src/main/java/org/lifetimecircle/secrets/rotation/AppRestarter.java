@@ -47,6 +47,27 @@ public class AppRestarter {
     public record Outcome(boolean ok, String detail) {
     }
 
+    /** Why the app is restarted, which names the two journal steps. */
+    enum Occasion {
+        /** A rotation's new file is in place. */
+        ROTATION("restart", "health-check", true),
+        /** The old file is back after the app was not healthy on the new one. */
+        ROLLBACK("restart-after-rollback", "health-check-after-rollback", false),
+        /** Start-up put the file back after a crash interrupted a rotation. */
+        RECOVERY("restart-after-recovery", "health-check-after-recovery", true);
+
+        final String restartStep;
+        final String healthStep;
+        /** Whether a health check the failed restart made pointless is journaled SKIPPED (a rollback's never was). */
+        final boolean journalsSkippedCheck;
+
+        Occasion(String restartStep, String healthStep, boolean journalsSkippedCheck) {
+            this.restartStep = restartStep;
+            this.healthStep = healthStep;
+            this.journalsSkippedCheck = journalsSkippedCheck;
+        }
+    }
+
     private static final Logger LOG = Logger.getLogger(AppRestarter.class);
     static final int MAX_OUTPUT = 2048;
     /**
@@ -74,6 +95,25 @@ public class AppRestarter {
     /** With {@code serviceEnvironment} standing in for the service's own (tests). */
     AppRestarter(Map<String, String> serviceEnvironment) {
         this.serviceEnvironment = Map.copyOf(serviceEnvironment);
+    }
+
+    /**
+     * The restart and the health check after it, the one sequence every rotation, rollback and recovery runs:
+     * restarts the app, then, if that worked, waits for it to answer healthy; journals both in {@code steps}
+     * under the {@code occasion}'s names. Returns the last outcome: the health check's, or the failed restart's.
+     */
+    Outcome restartAndCheck(AppPolicy app, Occasion occasion, StageSteps steps) {
+        Outcome restarted = restart(app);
+        steps.add(occasion.restartStep, StepStatus.of(restarted.ok()), restarted.detail());
+        if (!restarted.ok()) {
+            if (occasion.journalsSkippedCheck) {
+                steps.add(occasion.healthStep, StepStatus.SKIPPED, "the restart failed");
+            }
+            return restarted;
+        }
+        Outcome healthy = awaitHealthy(app);
+        steps.add(occasion.healthStep, StepStatus.of(healthy.ok()), healthy.detail());
+        return healthy;
     }
 
     public Outcome restart(AppPolicy app) {

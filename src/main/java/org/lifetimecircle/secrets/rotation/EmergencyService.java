@@ -130,20 +130,20 @@ public class EmergencyService {
         r.incident = incident == null ? "EMR-" + r.id : incident;
         r.requestedAt = now;
         rotations.persist(r);
-        RotationStepEntity.of(r.id, "request", "DONE", now, "incident " + r.incident).persist();
+        RotationStepEntity.of(r.id, "request", StepStatus.DONE, now, "incident " + r.incident).persist();
 
         for (RotationEntity a : active) {
             a.status = RotationStatus.FAILED;
             a.finishedAt = now;
-            RotationStepEntity.of(a.id, "pre-empted", "FAILED", now, "by emergency rotation " + r.id).persist();
+            RotationStepEntity.of(a.id, "pre-empted", StepStatus.FAILED, now, "by emergency rotation " + r.id).persist();
             versions.inState(env, a.secret, VersionState.PENDING).ifPresent(v -> v.end(VersionState.RETIRED, now));
         }
-        RotationStepEntity.of(r.id, "pre-empt", "DONE", now, active.size() + " running rotation(s) pre-empted")
+        RotationStepEntity.of(r.id, "pre-empt", StepStatus.DONE, now, active.size() + " running rotation(s) pre-empted")
                 .persist();
 
         // Before the new values exist: from the next request on only the caller can fetch them.
         int revokedGrants = grants.revokeAllOnExcept(env, keepPrincipalId, actor, grantRevokeReason(r), now);
-        RotationStepEntity.of(r.id, "revoke-grants", "DONE", now, revokedGrants + " grant(s) "
+        RotationStepEntity.of(r.id, "revoke-grants", StepStatus.DONE, now, revokedGrants + " grant(s) "
                 + (keepPrincipalId == null ? "revoked; nobody keeps access" : "of other principals revoked; "
                 + actor + " keeps access")).persist();
 
@@ -172,9 +172,9 @@ public class EmergencyService {
                     .setParameter(3, from).setParameter(4, next).executeUpdate();
             promoted.add(s.name() + ":" + next);
         }
-        RotationStepEntity.of(r.id, "revoke-versions", "DONE", now, revoked + " version(s) REVOKED, values destroyed")
+        RotationStepEntity.of(r.id, "revoke-versions", StepStatus.DONE, now, revoked + " version(s) REVOKED, values destroyed")
                 .persist();
-        RotationStepEntity.of(r.id, "generate-and-promote", "DONE", now, "CURRENT now " + promoted).persist();
+        RotationStepEntity.of(r.id, "generate-and-promote", StepStatus.DONE, now, "CURRENT now " + promoted).persist();
         return new Started(r, revokedGrants);
     }
 }

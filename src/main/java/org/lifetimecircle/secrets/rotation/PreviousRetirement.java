@@ -14,6 +14,7 @@ import org.lifetimecircle.secrets.audit.Outcome;
 import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.envfile.EnvFileService;
+import org.lifetimecircle.secrets.envfile.EnvFileSync;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
 import org.lifetimecircle.secrets.policy.SecretPolicy;
@@ -39,12 +40,12 @@ public class PreviousRetirement {
     private final SecretVersionRepository versions;
     private final EnvironmentRegistry environments;
     private final AuditWriter writer;
-    private final RotationStartup files;
+    private final EnvFileSync files;
     private final RotationRepository rotations;
     private final EnvFileService envFiles;
 
     PreviousRetirement(SecretVersionRepository versions, EnvironmentRegistry environments, AuditWriter writer,
-                       RotationStartup files, RotationRepository rotations, EnvFileService envFiles) {
+                       EnvFileSync files, RotationRepository rotations, EnvFileService envFiles) {
         this.rotations = rotations;
         this.envFiles = envFiles;
         this.versions = versions;

@@ -148,7 +148,7 @@ public class RotationService {
         r.reason = reason.value();
         r.requestedAt = now;
         rotations.persist(r);
-        RotationStepEntity.of(r.id, "request", "DONE", now, kind.name()).persist();
+        RotationStepEntity.of(r.id, "request", StepStatus.DONE, now, kind.name()).persist();
         if (kind == RotationKind.ROLLBACK) {
             SecretVersionEntity previous = versions.inState(env, secret.name(), VersionState.PREVIOUS)
                     .orElseThrow(() -> ApiException.conflict(env + "/" + secret.name()
@@ -161,8 +161,8 @@ public class RotationService {
             SecretValue v = imported.orElse(value);
             stageVersion(env, secret.name(), next, v, r.id, now);
         }
-        RotationStepEntity.of(r.id, kind == RotationKind.IMPORT ? "import" : "generate", "DONE", now, null).persist();
-        RotationStepEntity.of(r.id, "store-pending", "DONE", now, "version " + next).persist();
+        RotationStepEntity.of(r.id, kind == RotationKind.IMPORT ? "import" : "generate", StepStatus.DONE, now, null).persist();
+        RotationStepEntity.of(r.id, "store-pending", StepStatus.DONE, now, "version " + next).persist();
         r.toVersion = next;
         return r;
     }

@@ -20,22 +20,19 @@ import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.crypto.SecretGenerator;
 import org.lifetimecircle.secrets.crypto.SecretValue;
-import org.lifetimecircle.secrets.envfile.EnvFileRenderer;
 import org.lifetimecircle.secrets.envfile.EnvFileService;
+import org.lifetimecircle.secrets.envfile.EnvFileSync;
 import org.lifetimecircle.secrets.envfile.EnvFileWriteException;
-import org.lifetimecircle.secrets.envfile.EnvFileWriter;
-import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
+import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.SecretPolicy;
-import org.lifetimecircle.secrets.secret.CurrentValues;
-import org.lifetimecircle.secrets.secret.SecretValues;
 import org.lifetimecircle.secrets.secret.SecretVersionEntity;
 import org.lifetimecircle.secrets.secret.SecretVersionRepository;
 import org.lifetimecircle.secrets.secret.VersionState;
 
 /**
  * What runs at start, in this order: leftover temporary files removed; an INITIAL version 1 for
- * every secret without one; every env file brought in line with its CURRENT versions (never
+ * every secret without one; every env file brought in line with its CURRENT versions ({@link EnvFileSync}, never
  * overwriting a file this service did not write: that is reported as a conflict), except where a
  * crash interrupted a rotation mid-way (RUNNING): there the file is put back, the app restarted and
  * checked, and the rotation rolled back with those steps in its journal; then rotations that never
@@ -52,8 +49,8 @@ public class RotationStartup {
     private final SecretVersionRepository versions;
     private final RotationService service;
     private final RotationEngine engine;
-    private final CurrentValues currentValues;
     private final EnvFileService files;
+    private final EnvFileSync fileSync;
     private final EnvironmentRegistry environments;
     private final AppRestarter restarter;
     private final Alerts alerts;
@@ -61,7 +58,7 @@ public class RotationStartup {
     private final Clock clock;
 
     RotationStartup(AuditWriter writer, RotationRepository rotations, SecretVersionRepository versions,
-                    RotationService service, RotationEngine engine, CurrentValues currentValues, EnvFileService files,
+                    RotationService service, RotationEngine engine, EnvFileService files, EnvFileSync fileSync,
                     EnvironmentRegistry environments, AppRestarter restarter, Alerts alerts, ImportBackups backups,
                     Clock clock) {
         this.restarter = restarter;
@@ -72,8 +69,8 @@ public class RotationStartup {
         this.versions = versions;
         this.service = service;
         this.engine = engine;
-        this.currentValues = currentValues;
         this.files = files;
+        this.fileSync = fileSync;
         this.environments = environments;
         this.clock = clock;
     }
@@ -100,15 +97,15 @@ public class RotationStartup {
             }
             List<RotationEntity> recovered = interrupted.remove(p.environment());
             if (recovered == null) {
-                sync(p);
+                fileSync.sync(p, "start: the file was missing or out of date", SYSTEM);
             } else {
                 recover(p, recovered);
             }
         }
         // Environments no longer in the policies: no file to put back, no app to restart.
         interrupted.values().forEach(list -> list.forEach(r -> rollBackInterrupted(r,
-                List.of(step("recover", "DONE", "interrupted by a restart; rolled back to the CURRENT version; the "
-                        + "environment is no longer in the policies")))));
+                new StageSteps(clock).add("recover", StepStatus.DONE, "interrupted by a restart; rolled back to the CURRENT version; the "
+                        + "environment is no longer in the policies"))));
         forgetEndedImportBackups();
         for (RotationEntity r : unfinished) {
             // An emergency is resumed even from RUNNING: its values are already revoked, never rolled back.
@@ -127,36 +124,37 @@ public class RotationStartup {
      * Until that commit they stay RUNNING, so a crash during recovery is recovered again at the next start.
      */
     private void recover(EnvironmentPolicy p, List<RotationEntity> interrupted) {
-        List<RotationEngine.Step> steps = new ArrayList<>();
+        StageSteps steps = new StageSteps(clock);
         for (RotationEntity r : interrupted) {
-            interruptedWrite(p, r).ifPresent(steps::add);
+            interruptedWrite(p, r, steps);
         }
-        steps.add(step("recover", "DONE", "interrupted by a restart; rolled back to the CURRENT version"));
+        steps.add("recover", StepStatus.DONE, "interrupted by a restart; rolled back to the CURRENT version");
         Optional<byte[]> kept = Optional.empty();
         for (RotationEntity r : interrupted) {
             kept = kept.isPresent() ? kept : backups.find(r.id);
         }
         if (kept.isPresent()) {
-            steps.add(putBackImported(p, kept.get()));
+            putBackImported(p, kept.get(), steps);
         } else {
             try {
-                String written = writeCurrent(p, "recovery: a rotation was interrupted by a restart", SYSTEM, false);
-                steps.add(written.startsWith("written") ? step("restore-env-file", "DONE",
-                        "the CURRENT version's file is back (" + written + ")")
-                        : written.startsWith("already") ? step("restore-env-file", "DONE", "the file on disk was "
-                        + written + ", not replaced") : step("restore-env-file", "SKIPPED", written));
+                EnvFileSync.Synced synced = fileSync.bringUpToDate(p, "recovery: a rotation was interrupted by a restart",
+                        SYSTEM);
+                switch (synced.result()) {
+                    case WRITTEN -> steps.add("restore-env-file", StepStatus.DONE, "the CURRENT version's file is back ("
+                            + synced.detail() + ")");
+                    case AS_RENDERED -> steps.add("restore-env-file", StepStatus.DONE, "the file on disk was "
+                            + synced.detail() + ", not replaced");
+                    case LEFT_ALONE, NO_CURRENT -> steps.add("restore-env-file", StepStatus.SKIPPED, synced.detail());
+                }
             } catch (EnvFileWriteException e) {
                 LOG.errorf("environment %s: cannot write the env file: %s", p.environment(), e.getMessage());
-                steps.add(step("restore-env-file", "FAILED", e.getMessage()));
+                steps.add("restore-env-file", StepStatus.FAILED, e.getMessage());
             }
         }
         if (p.app().isPresent()) {
             // The app may have been restarted with the rolled-back file: restart it on the restored one.
-            AppRestarter.Outcome restarted = restarter.restart(p.app().get());
-            steps.add(step("restart-after-recovery", restarted.ok() ? "DONE" : "FAILED", restarted.detail()));
-            AppRestarter.Outcome healthy = restarted.ok() ? restarter.awaitHealthy(p.app().get()) : restarted;
-            steps.add(restarted.ok() ? step("health-check-after-recovery", healthy.ok() ? "DONE" : "FAILED",
-                    healthy.detail()) : step("health-check-after-recovery", "SKIPPED", "the restart failed"));
+            AppRestarter.Outcome healthy = restarter.restartAndCheck(p.app().get(), AppRestarter.Occasion.RECOVERY,
+                    steps);
             if (healthy.ok()) {
                 LOG.infof("environment %s: app restarted on the recovered env file (%s)", p.environment(),
                         healthy.detail());
@@ -176,13 +174,13 @@ public class RotationStartup {
      * so it is read off the disk instead (the file this service wrote, its header naming the rotation's
      * version). The header holds names and versions only.
      */
-    private Optional<RotationEngine.Step> interruptedWrite(EnvironmentPolicy p, RotationEntity r) {
+    private void interruptedWrite(EnvironmentPolicy p, RotationEntity r, StageSteps steps) {
         if (r.secret == null || r.toVersion == null || !files.absentOrOurs(p)) {
-            return Optional.empty();
+            return;
         }
         byte[] content = files.readExisting(p);
         if (content == null) {
-            return Optional.empty();
+            return;
         }
         try {
             int end = 0;
@@ -193,38 +191,40 @@ public class RotationStartup {
             for (String token : header.split(" ")) {
                 if (token.startsWith("version=")
                         && Arrays.asList(token.substring("version=".length()).split(",")).contains(r.secret + ":" + r.toVersion)) {
-                    return Optional.of(step("write-env-file", "DONE", "by the interrupted job, found at recovery: the "
+                    steps.add("write-env-file", StepStatus.DONE, "by the interrupted job, found at recovery: the "
                             + "file on disk carried version " + r.toVersion + " (fingerprint=" + files.fingerprint(content)
-                            + ")"));
+                            + ")");
+                    return;
                 }
             }
-            return Optional.empty();
         } finally {
             Arrays.fill(content, (byte) 0);
         }
     }
 
     /** Puts back the hand-made file an interrupted import replaced, from the copy it kept (zeroed after). */
-    private RotationEngine.Step putBackImported(EnvironmentPolicy p, byte[] original) {
+    private void putBackImported(EnvironmentPolicy p, byte[] original, StageSteps steps) {
         ReentrantLock lock = files.lock(p.environment());
         lock.lock();
         byte[] onDisk = null;
         try {
             onDisk = files.absentOrOurs(p) ? null : files.readExisting(p);
             if (onDisk != null && Arrays.equals(onDisk, original)) {
-                return step("restore-env-file", "DONE", "the file the import would have replaced is still there");
+                steps.add("restore-env-file", StepStatus.DONE, "the file the import would have replaced is still there");
+                return;
             }
             if (onDisk != null) {
                 // Someone put another file there since the crash: theirs is not overwritten, the copy stays.
-                return step("restore-env-file", "SKIPPED", "another file someone else wrote is in place: left alone; "
+                steps.add("restore-env-file", StepStatus.SKIPPED, "another file someone else wrote is in place: left alone; "
                         + "the import's copy stays in the data directory (" + ImportBackups.DIRECTORY + "/)");
+                return;
             }
             files.write(p, original);
-            return step("restore-env-file", "DONE", "the file that was there before the import is back");
+            steps.add("restore-env-file", StepStatus.DONE, "the file that was there before the import is back");
         } catch (EnvFileWriteException e) {
             LOG.errorf("environment %s: could not put back the file the import replaced: %s", p.environment(),
                     e.getMessage());
-            return step("restore-env-file", "FAILED", e.getMessage());
+            steps.add("restore-env-file", StepStatus.FAILED, e.getMessage());
         } finally {
             Arrays.fill(original, (byte) 0);
             if (onDisk != null) {
@@ -263,11 +263,7 @@ public class RotationStartup {
         }
     }
 
-    private RotationEngine.Step step(String name, String status, String detail) {
-        return new RotationEngine.Step(name, status, Clocks.now(clock), detail);
-    }
-
-    private void rollBackInterrupted(RotationEntity r, List<RotationEngine.Step> steps) {
+    private void rollBackInterrupted(RotationEntity r, StageSteps steps) {
         writer.submit(new Unit<>(() -> {
             Instant now = Clocks.now(clock);
             RotationEntity row = rotations.findById(r.id);
@@ -275,7 +271,7 @@ public class RotationStartup {
                 versions.inState(row.environment, row.secret, VersionState.PENDING)
                         .ifPresent(v -> v.end(VersionState.RETIRED, now));
             }
-            steps.forEach(s -> RotationStepEntity.of(row.id, s.name(), s.status(), s.at(), s.detail()).persist());
+            steps.persist(row.id);
             row.status = RotationStatus.ROLLED_BACK;
             row.finishedAt = now;
             return null;
@@ -305,88 +301,14 @@ public class RotationStartup {
                 v.state = VersionState.CURRENT;
                 v.promotedAt = now;
             }
-            RotationStepEntity.of(id, "generate", "DONE", now, null).persist();
-            RotationStepEntity.of(id, "store", "DONE", now, "version 1").persist();
-            RotationStepEntity.of(id, "promote", "DONE", now, "version 1 is CURRENT; the env file follows").persist();
-            RotationStepEntity.of(id, "finish", "DONE", now, null).persist();
+            RotationStepEntity.of(id, "generate", StepStatus.DONE, now, null).persist();
+            RotationStepEntity.of(id, "store", StepStatus.DONE, now, "version 1").persist();
+            RotationStepEntity.of(id, "promote", StepStatus.DONE, now, "version 1 is CURRENT; the env file follows").persist();
+            RotationStepEntity.of(id, "finish", StepStatus.DONE, now, null).persist();
             return null;
         }, x -> system("rotation.complete", p.environment(), s.name(),
                 Map.of("rotationId", id, "kind", "INITIAL", "toVersion", 1)), null));
         LOG.infof("environment %s: created version 1 of %s (INITIAL rotation %s)", p.environment(), s.name(), id);
-    }
-
-    /** Writes the env file if it differs from what the CURRENT versions render, unless someone else's file is there. */
-    public void sync(EnvironmentPolicy p) {
-        sync(p, "start: the file was missing or out of date", SYSTEM);
-    }
-
-    /** {@link #sync(EnvironmentPolicy)} recording {@code cause} and {@code actor} in the audit event. */
-    public void sync(EnvironmentPolicy p, String cause, String actor) {
-        try {
-            writeCurrent(p, cause, actor, false);
-        } catch (EnvFileWriteException e) {
-            LOG.errorf("environment %s: cannot write the env file: %s", p.environment(), e.getMessage());
-        }
-    }
-
-    /**
-     * Rewrites the env file from the CURRENT versions even though it is not what this service wrote
-     * (drift repair): over changed content or mode, and over a link put in its place (the link is
-     * replaced, never followed). Audited as {@code envfile.write} with {@code cause}.
-     *
-     * @throws EnvFileWriteException if the file cannot be written (a directory in its place, say)
-     */
-    public void repair(EnvironmentPolicy p, String cause, String actor) {
-        writeCurrent(p, cause, actor, true);
-    }
-
-    /**
-     * What it did, for a journal: {@code "written (fingerprint=hmac-sha256:…)"}, {@code "already as rendered"}, or why
-     * nothing was written.
-     */
-    private String writeCurrent(EnvironmentPolicy p, String cause, String actor, boolean repair) {
-        ReentrantLock lock = files.lock(p.environment());
-        lock.lock();
-        try {
-            Map<String, SecretValues> values = read(() -> currentValues.values(p, currentValues.slots(p.environment())))
-                    .orElse(null);
-            if (values == null) {
-                return "not written: a secret has no CURRENT version";
-            }
-            byte[] content = EnvFileRenderer.render(p, values);
-            try {
-                // Content, mode, owner and group: a policy's new mode is applied like new content.
-                String problem = files.problemWith(p, files.fingerprint(content), content.length);
-                if (problem == null && !repair) {
-                    return "already as rendered";
-                }
-                if (!repair && !files.absentOrOurs(p)) {
-                    LOG.warnf("environment %s: %s exists and was not written by ltc-secrets; left alone. Remove it, "
-                            + "or adopt its value with POST /api/v1/environments/%s/secrets/{name}/import",
-                            p.environment(), files.target(p), p.environment());
-                    return "left alone: the file at " + p.envFile().path() + " was not written by ltc-secrets";
-                }
-                EnvFileWriter.WriteResult written = repair ? files.overwrite(p, content) : files.write(p, content);
-                String secretVersions = EnvFileService.versions(values);
-                writer.submit(new Unit<>(() -> {
-                    files.recordWrite(p, written, secretVersions, Clocks.now(clock));
-                    return null;
-                }, x -> {
-                    Map<String, Object> d = new LinkedHashMap<>();
-                    d.put("path", p.envFile().path());
-                    d.put("fingerprint", written.fingerprint());
-                    d.put("secretVersions", secretVersions);
-                    d.put("cause", cause);
-                    d.put("before", problem == null ? "the file was as rendered" : "the file " + problem);
-                    return new AuditDraft(actor, "envfile.write", p.environment(), null, Outcome.SUCCESS, null, null, d);
-                }, null));
-                return "written (fingerprint=" + written.fingerprint() + ")";
-            } finally {
-                Arrays.fill(content, (byte) 0);
-            }
-        } finally {
-            lock.unlock();
-        }
     }
 
     private static AuditDraft system(String action, String environment, String target, Map<String, Object> details) {

@@ -3,6 +3,8 @@ package org.lifetimecircle.secrets.rotation;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
 import jakarta.persistence.GeneratedValue;
 import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
@@ -24,9 +26,10 @@ public class RotationStepEntity extends PanacheEntityBase {
     @Column(nullable = false)
     public String name;
 
-    /** DONE, FAILED or SKIPPED. */
+    /** Stored by name: DONE, FAILED or SKIPPED. */
+    @Enumerated(EnumType.STRING)
     @Column(nullable = false)
-    public String status;
+    public StepStatus status;
 
     @Column(nullable = false)
     public Instant at;
@@ -34,7 +37,7 @@ public class RotationStepEntity extends PanacheEntityBase {
     /** Names, versions, hashes and reasons only; never a value. */
     public String detail;
 
-    static RotationStepEntity of(String rotationId, String name, String status, Instant at, String detail) {
+    static RotationStepEntity of(String rotationId, String name, StepStatus status, Instant at, String detail) {
         RotationStepEntity s = new RotationStepEntity();
         s.rotationId = rotationId;
         s.name = name;

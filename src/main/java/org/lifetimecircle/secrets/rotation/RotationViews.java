@@ -59,7 +59,7 @@ final class RotationViews {
     }
 
     /** One journaled step. */
-    record StepView(String name, String status, Instant at, String detail) {
+    record StepView(String name, StepStatus status, Instant at, String detail) {
         static StepView of(RotationStepEntity s) {
             return new StepView(s.name, s.status, s.at, s.detail);
         }

@@ -2,7 +2,6 @@ package org.lifetimecircle.secrets.scheduler;
 
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.persistence.EntityManager;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,15 +12,15 @@ import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditWriter;
 import org.lifetimecircle.secrets.audit.Outcome;
 import org.lifetimecircle.secrets.audit.Unit;
-import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.envfile.EnvFileService;
 import org.lifetimecircle.secrets.envfile.EnvFileStateEntity;
+import org.lifetimecircle.secrets.envfile.EnvFileStates;
+import org.lifetimecircle.secrets.envfile.EnvFileSync;
 import org.lifetimecircle.secrets.envfile.EnvFileWriteException;
 import org.lifetimecircle.secrets.policy.DriftAction;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
 import org.lifetimecircle.secrets.rotation.EmergencyService;
-import org.lifetimecircle.secrets.rotation.RotationStartup;
 import org.lifetimecircle.secrets.web.ApiException;
 import org.lifetimecircle.secrets.web.Reason;
 
@@ -41,16 +40,16 @@ class DriftCheck {
 
     private final EnvironmentRegistry environments;
     private final EnvFileService files;
-    private final RotationStartup fileSync;
+    private final EnvFileSync fileSync;
     private final EmergencyService emergencies;
     private final AuditWriter writer;
     private final Alerts alerts;
     private final SchedulerMetrics metrics;
-    private final EntityManager em;
+    private final EnvFileStates states;
 
-    DriftCheck(EnvironmentRegistry environments, EnvFileService files, RotationStartup fileSync,
+    DriftCheck(EnvironmentRegistry environments, EnvFileService files, EnvFileSync fileSync,
                EmergencyService emergencies, AuditWriter writer, Alerts alerts, SchedulerMetrics metrics,
-               EntityManager em) {
+               EnvFileStates states) {
         this.environments = environments;
         this.files = files;
         this.fileSync = fileSync;
@@ -58,7 +57,7 @@ class DriftCheck {
         this.writer = writer;
         this.alerts = alerts;
         this.metrics = metrics;
-        this.em = em;
+        this.states = states;
     }
 
     /** Checks every environment's file; returns how many new drifts were found. */
@@ -81,7 +80,7 @@ class DriftCheck {
     }
 
     private boolean check(EnvironmentPolicy p, Instant now) {
-        EnvFileStateEntity last = QuarkusTransaction.requiringNew().call(() -> files.lastWrite(p.environment())
+        EnvFileStateEntity last = QuarkusTransaction.requiringNew().call(() -> states.lastWrite(p.environment())
                 .orElse(null));
         if (last == null) {
             return false; // never written by this service (a foreign file is reported as a conflict)
@@ -123,10 +122,7 @@ class DriftCheck {
         d.put("expectedMode", p.envFile().mode().octal());
         d.put("onDrift", action.yamlName());
         writer.submit(new Unit<>(() -> {
-            em.createNativeQuery("update env_file_state set drift = ?1, drift_observed = ?2, drift_since = ?3 "
-                            + "where environment = ?4").setParameter(1, problem).setParameter(2, observed)
-                    .setParameter(3, Clocks.truncate(now).toEpochMilli()).setParameter(4, p.environment())
-                    .executeUpdate();
+            states.recordDrift(p.environment(), problem, observed, now);
             return null;
         }, x -> new AuditDraft(Housekeeping.SCHEDULER, "envfile.drift", p.environment(), null, Outcome.SUCCESS, null,
                 null, d), null));
@@ -138,8 +134,7 @@ class DriftCheck {
     // The file is as written again (someone undid their change): the drift is over.
     private void resolved(EnvironmentPolicy p, EnvFileStateEntity last) {
         writer.submit(new Unit<>(() -> {
-            em.createNativeQuery("update env_file_state set drift = null, drift_observed = null, drift_since = null "
-                    + "where environment = ?1").setParameter(1, p.environment()).executeUpdate();
+            states.driftOver(p.environment());
             return null;
         }, x -> new AuditDraft(Housekeeping.SCHEDULER, "envfile.drift-resolved", p.environment(), null,
                 Outcome.SUCCESS, null, null, Map.of("path", p.envFile().path(), "was", "the file " + last.drift)),

@@ -8,13 +8,13 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.persistence.EntityManager;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.microprofile.config.ConfigProvider;
+import org.lifetimecircle.secrets.envfile.EnvFileStates;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
 import org.lifetimecircle.secrets.rotation.RotationKind;
@@ -39,7 +39,7 @@ public class SchedulerMetrics {
     private final MeterRegistry registry;
     private final EnvironmentRegistry environments;
     private final RotationRepository rotations;
-    private final EntityManager em;
+    private final EnvFileStates states;
     private final AtomicLong lastSuccessSeconds = new AtomicLong();
     private final Map<String, Counter> driftEvents = new HashMap<>();
     private volatile Counter successfulRuns;
@@ -52,11 +52,11 @@ public class SchedulerMetrics {
     }
 
     SchedulerMetrics(MeterRegistry registry, EnvironmentRegistry environments, RotationRepository rotations,
-                     EntityManager em) {
+                     EnvFileStates states) {
         this.registry = registry;
         this.environments = environments;
         this.rotations = rotations;
-        this.em = em;
+        this.states = states;
     }
 
     void onDataReady(@Observes DataReady ready) {
@@ -143,9 +143,6 @@ public class SchedulerMetrics {
     }
 
     private double drifting(String environment) {
-        List<?> rows = QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery(
-                "select 1 from env_file_state where environment = ?1 and drift is not null")
-                .setParameter(1, environment).getResultList());
-        return rows.isEmpty() ? 0 : 1;
+        return QuarkusTransaction.requiringNew().call(() -> states.drifting(environment)) ? 1 : 0;
     }
 }

@@ -59,6 +59,26 @@ class AppRestarterTest {
     }
 
     @Test
+    void aFailedRestartIsJournaledUnderItsOccasionsNamesAndItsHealthCheckSkippedButAfterARollback() throws Exception {
+        AppPolicy failing = app("exit 3", Duration.ofSeconds(20));
+        for (AppRestarter.Occasion occasion : AppRestarter.Occasion.values()) {
+            StageSteps steps = new StageSteps(java.time.Clock.systemUTC());
+            AppRestarter.Outcome out = new AppRestarter().restartAndCheck(failing, occasion, steps);
+            assertThat(out.ok()).isFalse();
+            assertThat(out.detail()).startsWith("exit 3");
+            List<String> journaled = steps.steps().stream().map(s -> s.name() + " " + s.status()).toList();
+            switch (occasion) {
+                case ROTATION -> assertThat(journaled).containsExactly("restart FAILED", "health-check SKIPPED");
+                case RECOVERY -> assertThat(journaled).containsExactly("restart-after-recovery FAILED",
+                        "health-check-after-recovery SKIPPED");
+                // A rollback's journal never had the skipped check; it stays as it was.
+                case ROLLBACK -> assertThat(journaled).containsExactly("restart-after-rollback FAILED");
+            }
+            assertThat(steps.firstFailed()).isPresent();
+        }
+    }
+
+    @Test
     void aSecretPrintedAcrossTheOutputLimitLeavesNoFragment() throws Exception {
         String secret = secret();
         // 2040 characters of harmless output ("a a a …"), then the secret: the 2048-byte cut falls inside it.

@@ -410,7 +410,7 @@ class RotationEngineTest {
     }
 
     @Inject
-    RotationEngine engine;
+    StageJournal journal;
     @Inject
     AuditWriter writer;
     @Inject
@@ -420,7 +420,7 @@ class RotationEngineTest {
 
     @Test
     void theStartStepIsJournaledOnceEvenWhenItsCommitIsSubmittedAgain() throws Exception {
-        // journal() submits a stage again when the writer did not answer within its timeout, though the first
+        // StageJournal.commit() submits a stage again when the writer did not answer within its timeout, though the first
         // submission may still commit: the start unit then runs twice. Here it does, for real, through the
         // writer, while the job waits on the environment's lock (the test holds it); the job then runs it a
         // third time itself.
@@ -432,8 +432,8 @@ class RotationEngineTest {
             id = Rotations.rotate(engineer, ENV, SECRET);
             RotationEntity row = QuarkusTransaction.requiringNew().call(() -> rotationRows.findById(id));
             Instant promotedAt = TestClock.now();
-            writer.submit(engine.startUnit(row, "start-again-1", promotedAt));
-            writer.submit(engine.startUnit(row, "start-again-2", promotedAt));
+            writer.submit(journal.startUnit(row, "start-again-1", promotedAt));
+            writer.submit(journal.startUnit(row, "start-again-2", promotedAt));
         } finally {
             lock.unlock();
         }

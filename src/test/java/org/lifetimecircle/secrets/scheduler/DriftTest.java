@@ -16,8 +16,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.lifetimecircle.secrets.envfile.EnvFileSync;
 import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
-import org.lifetimecircle.secrets.rotation.RotationStartup;
 import org.lifetimecircle.secrets.testing.FileModes;
 import org.lifetimecircle.secrets.testing.Rotations;
 import org.lifetimecircle.secrets.testing.TestClock;
@@ -36,7 +36,7 @@ class DriftTest {
     Housekeeping scheduler;
 
     @Inject
-    RotationStartup files;
+    EnvFileSync files;
 
     @Inject
     EnvironmentRegistry environments;

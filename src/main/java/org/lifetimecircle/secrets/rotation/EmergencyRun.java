@@ -39,10 +39,12 @@ class EmergencyRun {
     private final AppRestarter restarter;
     private final GrantService grants;
     private final Alerts alerts;
+    private final LiveSteps live;
     private final Clock clock;
 
     EmergencyRun(StageJournal journal, RotationRepository rotations, CurrentValues currentValues, EnvFileService files,
-                 EnvFileStates states, AppRestarter restarter, GrantService grants, Alerts alerts, Clock clock) {
+                 EnvFileStates states, AppRestarter restarter, GrantService grants, Alerts alerts, LiveSteps live,
+                 Clock clock) {
         this.journal = journal;
         this.rotations = rotations;
         this.currentValues = currentValues;
@@ -51,6 +53,7 @@ class EmergencyRun {
         this.restarter = restarter;
         this.grants = grants;
         this.alerts = alerts;
+        this.live = live;
         this.clock = clock;
     }
 
@@ -64,7 +67,7 @@ class EmergencyRun {
         lock.lock();
         try {
             journal.markRunning(r, requestId, null);
-            StageSteps steps = new StageSteps(clock);
+            StageSteps steps = new StageSteps(clock).shownLive(live, r.id);
             boolean ok = false;
             EnvFileWriter.WriteResult[] written = new EnvFileWriter.WriteResult[1];
             String[] secretVersions = new String[1];

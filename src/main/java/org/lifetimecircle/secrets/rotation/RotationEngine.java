@@ -53,6 +53,7 @@ public class RotationEngine {
     private final RotationRun rotationRun;
     private final EmergencyRun emergencyRun;
     private final StageJournal journal;
+    private final LiveSteps live;
     private final AtomicInteger threadCount = new AtomicInteger();
     /** Rotations with a job in this process, queued or running. */
     private final Set<String> withJob = ConcurrentHashMap.newKeySet();
@@ -63,12 +64,13 @@ public class RotationEngine {
     });
 
     RotationEngine(RotationRepository rotations, EnvironmentRegistry environments, RotationRun rotationRun,
-                   EmergencyRun emergencyRun, StageJournal journal) {
+                   EmergencyRun emergencyRun, StageJournal journal, LiveSteps live) {
         this.rotations = rotations;
         this.environments = environments;
         this.rotationRun = rotationRun;
         this.emergencyRun = emergencyRun;
         this.journal = journal;
+        this.live = live;
     }
 
     /**
@@ -87,6 +89,7 @@ public class RotationEngine {
                     // Left PENDING or RUNNING: recovered at the next start. Ids only in the log.
                     LOG.errorf("rotation %s stopped: %s", rotationId, e.getClass().getSimpleName());
                 } finally {
+                    live.forget(rotationId);
                     withJob.remove(rotationId);
                 }
             });

@@ -31,9 +31,11 @@ public class RotationResource {
     private static final Pattern ROTATION_ID = Pattern.compile("[0-9a-f]{16}");
 
     private final RotationRepository repository;
+    private final LiveSteps live;
 
-    RotationResource(RotationRepository repository) {
+    RotationResource(RotationRepository repository, LiveSteps live) {
         this.repository = repository;
+        this.live = live;
     }
 
     @GET
@@ -54,14 +56,16 @@ public class RotationResource {
     @Path("/{id}")
     @Audited("rotation.read")
     @Requires(Permission.METADATA_READ)
-    @Operation(summary = "One rotation with its steps")
+    @Operation(summary = "One rotation with its steps",
+            description = "While it runs, steps already made (the env file written, the app restarted) are listed as "
+                    + "they happen, before the commit that ends their stage journals them.")
     public RotationView get(@PathParam("id") String id) {
         if (!ROTATION_ID.matcher(id).matches()) {
             throw ApiException.invalid("rotation id must be 16 hex characters");
         }
         RotationEntity r = repository.findByIdOptional(id)
                 .orElseThrow(() -> ApiException.notFound("no rotation '" + id + "'"));
-        return RotationView.of(r, repository);
+        return RotationView.of(r, repository, live.of(id));
     }
 
     private static <E extends Enum<E>> Optional<E> enumOf(Class<E> type, String param, String value) {

@@ -47,11 +47,12 @@ class RotationRun {
     private final EnvFileStates states;
     private final AppRestarter restarter;
     private final ImportBackups backups;
+    private final LiveSteps live;
     private final Clock clock;
 
     RotationRun(StageJournal journal, RotationRollback rollback, RotationRepository rotations,
                 SecretVersionRepository versions, CurrentValues currentValues, EnvFileService files,
-                EnvFileStates states, AppRestarter restarter, ImportBackups backups, Clock clock) {
+                EnvFileStates states, AppRestarter restarter, ImportBackups backups, LiveSteps live, Clock clock) {
         this.journal = journal;
         this.rollback = rollback;
         this.rotations = rotations;
@@ -61,6 +62,7 @@ class RotationRun {
         this.states = states;
         this.restarter = restarter;
         this.backups = backups;
+        this.live = live;
         this.clock = clock;
     }
 
@@ -115,7 +117,7 @@ class RotationRun {
             } finally {
                 Arrays.fill(content, (byte) 0);
             }
-            StageSteps appSteps = new StageSteps(clock)
+            StageSteps appSteps = new StageSteps(clock).shownLive(live, r.id)
                     .add("write-env-file", StepStatus.DONE, "fingerprint=" + written.fingerprint());
             if (policy.app().isPresent() && r.kind != RotationKind.INITIAL
                     && !restarter.restartAndCheck(policy.app().get(), AppRestarter.Occasion.ROTATION, appSteps).ok()) {

@@ -33,11 +33,23 @@ final class RotationViews {
                         Long fromVersion, Long toVersion, String requestedBy, String reason, String incident,
                         Instant requestedAt, Instant finishedAt, List<StepView> steps, List<SecretChange> secrets) {
         static RotationView of(RotationEntity r, RotationRepository repository) {
+            return of(r, repository, List.of());
+        }
+
+        /**
+         * With the steps a running job has made but not yet journaled ({@link LiveSteps}) after the journaled
+         * ones: a step is listed once, journaled or live.
+         */
+        static RotationView of(RotationEntity r, RotationRepository repository, List<StageSteps.Step> live) {
             List<SecretChange> secrets = r.kind != RotationKind.EMERGENCY ? null
                     : repository.emergencySecrets(r.id).stream().map(SecretChange::of).toList();
+            List<StepView> steps = new java.util.ArrayList<>(repository.steps(r.id).stream().map(StepView::of).toList());
+            if (!r.status.finished()) {
+                live.stream().map(s -> new StepView(s.name(), s.status(), s.at(), s.detail()))
+                        .filter(s -> !steps.contains(s)).forEach(steps::add);
+            }
             return new RotationView(r.id, r.environment, r.secret, r.kind, r.status, r.fromVersion, r.toVersion,
-                    r.requestedBy, r.reason, r.incident, r.requestedAt, r.finishedAt,
-                    repository.steps(r.id).stream().map(StepView::of).toList(), secrets);
+                    r.requestedBy, r.reason, r.incident, r.requestedAt, r.finishedAt, List.copyOf(steps), secrets);
         }
     }
 

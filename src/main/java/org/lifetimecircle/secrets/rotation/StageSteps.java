@@ -20,25 +20,45 @@ final class StageSteps {
 
     private final Clock clock;
     private final List<Step> steps = new ArrayList<>();
+    private LiveSteps live;
+    private String rotationId;
 
     StageSteps(Clock clock) {
         this.clock = clock;
+    }
+
+    /** Shows each step to readers of the rotation as soon as it is made ({@link LiveSteps}), before the commit. */
+    StageSteps shownLive(LiveSteps live, String rotationId) {
+        this.live = live;
+        this.rotationId = rotationId;
+        publish();
+        return this;
     }
 
     /** A copy to go on from (a rollback adds its steps to the failed stage's). */
     StageSteps copy() {
         StageSteps copy = new StageSteps(clock);
         copy.steps.addAll(steps);
+        copy.live = live;
+        copy.rotationId = rotationId;
         return copy;
     }
 
     StageSteps add(String name, StepStatus status, String detail) {
         steps.add(new Step(name, status, Clocks.now(clock), detail));
+        publish();
         return this;
     }
 
     void addAll(StageSteps other) {
         steps.addAll(other.steps);
+        publish();
+    }
+
+    private void publish() {
+        if (live != null) {
+            live.show(rotationId, List.copyOf(steps));
+        }
     }
 
     /** The steps so far, in order. */

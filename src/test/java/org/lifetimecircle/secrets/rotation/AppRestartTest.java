@@ -106,6 +106,29 @@ class AppRestartTest {
     }
 
     @Test
+    void aWaitingClientSeesTheFileWrittenAndTheRestartDoneWhileTheHealthCheckStillRuns() throws Exception {
+        restartScript("echo restarted");
+        HEALTH_STATUS.set(503);   // the check polls until its 2 s timeout: the window in which the steps show
+        Rotations.awaitIdle(token, ENV);
+        String id = Rotations.rotate(token, ENV, SECRET);
+        JsonPath running = Poll.until("rotation " + id + " RUNNING with its restart listed", Rotations.JOB_DEADLINE,
+                () -> as(token).get("/api/v1/rotations/" + id).then().statusCode(200).extract().jsonPath(),
+                r -> !"PENDING".equals(r.getString("status"))
+                        && (!"RUNNING".equals(r.getString("status")) || step(r, "restart", "status") != null),
+                JsonPath::prettify);
+        assertThat(running.getString("status")).as("seen while the health check ran").isEqualTo("RUNNING");
+        assertThat(step(running, "write-env-file", "status")).isEqualTo("DONE");
+        assertThat(step(running, "restart", "status")).isEqualTo("DONE");
+        assertThat(step(running, "health-check", "status")).isNull();
+
+        JsonPath finished = Rotations.awaitFinished(token, id);
+        assertThat(finished.getString("status")).isEqualTo("ROLLED_BACK");
+        List<String> names = finished.getList("steps.name");
+        assertThat(names).as("each step once, journaled").containsOnlyOnce("write-env-file", "restart", "health-check");
+        assertThat(names.indexOf("write-env-file")).isLessThan(names.indexOf("restart"));
+    }
+
+    @Test
     void aRestartThatComesBackHealthyCompletesTheRotation() throws Exception {
         Path seen = marker("seen.env");
         restartScript("cp '" + envFile() + "' '" + seen + "'\necho restarted");

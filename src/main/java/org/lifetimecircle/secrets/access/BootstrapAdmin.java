@@ -1,6 +1,7 @@
 package org.lifetimecircle.secrets.access;
 
-import io.quarkus.narayana.jta.QuarkusTransaction;
+import static org.lifetimecircle.secrets.db.ReadTransaction.read;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -56,7 +57,7 @@ public class BootstrapAdmin {
         Path tokenFile = config.dataDir().resolve(TOKEN_FILE);
         Path requestFile = config.dataDir().resolve(REQUEST_FILE);
         boolean recovery = Files.exists(requestFile, LinkOption.NOFOLLOW_LINKS);
-        if (!recovery && QuarkusTransaction.requiringNew().call(principals::count) > 0) {
+        if (!recovery && read(principals::count) > 0) {
             limitLegacyTokens();
             return Outcome.NOTHING; // the usual start: nothing to do, nothing to record
         }
@@ -122,7 +123,7 @@ public class BootstrapAdmin {
      * the expiry and the way back in.
      */
     private void limitLegacyTokens() {
-        if (!QuarkusTransaction.requiringNew().call(tokens::anyUnlimited)) {
+        if (!read(tokens::anyUnlimited)) {
             return;
         }
         var success = org.lifetimecircle.secrets.audit.Outcome.SUCCESS;

@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.hibernate.Session;
 import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.db.ReadTransaction;
 
 /**
  * The single writer of the database. SQLite has one writer at a time, so rather than letting
@@ -72,7 +73,7 @@ public class AuditWriter {
         if (running) {
             return;
         }
-        head = QuarkusTransaction.requiringNew().call(() -> em.unwrap(Session.class).doReturningWork(AuditWriter::readHead));
+        head = ReadTransaction.read(() -> em.unwrap(Session.class).doReturningWork(AuditWriter::readHead));
         running = true;
         thread = new Thread(this::loop, "audit-writer");
         thread.setDaemon(true);

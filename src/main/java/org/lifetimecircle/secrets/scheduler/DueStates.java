@@ -1,6 +1,7 @@
 package org.lifetimecircle.secrets.scheduler;
 
-import io.quarkus.narayana.jta.QuarkusTransaction;
+import static org.lifetimecircle.secrets.db.ReadTransaction.read;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 import java.time.Instant;
@@ -189,9 +190,5 @@ class DueStates {
         } catch (ApiException e) {
             LOG.infof("environment %s: emergency rotation not started: %s", p.environment(), e.getMessage());
         }
-    }
-
-    private static <T> T read(java.util.function.Supplier<T> work) {
-        return QuarkusTransaction.requiringNew().call(work::get);
     }
 }

@@ -1,6 +1,7 @@
 package org.lifetimecircle.secrets.scheduler;
 
-import io.quarkus.narayana.jta.QuarkusTransaction;
+import static org.lifetimecircle.secrets.db.ReadTransaction.read;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 import java.time.Instant;
@@ -67,7 +68,7 @@ class Expiries {
     }
 
     private List<Object[]> due(String sql, long at) {
-        return QuarkusTransaction.requiringNew().call(() -> {
+        return read(() -> {
             @SuppressWarnings("unchecked")
             List<Object[]> rows = em.createNativeQuery(sql).setParameter(1, at).getResultList();
             return rows;

@@ -1,10 +1,11 @@
 package org.lifetimecircle.secrets.scheduler;
 
+import static org.lifetimecircle.secrets.db.ReadTransaction.read;
+
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -128,7 +129,7 @@ public class SchedulerMetrics {
         Counts c = counts;
         if (c.queriedAt() - scrapeStartedAt <= 0 || now - c.queriedAt() > COUNTS_TTL_NANOS) {
             Map<String, Long> fresh = new HashMap<>();
-            for (Object[] row : QuarkusTransaction.requiringNew().call(rotations::finishedCounts)) {
+            for (Object[] row : read(rotations::finishedCounts)) {
                 fresh.put(row[0] + "/" + row[1] + "/" + row[2], ((Number) row[3]).longValue());
             }
             c = new Counts(now, Map.copyOf(fresh));
@@ -138,7 +139,7 @@ public class SchedulerMetrics {
     }
 
     private double drifting(String environment) {
-        List<?> rows = QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery(
+        List<?> rows = read(() -> em.createNativeQuery(
                 "select 1 from env_file_state where environment = ?1 and drift is not null")
                 .setParameter(1, environment).getResultList());
         return rows.isEmpty() ? 0 : 1;

@@ -12,9 +12,7 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -25,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.hibernate.Session;
 import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.access.UseCounts;
 import org.lifetimecircle.secrets.db.ReadTransaction;
 
 /**
@@ -373,10 +372,7 @@ public class AuditWriter {
         ps.setString(12, hash);
         ps.executeUpdate();
         if (d.grantUse() != null && d.outcome() == Outcome.SUCCESS) {
-            PreparedStatement use = st.countUse();
-            use.setLong(1, at);
-            use.setString(2, d.grantUse());
-            use.executeUpdate();
+            st.uses.grantUsed(d.grantUse(), at);
         }
         head = new ChainHead(seq, hash);
         return at;
@@ -384,19 +380,18 @@ public class AuditWriter {
 
     /**
      * An append's statements, prepared once per connection use rather than once per event, and the
-     * tokens whose use the events record. A deploy script fetching in a loop puts many events of one
-     * token in a batch: its {@code last_used_at} is written once, with the latest of their times.
+     * grant and token uses its events record (access's tables, written through {@link UseCounts} on
+     * this connection, so they commit with the events).
      */
     private static final class Statements implements AutoCloseable {
         private final Connection c;
         private PreparedStatement insert;
-        private PreparedStatement countUse;
-        private PreparedStatement tokenUse;
         private Statement plain;
-        private final Map<String, Long> tokenUses = new HashMap<>();
+        final UseCounts uses;
 
         Statements(Connection c) {
             this.c = c;
+            this.uses = new UseCounts(c);
         }
 
         PreparedStatement insert() throws SQLException {
@@ -406,39 +401,13 @@ public class AuditWriter {
             return insert;
         }
 
-        PreparedStatement countUse() throws SQLException {
-            if (countUse == null) {
-                countUse = c.prepareStatement("update access_grant set use_count = use_count + 1, last_used_at = ? "
-                        + "where id = ?");
-            }
-            return countUse;
-        }
-
         /** Notes that the token authenticated a request whose event has time {@code at}. */
         void tokenUsed(String tokenId, long at) {
-            if (tokenId != null) {
-                tokenUses.merge(tokenId, at, Math::max);
-            }
+            uses.tokenUsed(tokenId, at);
         }
 
-        /**
-         * Writes the noted token uses. Never moves a {@code last_used_at} back (a clock set back, an
-         * older event committed after a newer one): it is the latest authenticated request's time.
-         */
         void writeTokenUses() throws SQLException {
-            if (tokenUses.isEmpty()) {
-                return;
-            }
-            if (tokenUse == null) {
-                tokenUse = c.prepareStatement("update api_token set last_used_at = ?1 where id = ?2 "
-                        + "and (last_used_at is null or last_used_at < ?1)");
-            }
-            for (Map.Entry<String, Long> use : tokenUses.entrySet()) {
-                tokenUse.setLong(1, use.getValue());
-                tokenUse.setString(2, use.getKey());
-                tokenUse.executeUpdate();
-            }
-            tokenUses.clear();
+            uses.writeTokenUses();
         }
 
         void execute(String sql) throws SQLException {
@@ -450,7 +419,8 @@ public class AuditWriter {
 
         @Override
         public void close() throws SQLException {
-            for (Statement s : new Statement[] {insert, countUse, tokenUse, plain}) {
+            uses.close();
+            for (Statement s : new Statement[] {insert, plain}) {
                 if (s != null) {
                     s.close();
                 }

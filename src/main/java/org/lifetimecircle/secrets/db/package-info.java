@@ -16,7 +16,7 @@
  *       <li>the audit writer's own connection: a batch of event-only units is appended with plain
  *       JDBC, without a JTA transaction or a Hibernate session, because the writer thread is the one
  *       serial step of every audited request; the access-table updates that go with an event
- *       ({@code access.AccessSql}) run on that same connection so they commit with it;</li>
+ *       ({@code access.UseCounts}) run on that same connection so they commit with it;</li>
  *       <li>hot read paths that run on every request or fetch, one autocommit statement, no
  *       transaction: the token and grant lookups ({@code access.AccessLookups}), the readable
  *       versions of an environment for serving its env file ({@code secret.SecretVersionRows}),
@@ -31,8 +31,9 @@
  *
  * <h2>Where SQL lives</h2>
  * Each table's SQL stays in the feature that owns the table; another feature calls a small method of
- * the owner rather than writing to its table (the audit writer counts a grant's use through
- * {@code access.AccessSql}; the scheduler marks an expiry through {@code access.Expiring}). SQL that is
+ * the owner rather than writing to (or querying) its table: the audit writer counts a grant's use
+ * through {@code access.UseCounts}, the scheduler marks an expiry through {@code access.Expiring}, the
+ * access review reads the trail through {@code audit.GrantUseEvents}. SQL that is
  * specific to SQLite is kept in one place per feature, so a second database (PostgreSQL) adds its
  * variant there and nowhere else. Today's SQLite-specific SQL:
  * <ul>
@@ -42,7 +43,7 @@
  *   <li>{@code PRAGMA wal_checkpoint(TRUNCATE)} ({@link WalTruncation}), {@code VACUUM INTO} (the
  *   backup script, outside the service);</li>
  *   <li>{@code INSERT OR REPLACE} (health probe row, {@code health.ServiceHealth});
- *   {@code json_extract} over audit event details (the access review's reads of the trail);</li>
+ *   {@code json_extract} over audit event details ({@code audit.GrantUseEvents});</li>
  *   <li>the append-only triggers of {@code audit_event} and {@code audit_anchor} (Flyway migrations,
  *   {@code RAISE(ABORT, …)}) and the savepoint statements of the audit writer;</li>
  *   <li>SQLite's single writer, which the audit writer's queue and group commit are built around.</li>

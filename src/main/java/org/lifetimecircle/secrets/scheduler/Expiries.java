@@ -8,10 +8,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.lifetimecircle.secrets.access.Expiring;
+import org.lifetimecircle.secrets.audit.Actors;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditWriter;
 import org.lifetimecircle.secrets.audit.NothingToDo;
-import org.lifetimecircle.secrets.audit.Outcome;
 import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.config.Clocks;
 
@@ -46,8 +46,8 @@ class Expiries {
             d.put("principal", g.principal());
             d.put("permission", g.permission());
             d.put("expiresAt", g.expiresAt().toString());
-            if (mark(() -> expiring.markGrant(g.id(), at), new AuditDraft(Housekeeping.SCHEDULER, "grant.expire",
-                    g.environment(), g.id(), Outcome.SUCCESS, null, null, d))) {
+            if (mark(() -> expiring.markGrant(g.id(), at), AuditDraft.by(Actors.SCHEDULER)
+                    .action("grant.expire").environment(g.environment()).target(g.id()).details(d))) {
                 recorded++;
             }
         }
@@ -56,8 +56,8 @@ class Expiries {
             d.put("token", t.id());
             d.put("principal", t.principal());
             d.put("expiresAt", t.expiresAt().toString());
-            if (mark(() -> expiring.markToken(t.id(), at), new AuditDraft(Housekeeping.SCHEDULER, "token.expire", null,
-                    t.id(), Outcome.SUCCESS, null, null, d))) {
+            if (mark(() -> expiring.markToken(t.id(), at), AuditDraft.by(Actors.SCHEDULER)
+                    .action("token.expire").target(t.id()).details(d))) {
                 recorded++;
             }
         }

@@ -7,7 +7,6 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +30,7 @@ class AuditWriterWithdrawTest {
     AuditWriter writer;
 
     private static AuditDraft event(String action) {
-        return new AuditDraft("system", action, null, null, Outcome.SUCCESS, null, null, Map.of());
+        return AuditDraft.by(Actors.SYSTEM).action(action);
     }
 
     @Test

@@ -19,10 +19,12 @@
  *       ({@code access.UseCounts}) run on that same connection so they commit with it;</li>
  *       <li>hot read paths that run on every request or fetch, one autocommit statement, no
  *       transaction: the token and grant lookups ({@code access.AccessLookups}), the readable
- *       versions of an environment for serving its env file ({@code secret.SecretVersionRows}),
- *       the health probe;</li>
- *       <li>work outside the ORM's life cycle: start-up paths before the writer runs, the audit
- *       verifier, archiver, exporter and checkpoints that stream the chain, the master-key re-wrap,
+ *       versions of an environment for serving its env file ({@code secret.SecretVersionRows});
+ *       and the health probe, which must find out whether the database takes a write without
+ *       queueing behind the writer (its one row is no audited state);</li>
+ *       <li>work outside the ORM's life cycle: start-up paths before the writer runs (installation
+ *       keys), the audit reader, verifier, archiver, exporter and checkpoints that stream the chain,
+ *       the master-key re-wrap (a whole-database pass inside one writer unit),
  *       and SQLite statements Hibernate does not issue ({@link WalTruncation}).</li>
  *     </ul>
  *   Plain JDBC is never used for a change that needs an audit event unless it runs on the writer's
@@ -45,8 +47,9 @@
  *   <li>{@code INSERT OR REPLACE} (health probe row, {@code health.ServiceHealth});
  *   {@code json_extract} over audit event details ({@code audit.GrantUseEvents});</li>
  *   <li>the append-only triggers of {@code audit_event} and {@code audit_anchor} (Flyway migrations,
- *   {@code RAISE(ABORT, …)}) and the savepoint statements of the audit writer;</li>
- *   <li>SQLite's single writer, which the audit writer's queue and group commit are built around.</li>
+ *   {@code RAISE(ABORT, …)});</li>
+ *   <li>SQLite's single writer, which the audit writer's queue, group commit and savepoints issued as
+ *   SQL are built around ({@code audit.AuditWriter}).</li>
  * </ul>
  * Everything else is plain SQL ({@code INSERT … ON CONFLICT … DO UPDATE}, {@code LIMIT}) that
  * PostgreSQL also runs.

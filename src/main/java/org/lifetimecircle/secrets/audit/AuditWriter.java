@@ -136,11 +136,8 @@ public class AuditWriter {
                 if (pending.withdraw()) {
                     throw e;
                 }
-                if (e instanceof InterruptedException) {
-                    Thread.currentThread().interrupt();
-                }
                 LOG.warnf("audit writer: a unit is slow to commit; waiting once more for its outcome");
-                return pending.result.get(answerWithin.toMillis(), TimeUnit.MILLISECONDS);
+                return outcomeOfStarted(pending, answerWithin, e instanceof InterruptedException);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -156,6 +153,30 @@ public class AuditWriter {
                 throw re;
             }
             throw new AuditUnavailableException("audit write failed");
+        }
+    }
+
+    /**
+     * Waits for the outcome of a unit the writer already runs, even if the caller is interrupted: its
+     * commit is under way, and a caller told "refused" would take a committed unit for one that
+     * changed nothing (the auth-denial flusher, interrupted at shutdown, then counted its 401s twice).
+     * The interrupt is kept for the caller.
+     */
+    private static <R> R outcomeOfStarted(Pending<R> pending, Duration answerWithin, boolean interrupted)
+            throws TimeoutException, ExecutionException {
+        long deadline = System.nanoTime() + answerWithin.toNanos();
+        try {
+            while (true) {
+                try {
+                    return pending.result.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException again) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 package org.lifetimecircle.secrets.access;
 
-import io.quarkus.narayana.jta.QuarkusTransaction;
+import static org.lifetimecircle.secrets.db.ReadTransaction.read;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
 import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.audit.Actors;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditWriter;
 import org.lifetimecircle.secrets.audit.Unit;
@@ -31,7 +33,7 @@ public class BootstrapAdmin {
     public static final String NAME = "bootstrap-admin";
     static final String TOKEN_FILE = "bootstrap-admin.token";
     static final String REQUEST_FILE = "bootstrap-admin.request";
-    private static final String ACTOR = "system";
+    private static final String ACTOR = Actors.SYSTEM;
     private static final Logger LOG = Logger.getLogger(BootstrapAdmin.class);
 
     private final PrincipalRepository principals;
@@ -57,7 +59,7 @@ public class BootstrapAdmin {
         Path tokenFile = config.dataDir().resolve(TOKEN_FILE);
         Path requestFile = config.dataDir().resolve(REQUEST_FILE);
         boolean recovery = Files.exists(requestFile, LinkOption.NOFOLLOW_LINKS);
-        if (!recovery && QuarkusTransaction.requiringNew().call(principals::count) > 0) {
+        if (!recovery && read(principals::count) > 0) {
             limitLegacyTokens();
             return Outcome.NOTHING; // the usual start: nothing to do, nothing to record
         }
@@ -88,8 +90,8 @@ public class BootstrapAdmin {
                 return new Result(Outcome.RECOVERED, issued, revoked);
             }
             return new Result(Outcome.NOTHING, null, 0);
-        }, r -> event(r), e -> new AuditDraft(ACTOR, recovery ? "token.create" : "principal.create", null, NAME,
-                org.lifetimecircle.secrets.audit.Outcome.FAILED, null, null, Map.of("bootstrap", true))));
+        }, r -> event(r), e -> AuditDraft.by(ACTOR).action(recovery ? "token.create" : "principal.create").target(NAME)
+                .outcome(org.lifetimecircle.secrets.audit.Outcome.FAILED).details(Map.of("bootstrap", true))));
         switch (result.outcome()) {
             case CREATED -> LOG.infof("created principal %s; its token is in %s (mode 0600): read it, then delete "
                     + "the file. %s", NAME, tokenFile, expiryAndRecovery(result.issued().expiresAt()));
@@ -123,16 +125,15 @@ public class BootstrapAdmin {
      * the expiry and the way back in.
      */
     private void limitLegacyTokens() {
-        if (!QuarkusTransaction.requiringNew().call(tokens::anyUnlimited)) {
+        if (!read(tokens::anyUnlimited)) {
             return;
         }
-        var success = org.lifetimecircle.secrets.audit.Outcome.SUCCESS;
         TokenService.Limited limited = writer.submit(new Unit<>(() -> tokens.limitUnlimited(Clocks.now(clock)),
-                l -> new AuditDraft(ACTOR, "token.expiry-set", null, NAME, success, null, null, Map.of(
+                l -> AuditDraft.by(ACTOR).action("token.expiry-set").target(NAME).details(Map.of(
                         "tokenIds", l.tokenIds(), "expiresAt", l.expiresAt().toString(),
                         "setting", "ltc-secrets.tokens.default-ttl")),
-                e -> new AuditDraft(ACTOR, "token.expiry-set", null, NAME,
-                        org.lifetimecircle.secrets.audit.Outcome.FAILED, null, null, Map.of())));
+                e -> AuditDraft.by(ACTOR).action("token.expiry-set").target(NAME)
+                        .outcome(org.lifetimecircle.secrets.audit.Outcome.FAILED)));
         if (!limited.tokenIds().isEmpty()) {
             LOG.warnf("%d token(s) without an expiry (%s) now expire like any other. %s", limited.tokenIds().size(),
                     String.join(", ", limited.tokenIds()), expiryAndRecovery(limited.expiresAt()));
@@ -140,14 +141,13 @@ public class BootstrapAdmin {
     }
 
     private static AuditDraft event(Result r) {
-        var success = org.lifetimecircle.secrets.audit.Outcome.SUCCESS;
         return switch (r.outcome()) {
-            case CREATED -> new AuditDraft(ACTOR, "principal.create", null, NAME, success, null, null,
-                    Map.of("role", Role.ADMIN.id(), "bootstrap", true, "tokenId", r.tokenId()));
-            case RECOVERED -> new AuditDraft(ACTOR, "token.create", null, NAME, success, null, null,
-                    Map.of("bootstrapRecovery", true, "tokenId", r.tokenId(), "revokedTokens", r.revoked()));
+            case CREATED -> AuditDraft.by(ACTOR).action("principal.create").target(NAME)
+                    .details(Map.of("role", Role.ADMIN.id(), "bootstrap", true, "tokenId", r.tokenId()));
+            case RECOVERED -> AuditDraft.by(ACTOR).action("token.create").target(NAME)
+                    .details(Map.of("bootstrapRecovery", true, "tokenId", r.tokenId(), "revokedTokens", r.revoked()));
             // Nothing to do is still a start-up fact worth a line: who checked, and that nothing changed.
-            case NOTHING -> new AuditDraft(ACTOR, "system.bootstrap-check", null, NAME, success, null, null, Map.of());
+            case NOTHING -> AuditDraft.by(ACTOR).action("system.bootstrap-check").target(NAME);
         };
     }
 

@@ -9,7 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import org.lifetimecircle.secrets.audit.AuditContext;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.lifetimecircle.secrets.audit.Actors;
 import org.lifetimecircle.secrets.audit.AuditService;
 import org.lifetimecircle.secrets.auth.Caller;
 import org.lifetimecircle.secrets.auth.Role;
@@ -27,7 +29,8 @@ public class PrincipalService {
      * the name of an unauthenticated caller, and the bootstrap admin: a principal called so would
      * look like the service. Names are lower case only, so no case variant can exist either.
      */
-    static final Set<String> RESERVED = Set.of("system", "scheduler", AuditContext.ANONYMOUS, BootstrapAdmin.NAME);
+    static final Set<String> RESERVED = Stream.concat(Actors.ALL.stream(), Stream.of(BootstrapAdmin.NAME))
+            .collect(Collectors.toUnmodifiableSet());
 
     private final PrincipalRepository principals;
     private final TokenService tokens;

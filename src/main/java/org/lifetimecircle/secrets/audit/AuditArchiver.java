@@ -113,7 +113,7 @@ public class AuditArchiver {
             return 0;
         }
         Instant before = now.minus(retention.get());
-        AuditDraft draft = new AuditDraft("scheduler", "audit.archive", null, null, Outcome.SUCCESS, null, null, Map.of());
+        AuditDraft draft = AuditDraft.by(Actors.SCHEDULER).action("audit.archive");
         return archive(before, "retention " + retention.get(), draft, false).events();
     }
 

@@ -14,9 +14,6 @@ import org.lifetimecircle.secrets.web.HttpFilters;
 @RequestScoped
 public class AuditContext {
 
-    /** Actor of requests without a valid token. */
-    public static final String ANONYMOUS = "anonymous";
-
     private final CallerContext caller;
     private final HttpServerRequest request;
     private boolean recorded;
@@ -51,7 +48,7 @@ public class AuditContext {
     }
 
     public String actor() {
-        return caller.caller().map(Caller::name).orElse(ANONYMOUS);
+        return caller.caller().map(Caller::name).orElse(Actors.ANONYMOUS);
     }
 
     public String requestId() {

@@ -13,12 +13,22 @@ import java.util.regex.Pattern;
  * request: whatever the outcome, the event's time becomes the token's {@code lastUsedAt}, in the
  * same commit as the event, and its id is the event's {@code details.tokenId}. The grant's id is
  * in the details too ({@code details.grant}); the use counts themselves are not part of the hashed event.
+ *
+ * <p>Built by name, not position: {@code AuditDraft.by(Actors.SCHEDULER).action("grant.expire")
+ * .environment(env).target(id).details(d)} is a SUCCESS event with no request id or source address
+ * until {@link #outcome} or {@link #request} say otherwise. A request's own events come from
+ * {@link AuditContext#draft}, which fills in who and where.
  */
 public record AuditDraft(String actor, String action, String environment, String target, Outcome outcome,
                          String requestId, String sourceIp, Map<String, Object> details, String grantUse,
                          String tokenUse) {
 
-    /** An event that used no grant and no token (the service's own work). */
+    /**
+     * An event that used no grant and no token (the service's own work), by position. Kept for the
+     * callers not yet converted to {@link #by}: rotation/*, envfile/*, scheduler/DriftCheck and
+     * rotation/RotationStartup (to be converted after the parallel restructuring of those files is
+     * merged; then this constructor goes).
+     */
     public AuditDraft(String actor, String action, String environment, String target, Outcome outcome,
                       String requestId, String sourceIp, Map<String, Object> details) {
         this(actor, action, environment, target, outcome, requestId, sourceIp, details, null, null);
@@ -28,6 +38,54 @@ public record AuditDraft(String actor, String action, String environment, String
     public AuditDraft(String actor, String action, String environment, String target, Outcome outcome,
                       String requestId, String sourceIp, Map<String, Object> details, String grantUse) {
         this(actor, action, environment, target, outcome, requestId, sourceIp, details, grantUse, null);
+    }
+
+    /** The start of an event by {@code actor}: one of {@link Actors}, or a principal's name. */
+    public static By by(String actor) {
+        return new By(actor);
+    }
+
+    /** An actor waiting for its action. */
+    public record By(String actor) {
+
+        public By {
+            Objects.requireNonNull(actor, "actor");
+        }
+
+        /** A SUCCESS event of {@code action} with nothing else yet: no environment, target, request or details. */
+        public AuditDraft action(String action) {
+            return new AuditDraft(actor, action, null, null, Outcome.SUCCESS, null, null, Map.of());
+        }
+    }
+
+    /** The same event in {@code environment}. */
+    public AuditDraft environment(String environment) {
+        return new AuditDraft(actor, action, environment, target, outcome, requestId, sourceIp, details, grantUse,
+                tokenUse);
+    }
+
+    /** The same event about {@code target} (a secret's name, a grant's or token's id, a key id). */
+    public AuditDraft target(String target) {
+        return new AuditDraft(actor, action, environment, target, outcome, requestId, sourceIp, details, grantUse,
+                tokenUse);
+    }
+
+    /** The same event with these details in place of its own: names, ids, counts, codes, fingerprints. */
+    public AuditDraft details(Map<String, Object> details) {
+        return new AuditDraft(actor, action, environment, target, outcome, requestId, sourceIp, details, grantUse,
+                tokenUse);
+    }
+
+    /** The same event with another outcome (its details unchanged; see also {@link #withOutcome}). */
+    public AuditDraft outcome(Outcome outcome) {
+        return new AuditDraft(actor, action, environment, target, outcome, requestId, sourceIp, details, grantUse,
+                tokenUse);
+    }
+
+    /** The same event of the request {@code requestId} from {@code sourceIp}. */
+    public AuditDraft request(String requestId, String sourceIp) {
+        return new AuditDraft(actor, action, environment, target, outcome, requestId, sourceIp, details, grantUse,
+                tokenUse);
     }
 
     private static final Pattern ACTION = Pattern.compile("[a-z]+(\\.[a-z-]+)+");

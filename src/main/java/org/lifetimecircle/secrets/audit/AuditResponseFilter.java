@@ -55,16 +55,13 @@ public class AuditResponseFilter {
         Map<String, Object> details = new LinkedHashMap<>();
         String action = audited.value();
         Outcome outcome = Outcome.SUCCESS;
-        if (status == 401 || status == 403) {
-            outcome = Outcome.DENIED;
+        if (status == 403) {
+            // A refusal by the access rules is recorded as such, naming the endpoint it refused.
             details.put("endpoint", action);
             action = "auth.denied";
-        } else if (status == 422) {
-            outcome = Outcome.DENIED; // refused by policy, as AuditService records it
-        } else if (status >= 400) {
-            outcome = Outcome.FAILED;
         }
         if (status >= 400) {
+            outcome = Outcome.ofRefusal(status);
             details.put("status", status);
             details.put("code", ProblemCode.forStatus(status).code());
         }

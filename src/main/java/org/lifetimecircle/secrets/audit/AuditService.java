@@ -41,18 +41,9 @@ public class AuditService {
         writer.record(context.draft(action, environment, target, Outcome.SUCCESS, details));
     }
 
-    /**
-     * A refusal by the access rules or a policy (403, 422) is DENIED; anything else that stopped the
-     * action (bad input, a conflict, an error) is FAILED.
-     */
+    /** The outcome of an action stopped by {@code e}: by its problem's status ({@link Outcome#ofRefusal}). */
     static Outcome outcomeOf(RuntimeException e) {
-        if (e instanceof ApiException api) {
-            int status = api.code().status();
-            if (status == 401 || status == 403 || status == 422) {
-                return Outcome.DENIED;
-            }
-        }
-        return Outcome.FAILED;
+        return e instanceof ApiException api ? Outcome.ofRefusal(api.code().status()) : Outcome.FAILED;
     }
 
     /** The details of a failed action: the problem code, never the exception's message. */

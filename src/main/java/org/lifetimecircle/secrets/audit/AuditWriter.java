@@ -12,9 +12,7 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -25,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.hibernate.Session;
 import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.db.ReadTransaction;
 
 /**
  * The single writer of the database. SQLite has one writer at a time, so rather than letting
@@ -52,6 +51,7 @@ public class AuditWriter {
     private final EntityManager em;
     private final AgroalDataSource dataSource;
     private final Clock clock;
+    private final EventUses.Factory uses;
     private volatile boolean running;
     private volatile Thread thread;
     /** Only the writer thread changes it; volatile so readers (metrics, tests) see a recent value. */
@@ -61,8 +61,9 @@ public class AuditWriter {
     /** Savepoint name counter; writer thread only. */
     private long savepoints;
 
-    AuditWriter(EntityManager em, AgroalDataSource dataSource, Clock clock) {
+    AuditWriter(EntityManager em, AgroalDataSource dataSource, EventUses.Factory uses, Clock clock) {
         this.em = em;
+        this.uses = uses;
         this.dataSource = dataSource;
         this.clock = clock;
     }
@@ -72,7 +73,7 @@ public class AuditWriter {
         if (running) {
             return;
         }
-        head = QuarkusTransaction.requiringNew().call(() -> em.unwrap(Session.class).doReturningWork(AuditWriter::readHead));
+        head = ReadTransaction.read(() -> em.unwrap(Session.class).doReturningWork(AuditWriter::readHead));
         running = true;
         thread = new Thread(this::loop, "audit-writer");
         thread.setDaemon(true);
@@ -136,11 +137,8 @@ public class AuditWriter {
                 if (pending.withdraw()) {
                     throw e;
                 }
-                if (e instanceof InterruptedException) {
-                    Thread.currentThread().interrupt();
-                }
                 LOG.warnf("audit writer: a unit is slow to commit; waiting once more for its outcome");
-                return pending.result.get(answerWithin.toMillis(), TimeUnit.MILLISECONDS);
+                return outcomeOfStarted(pending, answerWithin, e instanceof InterruptedException);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -156,6 +154,30 @@ public class AuditWriter {
                 throw re;
             }
             throw new AuditUnavailableException("audit write failed");
+        }
+    }
+
+    /**
+     * Waits for the outcome of a unit the writer already runs, even if the caller is interrupted: its
+     * commit is under way, and a caller told "refused" would take a committed unit for one that
+     * changed nothing (the auth-denial flusher, interrupted at shutdown, then counted its 401s twice).
+     * The interrupt is kept for the caller.
+     */
+    private static <R> R outcomeOfStarted(Pending<R> pending, Duration answerWithin, boolean interrupted)
+            throws TimeoutException, ExecutionException {
+        long deadline = System.nanoTime() + answerWithin.toNanos();
+        try {
+            while (true) {
+                try {
+                    return pending.result.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException again) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -255,7 +277,7 @@ public class AuditWriter {
     private void runEvents(List<Pending<?>> batch) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
-            try (Statements st = new Statements(c)) {
+            try (Statements st = new Statements(c, uses)) {
                 for (Pending<?> p : batch) {
                     appendEvent(st, p);
                 }
@@ -337,7 +359,7 @@ public class AuditWriter {
 
     private void append(Session session, AuditDraft d, String canonicalDetails) {
         session.doWork(c -> {
-            try (Statements st = new Statements(c)) {
+            try (Statements st = new Statements(c, uses)) {
                 // Inside the unit's savepoint: undone with the event if the unit is rolled back.
                 st.tokenUsed(d.tokenUse(), append(st, d, canonicalDetails));
                 st.writeTokenUses();
@@ -372,10 +394,7 @@ public class AuditWriter {
         ps.setString(12, hash);
         ps.executeUpdate();
         if (d.grantUse() != null && d.outcome() == Outcome.SUCCESS) {
-            PreparedStatement use = st.countUse();
-            use.setLong(1, at);
-            use.setString(2, d.grantUse());
-            use.executeUpdate();
+            st.uses.grantUsed(d.grantUse(), at);
         }
         head = new ChainHead(seq, hash);
         return at;
@@ -383,19 +402,18 @@ public class AuditWriter {
 
     /**
      * An append's statements, prepared once per connection use rather than once per event, and the
-     * tokens whose use the events record. A deploy script fetching in a loop puts many events of one
-     * token in a batch: its {@code last_used_at} is written once, with the latest of their times.
+     * grant and token uses its events record (access's tables, written through {@link EventUses} on
+     * this connection, so they commit with the events).
      */
     private static final class Statements implements AutoCloseable {
         private final Connection c;
         private PreparedStatement insert;
-        private PreparedStatement countUse;
-        private PreparedStatement tokenUse;
         private Statement plain;
-        private final Map<String, Long> tokenUses = new HashMap<>();
+        final EventUses uses;
 
-        Statements(Connection c) {
+        Statements(Connection c, EventUses.Factory uses) {
             this.c = c;
+            this.uses = uses.on(c);
         }
 
         PreparedStatement insert() throws SQLException {
@@ -405,39 +423,13 @@ public class AuditWriter {
             return insert;
         }
 
-        PreparedStatement countUse() throws SQLException {
-            if (countUse == null) {
-                countUse = c.prepareStatement("update access_grant set use_count = use_count + 1, last_used_at = ? "
-                        + "where id = ?");
-            }
-            return countUse;
-        }
-
         /** Notes that the token authenticated a request whose event has time {@code at}. */
         void tokenUsed(String tokenId, long at) {
-            if (tokenId != null) {
-                tokenUses.merge(tokenId, at, Math::max);
-            }
+            uses.tokenUsed(tokenId, at);
         }
 
-        /**
-         * Writes the noted token uses. Never moves a {@code last_used_at} back (a clock set back, an
-         * older event committed after a newer one): it is the latest authenticated request's time.
-         */
         void writeTokenUses() throws SQLException {
-            if (tokenUses.isEmpty()) {
-                return;
-            }
-            if (tokenUse == null) {
-                tokenUse = c.prepareStatement("update api_token set last_used_at = ?1 where id = ?2 "
-                        + "and (last_used_at is null or last_used_at < ?1)");
-            }
-            for (Map.Entry<String, Long> use : tokenUses.entrySet()) {
-                tokenUse.setLong(1, use.getValue());
-                tokenUse.setString(2, use.getKey());
-                tokenUse.executeUpdate();
-            }
-            tokenUses.clear();
+            uses.writeTokenUses();
         }
 
         void execute(String sql) throws SQLException {
@@ -449,7 +441,8 @@ public class AuditWriter {
 
         @Override
         public void close() throws SQLException {
-            for (Statement s : new Statement[] {insert, countUse, tokenUse, plain}) {
+            uses.close();
+            for (Statement s : new Statement[] {insert, plain}) {
                 if (s != null) {
                     s.close();
                 }

@@ -154,8 +154,8 @@ public class AuthDenials {
         if (w.otherSources) {
             details.put("otherSources", true);
         }
-        return new AuditDraft(AuditContext.ANONYMOUS, "auth.denied", null, null, Outcome.DENIED, w.firstRequestId,
-                key.sourceIp(), details);
+        return AuditDraft.by(Actors.ANONYMOUS).action("auth.denied").outcome(Outcome.DENIED)
+                .request(w.firstRequestId, key.sourceIp()).details(details);
     }
 
     /** Before the writer stops (priority 10): the counts of the last second become durable too. */

@@ -56,13 +56,13 @@ public class Checkpoints {
     @Scheduled(every = "${ltc-secrets.audit.checkpoint-every:PT1H}", delayed = "${ltc-secrets.audit.checkpoint-every:PT1H}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void periodic() {
-        checkpointIfMoved("scheduler");
+        checkpointIfMoved(Actors.SCHEDULER);
     }
 
     /** Last act before the writer stops: sign what was written in this run. */
     void onShutdown(@Observes @Priority(10) ShutdownEvent event) {
         try {
-            checkpointIfMoved("system");
+            checkpointIfMoved(Actors.SYSTEM);
         } catch (RuntimeException e) {
             LOG.errorf("shutdown checkpoint failed: %s", e.getClass().getSimpleName());
         } finally {
@@ -77,7 +77,7 @@ public class Checkpoints {
         if (head.seq() == 0 || (last.isPresent() && head.seq() <= last.get().seq() + 1)) {
             return;
         }
-        checkpoint(new AuditDraft(actor, "audit.checkpoint", null, null, Outcome.SUCCESS, null, null, Map.of()));
+        checkpoint(AuditDraft.by(actor).action("audit.checkpoint"));
     }
 
     /** The most recent committed checkpoint. */

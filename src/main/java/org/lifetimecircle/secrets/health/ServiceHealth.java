@@ -113,10 +113,13 @@ public class ServiceHealth {
         }
     }
 
+    // SQLite's upsert spelling (PostgreSQL: insert … on conflict (id) do update): this feature's one vendor-specific SQL.
+    private static final String PROBE = "insert or replace into health_probe (id, written_at) values (1, ?)";
+
     private Check probeWrite() {
         String failure = null;
         try (Connection c = dataSource.getConnection();
-             PreparedStatement s = c.prepareStatement("insert or replace into health_probe (id, written_at) values (1, ?)")) {
+             PreparedStatement s = c.prepareStatement(PROBE)) {
             s.setLong(1, clock.millis());
             s.executeUpdate();
         } catch (SQLException e) {

@@ -16,15 +16,16 @@ import java.util.Optional;
 import java.util.TreeMap;
 import org.hibernate.Session;
 import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.audit.Actors;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditUnavailableException;
 import org.lifetimecircle.secrets.audit.AuditWriter;
 import org.lifetimecircle.secrets.audit.Outcome;
+import org.lifetimecircle.secrets.crypto.InstallationKeys;
 import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.config.LtcSecretsConfig;
 import org.lifetimecircle.secrets.crypto.DecryptionFailedException;
 import org.lifetimecircle.secrets.crypto.Envelope;
-import org.lifetimecircle.secrets.crypto.InstallationKeys;
 import org.lifetimecircle.secrets.crypto.KeyIds;
 import org.lifetimecircle.secrets.crypto.MasterKey;
 import org.lifetimecircle.secrets.crypto.MasterKeys;
@@ -264,7 +265,7 @@ public class MasterKeyRewrap {
         details.put("toKeyId", to.keyId());
         details.put("installationKeys", counts.installationKeys());
         details.put("secretVersions", counts.secretVersions());
-        return new AuditDraft("system", "masterkey.rewrap", null, to.keyId(), Outcome.SUCCESS, null, null, details);
+        return AuditDraft.by(Actors.SYSTEM).action("masterkey.rewrap").target(to.keyId()).details(details);
     }
 
     private String describeCurrent(MasterKey key) {

@@ -1,6 +1,7 @@
 package org.lifetimecircle.secrets.preflight;
 
-import io.quarkus.narayana.jta.QuarkusTransaction;
+import static org.lifetimecircle.secrets.db.ReadTransaction.read;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -62,8 +63,7 @@ class PreflightService {
     }
 
     Report run(EnvironmentPolicy p) {
-        Map<String, CurrentValues.Slot> slots = QuarkusTransaction.requiringNew()
-                .call(() -> currentValues.slots(p.environment()));
+        Map<String, CurrentValues.Slot> slots = read(() -> currentValues.slots(p.environment()));
         Path root = config.fileRoot();
         List<Check> checks = new ArrayList<>();
         checks.add(secretsPresent(p, slots));
@@ -138,7 +138,7 @@ class PreflightService {
                 return Check.fail("env-file-current", p.envFile().path() + " was not written by ltc-secrets; adopt its "
                         + "value with POST …/secrets/{name}/import, or remove it");
             }
-            String drift = QuarkusTransaction.requiringNew().call(() -> files.lastWrite(p.environment())
+            String drift = read(() -> files.lastWrite(p.environment())
                     .map(s -> s.drift).orElse(null));
             return Check.fail("env-file-current", p.envFile().path() + (onDisk.isEmpty() ? " cannot be read"
                     : " differs from the CURRENT versions (" + rendered.secretVersions() + ")")

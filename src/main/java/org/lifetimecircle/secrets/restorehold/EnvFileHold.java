@@ -16,9 +16,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.audit.Actors;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditWriter;
-import org.lifetimecircle.secrets.audit.Outcome;
 import org.lifetimecircle.secrets.config.LtcSecretsConfig;
 import org.lifetimecircle.secrets.files.SecureFiles;
 import org.lifetimecircle.secrets.web.ApiException;
@@ -130,7 +130,7 @@ public class EnvFileHold {
         current().ifPresent(hold -> {
             LOG.warnf("%s", hold.describe());
             Map<String, Object> d = new LinkedHashMap<>(hold.facts());
-            writer.record(new AuditDraft("system", "envfile.hold", null, null, Outcome.SUCCESS, null, null, d));
+            writer.record(AuditDraft.by(Actors.SYSTEM).action("envfile.hold").details(d));
         });
     }
 }

@@ -1,6 +1,7 @@
 package org.lifetimecircle.secrets.scheduler;
 
-import io.quarkus.narayana.jta.QuarkusTransaction;
+import static org.lifetimecircle.secrets.db.ReadTransaction.read;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 import java.time.Instant;
@@ -9,10 +10,10 @@ import java.util.List;
 import java.util.Map;
 import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.alert.Alerts;
+import org.lifetimecircle.secrets.audit.Actors;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditWriter;
 import org.lifetimecircle.secrets.audit.NothingToDo;
-import org.lifetimecircle.secrets.audit.Outcome;
 import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
@@ -128,8 +129,8 @@ class DueStates {
                         .setParameter(1, p.environment()).setParameter(2, s.name()).setParameter(3, version)
                         .setParameter(4, status).setParameter(5, Clocks.truncate(now).toEpochMilli()).executeUpdate();
                 return null;
-            }, x -> new AuditDraft(Housekeeping.SCHEDULER, action, p.environment(), s.name(), Outcome.SUCCESS, null,
-                    null, d), null));
+            }, x -> AuditDraft.by(Actors.SCHEDULER).action(action).environment(p.environment())
+                    .target(s.name()).details(d), null));
         } catch (NothingToDo e) {
             return false;
         }
@@ -165,7 +166,7 @@ class DueStates {
             return;
         }
         try {
-            RotationEntity r = rotationService.requestAs(Housekeeping.SCHEDULER, p, s, RotationKind.SCHEDULED,
+            RotationEntity r = rotationService.requestAs(Actors.SCHEDULER, p, s, RotationKind.SCHEDULED,
                     new Reason("whenOverdue: rotate; version " + version + " overdue since " + due.dueAt()));
             LOG.infof("environment %s: %s overdue; SCHEDULED rotation %s requested", p.environment(), s.name(), r.id);
         } catch (ApiException e) {
@@ -182,16 +183,12 @@ class DueStates {
             return;
         }
         try {
-            RotationEntity r = emergencies.requestAs(Housekeeping.SCHEDULER, p,
+            RotationEntity r = emergencies.requestAs(Actors.SCHEDULER, p,
                     new Reason("whenOverdue: emergency; a secret of " + p.environment() + " is overdue"));
             LOG.warnf("environment %s: overdue with whenOverdue: emergency; emergency rotation %s started",
                     p.environment(), r.id);
         } catch (ApiException e) {
             LOG.infof("environment %s: emergency rotation not started: %s", p.environment(), e.getMessage());
         }
-    }
-
-    private static <T> T read(java.util.function.Supplier<T> work) {
-        return QuarkusTransaction.requiringNew().call(work::get);
     }
 }

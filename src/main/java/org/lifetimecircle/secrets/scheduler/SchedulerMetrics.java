@@ -1,10 +1,11 @@
 package org.lifetimecircle.secrets.scheduler;
 
+import static org.lifetimecircle.secrets.db.ReadTransaction.read;
+
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -133,7 +134,7 @@ public class SchedulerMetrics {
         Counts c = counts;
         if (c.queriedAt() - scrapeStartedAt <= 0 || now - c.queriedAt() > COUNTS_TTL_NANOS) {
             Map<String, Long> fresh = new HashMap<>();
-            for (Object[] row : QuarkusTransaction.requiringNew().call(rotations::finishedCounts)) {
+            for (Object[] row : read(rotations::finishedCounts)) {
                 fresh.put(row[0] + "/" + row[1] + "/" + row[2], ((Number) row[3]).longValue());
             }
             c = new Counts(now, Map.copyOf(fresh));
@@ -143,6 +144,6 @@ public class SchedulerMetrics {
     }
 
     private double drifting(String environment) {
-        return QuarkusTransaction.requiringNew().call(() -> states.drifting(environment)) ? 1 : 0;
+        return read(() -> states.drifting(environment)) ? 1 : 0;
     }
 }

@@ -1,13 +1,6 @@
 package org.lifetimecircle.secrets.secret;
 
-import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.persistence.EntityManager;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -17,7 +10,15 @@ import org.lifetimecircle.secrets.crypto.SecretValue;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.SecretPolicy;
 
-/** The CURRENT and PREVIOUS versions of an environment's secrets, read together and decrypted for rendering. */
+/**
+ * The CURRENT and PREVIOUS versions of an environment's secrets, read together and decrypted for rendering.
+ *
+ * <p>The rows come from one of two reads of the same statement, because of who asks (see the
+ * persistence rule in {@link org.lifetimecircle.secrets.db}): {@link #slots} gives entities of the
+ * caller's transaction, for code that runs in a writer unit or a read transaction and may go on to
+ * change them; {@link #readableSlots} gives detached rows from one autocommit statement, for the env-file
+ * fetch that runs on every request without a transaction. This class itself never touches the database.
+ */
 @ApplicationScoped
 public class CurrentValues {
 
@@ -25,61 +26,32 @@ public class CurrentValues {
     public record Slot(SecretVersionEntity current, SecretVersionEntity previous) {
     }
 
-    private static final String READABLE = "select secret, version, state, ciphertext, promoted_at from secret_version "
-            + "where environment = ? and state in ('CURRENT', 'PREVIOUS')";
-
-    private final EntityManager em;
-    private final AgroalDataSource dataSource;
+    private final SecretVersionRepository versions;
+    private final SecretVersionRows rows;
     private final SecretStore store;
 
-    CurrentValues(EntityManager em, AgroalDataSource dataSource, SecretStore store) {
-        this.em = em;
-        this.dataSource = dataSource;
+    CurrentValues(SecretVersionRepository versions, SecretVersionRows rows, SecretStore store) {
+        this.versions = versions;
+        this.rows = rows;
         this.store = store;
     }
 
     /**
-     * The environment's CURRENT and PREVIOUS rows, by secret, from one statement so a rotation that
-     * commits meanwhile is seen entirely or not at all.
+     * The environment's CURRENT and PREVIOUS rows, by secret, as entities of the current transaction
+     * (from one statement, so a rotation that commits meanwhile is seen entirely or not at all).
      */
     public Map<String, Slot> slots(String environment) {
-        // Two scalar parameters, not "in ?2": a list parameter keeps Hibernate from caching the SQL translation.
-        List<SecretVersionEntity> rows = em.createQuery("from SecretVersionEntity v where v.environment = ?1 "
-                        + "and (v.state = ?2 or v.state = ?3)", SecretVersionEntity.class)
-                .setParameter(1, environment)
-                .setParameter(2, VersionState.CURRENT)
-                .setParameter(3, VersionState.PREVIOUS)
-                .getResultList();
-        return bySecret(rows);
+        return bySecret(versions.readable(environment));
     }
 
     /**
-     * The same as {@link #slots}, read with plain JDBC on an autocommit connection (one statement, so
-     * just as consistent) into detached rows that hold only what rendering needs: for serving the env
-     * file on every fetch without a transaction or a Hibernate session. Never for code that changes the
-     * rows, nor inside a writer unit (it would not see the unit's own changes).
+     * The same as {@link #slots}, as detached rows that hold only what rendering needs, read without a
+     * transaction or a Hibernate session ({@link SecretVersionRows}): for serving the env file on every
+     * fetch. Never for code that changes the rows, nor inside a writer unit (it would not see the
+     * unit's own changes).
      */
     public Map<String, Slot> readableSlots(String environment) {
-        List<SecretVersionEntity> rows = new java.util.ArrayList<>(4);
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(READABLE)) {
-            ps.setString(1, environment);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    SecretVersionEntity v = new SecretVersionEntity();
-                    v.environment = environment;
-                    v.secret = rs.getString(1);
-                    v.version = rs.getLong(2);
-                    v.state = VersionState.valueOf(rs.getString(3));
-                    v.ciphertext = rs.getBytes(4);
-                    long promoted = rs.getLong(5);
-                    v.promotedAt = rs.wasNull() ? null : Instant.ofEpochMilli(promoted);
-                    rows.add(v);
-                }
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException("reading the versions of " + environment + " failed", e);
-        }
-        return bySecret(rows);
+        return bySecret(rows.readable(environment));
     }
 
     private static Map<String, Slot> bySecret(List<SecretVersionEntity> rows) {

@@ -1,8 +1,9 @@
 package org.lifetimecircle.secrets.secret;
 
+import static org.lifetimecircle.secrets.db.ReadTransaction.read;
+
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.util.Optional;
@@ -52,7 +53,7 @@ public class SecretMetrics {
 
     private Optional<RotationDue> due(EnvironmentPolicy p, SecretPolicy s) {
         // Scrapes come on threads without a request scope: read in a transaction of their own.
-        return QuarkusTransaction.requiringNew().call(() -> versions.inState(p.environment(), s.name(),
+        return read(() -> versions.inState(p.environment(), s.name(),
                         VersionState.CURRENT))
                 .map(v -> RotationDue.of(s, v.createdAt, clock.instant()));
     }

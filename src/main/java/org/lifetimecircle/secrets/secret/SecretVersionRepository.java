@@ -13,6 +13,20 @@ public class SecretVersionRepository implements PanacheRepositoryBase<SecretVers
         return find("environment = ?1 and secret = ?2 and state = ?3", environment, secret, state).firstResultOptional();
     }
 
+    /**
+     * The environment's CURRENT and PREVIOUS versions, from one statement (a rotation that commits
+     * meanwhile is seen entirely or not at all), as entities of the current transaction.
+     */
+    public List<SecretVersionEntity> readable(String environment) {
+        // Two scalar parameters, not "in ?2": a list parameter keeps Hibernate from caching the SQL translation.
+        return getEntityManager().createQuery("from SecretVersionEntity v where v.environment = ?1 "
+                        + "and (v.state = ?2 or v.state = ?3)", SecretVersionEntity.class)
+                .setParameter(1, environment)
+                .setParameter(2, VersionState.CURRENT)
+                .setParameter(3, VersionState.PREVIOUS)
+                .getResultList();
+    }
+
     public Optional<SecretVersionEntity> version(String environment, String secret, long version) {
         return find("environment = ?1 and secret = ?2 and version = ?3", environment, secret, version)
                 .firstResultOptional();

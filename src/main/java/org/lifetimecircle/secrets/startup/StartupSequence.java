@@ -18,15 +18,16 @@ import org.eclipse.microprofile.config.ConfigProvider;
 import org.flywaydb.core.Flyway;
 import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.access.BootstrapAdmin;
+import org.lifetimecircle.secrets.audit.Actors;
 import org.lifetimecircle.secrets.audit.AuditArchiver;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditIntegrity;
 import org.lifetimecircle.secrets.audit.AuditWriter;
 import org.lifetimecircle.secrets.audit.Outcome;
+import org.lifetimecircle.secrets.crypto.InstallationKeys;
 import org.lifetimecircle.secrets.audit.VerifyResult;
 import org.lifetimecircle.secrets.config.LtcSecretsConfig;
 import org.lifetimecircle.secrets.crypto.DecryptionFailedException;
-import org.lifetimecircle.secrets.crypto.InstallationKeys;
 import org.lifetimecircle.secrets.crypto.MasterKeyException;
 import org.lifetimecircle.secrets.crypto.MasterKeys;
 import org.lifetimecircle.secrets.files.SecureFiles;
@@ -107,8 +108,8 @@ public class StartupSequence {
             // Before the chain is checked: files of an archive a crash interrupted (its events are still here).
             archiver.removeLeftovers();
             VerifyResult chain = integrity.checkTail();
-            writer.record(new AuditDraft("system", "system.start", null, null, Outcome.SUCCESS, null, null,
-                    startDetails(keysCreated, chain, rewrapped)));
+            writer.record(AuditDraft.by(Actors.SYSTEM).action("system.start")
+                    .details(startDetails(keysCreated, chain, rewrapped)));
             bootstrap.run();
             rotations.run();
             secretMetrics.register();

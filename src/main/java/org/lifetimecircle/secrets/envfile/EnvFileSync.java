@@ -12,7 +12,6 @@ import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditService;
 import org.lifetimecircle.secrets.audit.AuditWriter;
-import org.lifetimecircle.secrets.audit.Outcome;
 import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
@@ -269,7 +268,7 @@ public class EnvFileSync implements ReleaseSync {
                 d.put("secretVersions", secretVersions);
                 d.put("cause", cause);
                 d.put("before", before == null ? "the file was as rendered" : "the file " + before);
-                return new AuditDraft(actor, "envfile.write", p.environment(), null, Outcome.SUCCESS, null, null, d);
+                return AuditDraft.by(actor).action("envfile.write").environment(p.environment()).details(d);
             }, null));
             return written;
         };

@@ -7,10 +7,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import org.lifetimecircle.secrets.audit.Actors;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditWriter;
 import org.lifetimecircle.secrets.audit.NothingToDo;
-import org.lifetimecircle.secrets.audit.Outcome;
 import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.envfile.EnvFileService;
@@ -35,7 +35,6 @@ import org.lifetimecircle.secrets.secret.VersionState;
 @ApplicationScoped
 public class PreviousRetirement {
 
-    static final String SCHEDULER = "scheduler";
 
     private final SecretVersionRepository versions;
     private final EnvironmentRegistry environments;
@@ -99,8 +98,8 @@ public class PreviousRetirement {
                     Map<String, Object> d = new LinkedHashMap<>();
                     d.put("version", version);
                     d.put("previousGrace", s.previousGrace().toString());
-                    return new AuditDraft(SCHEDULER, "secret.retire", p.environment(), s.name(), Outcome.SUCCESS,
-                            null, null, d);
+                    return AuditDraft.by(Actors.SCHEDULER).action("secret.retire").environment(p.environment())
+                            .target(s.name()).details(d);
                 }, null));
             } catch (NothingToDo e) {
                 continue;
@@ -109,7 +108,7 @@ public class PreviousRetirement {
             rewrite |= s.exportPreviousAs().isPresent();
         }
         if (rewrite) {
-            files.sync(p, "a PREVIOUS version's grace ended", SCHEDULER);
+            files.sync(p, "a PREVIOUS version's grace ended", Actors.SCHEDULER);
         }
         return retired;
     }

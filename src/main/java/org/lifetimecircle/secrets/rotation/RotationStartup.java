@@ -1,6 +1,7 @@
 package org.lifetimecircle.secrets.rotation;
 
-import io.quarkus.narayana.jta.QuarkusTransaction;
+import static org.lifetimecircle.secrets.db.ReadTransaction.read;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Instant;
@@ -12,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.audit.Actors;
 import org.lifetimecircle.secrets.alert.Alerts;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditWriter;
@@ -42,7 +44,6 @@ import org.lifetimecircle.secrets.secret.VersionState;
 public class RotationStartup {
 
     private static final Logger LOG = Logger.getLogger(RotationStartup.class);
-    private static final String SYSTEM = "system";
 
     private final AuditWriter writer;
     private final RotationRepository rotations;
@@ -97,7 +98,7 @@ public class RotationStartup {
             }
             List<RotationEntity> recovered = interrupted.remove(p.environment());
             if (recovered == null) {
-                fileSync.sync(p, "start: the file was missing or out of date", SYSTEM);
+                fileSync.sync(p, "start: the file was missing or out of date", Actors.SYSTEM);
             } else {
                 recover(p, recovered);
             }
@@ -138,7 +139,7 @@ public class RotationStartup {
         } else {
             try {
                 EnvFileSync.Synced synced = fileSync.bringUpToDate(p, "recovery: a rotation was interrupted by a restart",
-                        SYSTEM);
+                        Actors.SYSTEM);
                 switch (synced.result()) {
                     case WRITTEN -> steps.add("restore-env-file", StepStatus.DONE, "the CURRENT version's file is back ("
                             + synced.detail() + ")");
@@ -291,7 +292,7 @@ public class RotationStartup {
             r.kind = RotationKind.INITIAL;
             r.status = RotationStatus.COMPLETED;
             r.toVersion = 1L;
-            r.requestedBy = SYSTEM;
+            r.requestedBy = Actors.SYSTEM;
             r.reason = "first start: the secret had no version";
             r.requestedAt = now;
             r.finishedAt = now;
@@ -312,10 +313,7 @@ public class RotationStartup {
     }
 
     private static AuditDraft system(String action, String environment, String target, Map<String, Object> details) {
-        return new AuditDraft(SYSTEM, action, environment, target, Outcome.SUCCESS, null, null, details);
+        return AuditDraft.by(Actors.SYSTEM).action(action).environment(environment).target(target).details(details);
     }
 
-    private static <T> T read(java.util.function.Supplier<T> work) {
-        return QuarkusTransaction.requiringNew().call(work::get);
-    }
 }

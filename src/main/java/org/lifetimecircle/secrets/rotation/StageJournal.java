@@ -1,12 +1,12 @@
 package org.lifetimecircle.secrets.rotation;
 
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.db.ReadTransaction;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditUnavailableException;
 import org.lifetimecircle.secrets.audit.AuditWriter;
@@ -121,11 +121,12 @@ class StageJournal {
     /** The event of a stage of {@code r}, by whoever requested it. */
     AuditDraft draft(RotationEntity r, String requestId, String action, Outcome outcome,
                      Map<String, Object> details) {
-        return new AuditDraft(r.requestedBy, action, r.environment, r.secret, outcome, requestId, null, details);
+        return AuditDraft.by(r.requestedBy).action(action).environment(r.environment).target(r.secret).outcome(outcome)
+                .request(requestId, null).details(details);
     }
 
     /** Reads in a transaction of its own (the job runs outside any). */
     static <T> T read(Supplier<T> work) {
-        return QuarkusTransaction.requiringNew().call(work::get);
+        return ReadTransaction.read(work);
     }
 }

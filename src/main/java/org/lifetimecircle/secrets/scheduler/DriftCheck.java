@@ -7,10 +7,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
+import org.lifetimecircle.secrets.audit.Actors;
 import org.lifetimecircle.secrets.alert.Alerts;
 import org.lifetimecircle.secrets.audit.AuditDraft;
 import org.lifetimecircle.secrets.audit.AuditWriter;
-import org.lifetimecircle.secrets.audit.Outcome;
 import org.lifetimecircle.secrets.audit.Unit;
 import org.lifetimecircle.secrets.envfile.EnvFileService;
 import org.lifetimecircle.secrets.envfile.EnvFileStateEntity;
@@ -124,8 +124,8 @@ class DriftCheck {
         writer.submit(new Unit<>(() -> {
             states.recordDrift(p.environment(), problem, observed, now);
             return null;
-        }, x -> new AuditDraft(Housekeeping.SCHEDULER, "envfile.drift", p.environment(), null, Outcome.SUCCESS, null,
-                null, d), null));
+        }, x -> AuditDraft.by(Actors.SCHEDULER).action("envfile.drift").environment(p.environment()).details(d),
+                null));
         metrics.driftDetected(p.environment());
         alerts.raise("envfile.drift", p.environment(), p.envFile().path() + ": the file " + problem
                 + " (onDrift: " + action.yamlName() + ")", d);
@@ -136,15 +136,14 @@ class DriftCheck {
         writer.submit(new Unit<>(() -> {
             states.driftOver(p.environment());
             return null;
-        }, x -> new AuditDraft(Housekeeping.SCHEDULER, "envfile.drift-resolved", p.environment(), null,
-                Outcome.SUCCESS, null, null, Map.of("path", p.envFile().path(), "was", "the file " + last.drift)),
-                null));
+        }, x -> AuditDraft.by(Actors.SCHEDULER).action("envfile.drift-resolved").environment(p.environment())
+                .details(Map.of("path", p.envFile().path(), "was", "the file " + last.drift)), null));
         LOG.infof("environment %s: the env file is as written again", p.environment());
     }
 
     private void repair(EnvironmentPolicy p, String problem, boolean firstAttempt) {
         try {
-            fileSync.repair(p, "onDrift: repair; the file " + problem, Housekeeping.SCHEDULER);
+            fileSync.repair(p, "onDrift: repair; the file " + problem, Actors.SCHEDULER);
             LOG.warnf("environment %s: env file repaired (the file %s)", p.environment(), problem);
         } catch (EnvFileWriteException e) {
             LOG.errorf("environment %s: cannot repair the env file: %s", p.environment(), e.getMessage());
@@ -157,7 +156,7 @@ class DriftCheck {
 
     private void emergency(EnvironmentPolicy p, String problem) {
         try {
-            emergencies.requestAs(Housekeeping.SCHEDULER, p, new Reason("onDrift: emergency; the env file " + problem));
+            emergencies.requestAs(Actors.SCHEDULER, p, new Reason("onDrift: emergency; the env file " + problem));
         } catch (ApiException e) {
             LOG.warnf("environment %s: emergency for drift not started: %s", p.environment(), e.getMessage());
         }

@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
-import org.lifetimecircle.secrets.audit.Actors;
 import org.lifetimecircle.secrets.audit.AuditArchiver;
 import org.lifetimecircle.secrets.rotation.PreviousRetirement;
 import org.lifetimecircle.secrets.rotation.RotationEngine;
@@ -24,9 +23,6 @@ import org.lifetimecircle.secrets.startup.StartupSequence;
  */
 @ApplicationScoped
 public class Housekeeping {
-
-    /** The actor of everything the scheduler does ({@link Actors#SCHEDULER}; kept for DriftCheck, to be converted). */
-    static final String SCHEDULER = Actors.SCHEDULER;
 
     private static final Logger LOG = Logger.getLogger(Housekeeping.class);
 

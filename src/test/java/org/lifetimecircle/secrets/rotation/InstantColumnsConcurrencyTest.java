@@ -160,6 +160,6 @@ class InstantColumnsConcurrencyTest {
     }
 
     private static AuditDraft draft() {
-        return new AuditDraft("test", "test.instant-race", ENV, null, Outcome.SUCCESS, null, null, Map.of());
+        return AuditDraft.by("test").action("test.instant-race").environment(ENV);
     }
 }

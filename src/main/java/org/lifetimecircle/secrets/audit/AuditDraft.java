@@ -23,21 +23,10 @@ public record AuditDraft(String actor, String action, String environment, String
                          String requestId, String sourceIp, Map<String, Object> details, String grantUse,
                          String tokenUse) {
 
-    /**
-     * An event that used no grant and no token (the service's own work), by position. Kept for the
-     * callers not yet converted to {@link #by}: rotation/*, envfile/*, scheduler/DriftCheck and
-     * rotation/RotationStartup (to be converted after the parallel restructuring of those files is
-     * merged; then this constructor goes).
-     */
-    public AuditDraft(String actor, String action, String environment, String target, Outcome outcome,
-                      String requestId, String sourceIp, Map<String, Object> details) {
+    /** An event that used no grant and no token; callers start with {@link #by}. */
+    private AuditDraft(String actor, String action, String environment, String target, Outcome outcome,
+                       String requestId, String sourceIp, Map<String, Object> details) {
         this(actor, action, environment, target, outcome, requestId, sourceIp, details, null, null);
-    }
-
-    /** An event that used a grant but no token. */
-    public AuditDraft(String actor, String action, String environment, String target, Outcome outcome,
-                      String requestId, String sourceIp, Map<String, Object> details, String grantUse) {
-        this(actor, action, environment, target, outcome, requestId, sourceIp, details, grantUse, null);
     }
 
     /** The start of an event by {@code actor}: one of {@link Actors}, or a principal's name. */

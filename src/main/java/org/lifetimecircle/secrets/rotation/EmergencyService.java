@@ -82,8 +82,7 @@ public class EmergencyService {
      * No principal started it, so every grant on the environment is revoked.
      */
     public RotationEntity requestAs(String actor, EnvironmentPolicy policy, Reason reason) {
-        AuditDraft base = new AuditDraft(actor, "emergency.start", policy.environment(), null, Outcome.SUCCESS,
-                null, null, Map.of());
+        AuditDraft base = AuditDraft.by(actor).action("emergency.start").environment(policy.environment());
         RotationEntity r = writer.submit(new Unit<>(() -> start(policy, reason, null, actor, null),
                 started -> base.withOutcome(Outcome.SUCCESS, startDetails(started)),
                 e -> base.withOutcome(Outcome.FAILED, AuditService.failureDetails(e)))).rotation();

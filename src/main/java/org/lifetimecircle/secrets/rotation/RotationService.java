@@ -91,8 +91,8 @@ public class RotationService {
     @Transactional(Transactional.TxType.NEVER)
     public RotationEntity requestAs(String actor, EnvironmentPolicy policy, SecretPolicy secret, RotationKind kind,
                                     Reason reason) {
-        AuditDraft base = new AuditDraft(actor, "rotation.request", policy.environment(), secret.name(),
-                Outcome.SUCCESS, null, null, Map.of());
+        AuditDraft base = AuditDraft.by(actor).action("rotation.request").environment(policy.environment())
+                .target(secret.name());
         RotationEntity r = writer.submit(new Unit<>(() -> stage(policy, secret, kind, reason, Optional.empty(), actor),
                 row -> base.withOutcome(Outcome.SUCCESS, requestDetails(row)),
                 e -> base.withOutcome(Outcome.FAILED, AuditService.failureDetails(e))));

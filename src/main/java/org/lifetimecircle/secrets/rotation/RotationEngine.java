@@ -86,8 +86,7 @@ public class RotationEngine {
                 try {
                     run(rotationId, requestId);
                 } catch (RuntimeException e) {
-                    // Left PENDING or RUNNING: recovered at the next start. Ids only in the log.
-                    LOG.errorf("rotation %s stopped: %s", rotationId, e.getClass().getSimpleName());
+                    stopped(rotationId, e);
                 } finally {
                     live.forget(rotationId);
                     withJob.remove(rotationId);
@@ -126,6 +125,26 @@ public class RotationEngine {
             jobs.awaitTermination(20, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * A job that stopped on an exception. If its rotation is finished meanwhile, another ended it (an emergency
+     * pre-empts the running rotations of its environment): that is the procedure working, not an error. Otherwise
+     * it is left PENDING or RUNNING and recovered at the next start. Ids only in the log.
+     */
+    private void stopped(String rotationId, RuntimeException e) {
+        RotationEntity now;
+        try {
+            now = read(() -> rotations.findById(rotationId));
+        } catch (RuntimeException unreadable) {
+            now = null;
+        }
+        if (now != null && now.status.finished()) {
+            LOG.infof("rotation %s: its job stopped because the rotation was ended meanwhile (%s; an emergency "
+                    + "pre-empts running rotations)", rotationId, now.status);
+        } else {
+            LOG.errorf("rotation %s stopped: %s", rotationId, e.getClass().getSimpleName());
         }
     }
 

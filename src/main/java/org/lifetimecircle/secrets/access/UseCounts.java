@@ -22,8 +22,9 @@ public final class UseCounts implements EventUses {
     private static final String GRANT_USED = "update access_grant set use_count = use_count + 1, last_used_at = ? "
             + "where id = ?";
     // Never moves a last_used_at back (a clock set back, an older event committed after a newer one).
-    private static final String TOKEN_USED = "update api_token set last_used_at = ?1 where id = ?2 "
-            + "and (last_used_at is null or last_used_at < ?1)";
+    // Plain JDBC: positional "?" only (SQLite's "?1" reuse is not SQL PostgreSQL's driver accepts).
+    private static final String TOKEN_USED = "update api_token set last_used_at = ? where id = ? "
+            + "and (last_used_at is null or last_used_at < ?)";
 
     private final Connection c;
     private PreparedStatement grantUse;
@@ -69,6 +70,7 @@ public final class UseCounts implements EventUses {
         for (Map.Entry<String, Long> use : tokenUses.entrySet()) {
             tokenUse.setLong(1, use.getValue());
             tokenUse.setString(2, use.getKey());
+            tokenUse.setLong(3, use.getValue());
             tokenUse.executeUpdate();
         }
         tokenUses.clear();

@@ -1,5 +1,6 @@
 package org.lifetimecircle.secrets.audit;
 
+import org.lifetimecircle.secrets.db.Store;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agroal.api.AgroalDataSource;
@@ -89,10 +90,12 @@ public class AuditArchiver {
     private final EntityManager em;
     private final LtcSecretsConfig config;
     private final Clock clock;
+    private final Store store;
     private final ReentrantLock lock = new ReentrantLock();
 
     AuditArchiver(AgroalDataSource dataSource, AuditWriter writer, InstallationKeys keys, EntityManager em,
-                  LtcSecretsConfig config, Clock clock) {
+                  LtcSecretsConfig config, Clock clock, Store store) {
+        this.store = store;
         this.dataSource = dataSource;
         this.writer = writer;
         this.keys = keys;
@@ -259,7 +262,7 @@ public class AuditArchiver {
                 EventRows rows = new EventRows();
                 ChainHash.Hasher hasher = new ChainHash.Hasher();
                 String[] f = new String[EventRows.TEXT_COLUMNS];
-                try (PreparedStatement ps = c.prepareStatement(EventRows.SELECT + " where seq between ? and ? order by seq")) {
+                try (PreparedStatement ps = c.prepareStatement(EventRows.select(store) + " where seq between ? and ? order by seq")) {
                     ps.setLong(1, plan.firstSeq());
                     ps.setLong(2, plan.lastSeq());
                     try (ResultSet rs = ps.executeQuery()) {

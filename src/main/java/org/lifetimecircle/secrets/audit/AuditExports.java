@@ -1,12 +1,15 @@
 package org.lifetimecircle.secrets.audit;
 
+import io.quarkus.credentials.CredentialsProvider;
 import io.vertx.core.http.HttpConnection;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Named;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -17,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.config.LtcSecretsConfig;
+import org.lifetimecircle.secrets.db.Store;
 import org.lifetimecircle.secrets.web.ApiException;
 import org.lifetimecircle.secrets.web.ProblemCode;
 
@@ -42,13 +46,16 @@ public class AuditExports {
     private final Semaphore slots = new Semaphore(MAX_AT_ONCE);
     private final Set<Slot> active = ConcurrentHashMap.newKeySet();
     private final String url;
+    private final Store store;
+    private final CredentialsProvider credentials;
     private final long timeoutNanos;
     private volatile ScheduledExecutorService watchdog;
 
-    AuditExports(@ConfigProperty(name = "quarkus.datasource.jdbc.url") String url, LtcSecretsConfig config) {
-        // The pool's URL without its parameters: those set journal mode and synchronous, writer's business.
-        int q = url.indexOf('?');
-        this.url = q < 0 ? url : url.substring(0, q);
+    AuditExports(@ConfigProperty(name = "quarkus.datasource.jdbc.url") String url, LtcSecretsConfig config,
+                 Store store, @Named("ltc-secrets-store") CredentialsProvider credentials) {
+        this.url = url;
+        this.store = store;
+        this.credentials = credentials;
         this.timeoutNanos = config.audit().exportWriteTimeout().toNanos();
     }
 
@@ -62,10 +69,9 @@ public class AuditExports {
                     + " audit exports or verifications run at a time; retry later");
         }
         try {
-            org.sqlite.SQLiteConfig config = new org.sqlite.SQLiteConfig();
-            config.setReadOnly(true);
-            config.setBusyTimeout(5000);
-            Slot slot = new Slot(config.createConnection(url), what, http);
+            Properties login = new Properties();
+            login.putAll(credentials.getCredentials("ltc-secrets-store"));
+            Slot slot = new Slot(store.openReadOnly(url, login), what, http);
             active.add(slot);
             return slot;
         } catch (SQLException | RuntimeException e) {

@@ -1,5 +1,6 @@
 package org.lifetimecircle.secrets.audit;
 
+import org.lifetimecircle.secrets.db.Store;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
@@ -23,14 +24,16 @@ public class AuditReader {
     private static final int CHUNK_CHARS = 64 * 1024;
 
     private final AgroalDataSource dataSource;
+    private final Store store;
 
-    AuditReader(AgroalDataSource dataSource) {
+    AuditReader(AgroalDataSource dataSource, Store store) {
+        this.store = store;
         this.dataSource = dataSource;
     }
 
     /** Events with seq greater than {@code after}, in seq order, optionally filtered. */
     public List<AuditEvent> page(long after, int limit, String action, String environment) {
-        StringBuilder sql = new StringBuilder(EventRows.SELECT + " where seq > ?");
+        StringBuilder sql = new StringBuilder(EventRows.select(store) + " where seq > ?");
         if (action != null) {
             sql.append(" and action = ?");
         }
@@ -103,7 +106,7 @@ public class AuditReader {
 
         /** Writes every event of the snapshot in {@code [from, to)} and closes the snapshot. */
         public void write(OutputStream out, boolean csv) throws IOException {
-            try (PreparedStatement ps = connection.prepareStatement(EventRows.SELECT
+            try (PreparedStatement ps = connection.prepareStatement(EventRows.select(store)
                     + " where seq <= ?" + window(from, to) + " order by seq")) {
                 ps.setLong(1, last.seq());
                 bindWindow(ps, 2, from, to);

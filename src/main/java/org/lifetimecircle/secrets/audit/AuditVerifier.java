@@ -1,5 +1,6 @@
 package org.lifetimecircle.secrets.audit;
 
+import org.lifetimecircle.secrets.db.Store;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
@@ -23,12 +24,13 @@ import org.lifetimecircle.secrets.crypto.InstallationKeys;
 @ApplicationScoped
 public class AuditVerifier {
 
-    private static final String SELECT = EventRows.SELECT + " where seq >= ? order by seq";
+    private final String select;
 
     private final AgroalDataSource dataSource;
     private final InstallationKeys keys;
 
-    AuditVerifier(AgroalDataSource dataSource, InstallationKeys keys) {
+    AuditVerifier(AgroalDataSource dataSource, InstallationKeys keys, Store store) {
+        this.select = EventRows.select(store) + " where seq >= ? order by seq";
         this.dataSource = dataSource;
         this.keys = keys;
     }
@@ -130,7 +132,7 @@ public class AuditVerifier {
         ChainHash.Hasher hasher = new ChainHash.Hasher();
         EventRows rows = new EventRows();
         String[] f = new String[EventRows.TEXT_COLUMNS];
-        try (PreparedStatement ps = c.prepareStatement(SELECT)) {
+        try (PreparedStatement ps = c.prepareStatement(select)) {
             ps.setLong(1, from);
             try (ResultSet rs = ps.executeQuery(); ReadAhead ahead = new ReadAhead(rs)) {
                 for (byte[] row = ahead.next(); row != null; row = ahead.next()) {

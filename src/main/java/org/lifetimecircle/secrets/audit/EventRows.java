@@ -1,6 +1,7 @@
 package org.lifetimecircle.secrets.audit;
 
 import java.nio.charset.StandardCharsets;
+import org.lifetimecircle.secrets.db.Store;
 
 /**
  * Reads audit_event rows for exports and verification, which go through every row. The SQLite
@@ -12,9 +13,14 @@ import java.nio.charset.StandardCharsets;
  */
 final class EventRows {
 
-    /** One column: [seq, time, actor, action, environment, target, outcome, requestId, sourceIp, details, prevHash, hash]. */
-    static final String SELECT = "select json_array(seq, time, actor, action, environment, target, outcome, "
-            + "request_id, source_ip, details, prev_hash, hash) from audit_event";
+    /**
+     * One column: [seq, time, actor, action, environment, target, outcome, requestId, sourceIp, details, prevHash,
+     * hash], as the store spells a JSON array (PostgreSQL's has a space after each comma).
+     */
+    static String select(Store store) {
+        return "select " + store.jsonArray("seq, time, actor, action, environment, target, outcome, "
+                + "request_id, source_ip, details, prev_hash, hash") + " from audit_event";
+    }
     static final int TIME = 0;
     static final int ACTOR = 1;
     static final int ACTION = 2;
@@ -58,7 +64,7 @@ final class EventRows {
         // Where the next backslash is (-1: none left), so each string is searched for escapes once.
         int backslash = json.indexOf('\\', i);
         for (int k = 0; k < fields.length; k++) {
-            i = expect(json, i, ',');
+            i = skipSpaces(json, expect(json, i, ','));
             if (json.startsWith("null", i)) {
                 fields[k] = null;
                 i += 4;
@@ -114,7 +120,16 @@ final class EventRows {
         }
     }
 
+    /** Past the white space a separator may carry (PostgreSQL's arrays have a space after each comma). */
+    private static int skipSpaces(String json, int i) {
+        while (i < json.length() && json.charAt(i) == ' ') {
+            i++;
+        }
+        return i;
+    }
+
     private static int expect(String json, int i, char c) {
+        i = skipSpaces(json, i);
         if (i >= json.length() || json.charAt(i) != c) {
             throw new IllegalStateException("unexpected audit row shape");
         }

@@ -1,5 +1,6 @@
 package org.lifetimecircle.secrets.audit;
 
+import org.lifetimecircle.secrets.db.Store;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 import java.time.Instant;
@@ -30,8 +31,10 @@ public class GrantUseEvents {
     }
 
     private final EntityManager em;
+    private final Store store;
 
-    GrantUseEvents(EntityManager em) {
+    GrantUseEvents(EntityManager em, Store store) {
+        this.store = store;
         this.em = em;
     }
 
@@ -39,9 +42,10 @@ public class GrantUseEvents {
     // Event times are fixed-width RFC 3339 text, so they compare as strings.
     public Map<String, Use> usesIn(String environment, Instant from, Instant to) {
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("select json_extract(details, '$.grant'), count(*), max(time) "
+        String grant = store.jsonText("details", "grant");
+        List<Object[]> rows = em.createNativeQuery("select " + grant + ", count(*), max(time) "
                         + "from audit_event where environment = ?1 and time >= ?2 and time < ?3 and outcome = 'SUCCESS' "
-                        + "and json_extract(details, '$.grant') is not null group by 1")
+                        + "and " + grant + " is not null group by 1")
                 .setParameter(1, environment)
                 .setParameter(2, ChainHash.time(from))
                 .setParameter(3, ChainHash.time(to))
@@ -62,9 +66,9 @@ public class GrantUseEvents {
         // The archive's 'before' as its audit.archive event recorded it; failing that (that event archived
         // too, or unreadable) the time of the first event still in the database, the same bound or later.
         @SuppressWarnings("unchecked")
-        List<Object> times = em.createNativeQuery("select coalesce((select json_extract(details, '$.before') "
-                        + "from audit_event where action = 'audit.archive' and outcome = 'SUCCESS' "
-                        + "and json_extract(details, '$.archivedThroughSeq') = ?1 order by seq desc limit 1), "
+        List<Object> times = em.createNativeQuery("select coalesce((select " + store.jsonText("details", "before")
+                        + " from audit_event where action = 'audit.archive' and outcome = 'SUCCESS' "
+                        + "and " + store.jsonLong("details", "archivedThroughSeq") + " = ?1 order by seq desc limit 1), "
                         + "(select time from audit_event where seq > ?1 order by seq limit 1), "
                         + "(select signed_at from audit_anchor where seq = ?1))")
                 .setParameter(1, seq.longValue())

@@ -3,6 +3,7 @@ package org.lifetimecircle.secrets.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
+import io.smallrye.config.WithParentName;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,6 +43,15 @@ public interface LtcSecretsConfig {
     @WithDefault("65536")
     int maxBodySize();
 
+    /**
+     * {@code ltc-secrets.store} ({@code sqlite}, the default, or {@code postgresql}) and its connection
+     * settings {@code ltc-secrets.store.url}, {@code .username}, {@code .password-file}.
+     */
+    Store store();
+
+    /** {@code ltc-secrets.ha.*}: active/standby on a shared PostgreSQL store. */
+    Ha ha();
+
     Scheduler scheduler();
 
     Grants grants();
@@ -78,6 +88,45 @@ public interface LtcSecretsConfig {
     }
 
     /** Scheduler settings. */
+    interface Store {
+
+        /** {@code ltc-secrets.store} itself: which database holds the service's state. */
+        @WithParentName
+        @WithDefault("sqlite")
+        StoreKind kind();
+
+        /**
+         * {@code ltc-secrets.store.url}: {@code jdbc:postgresql://host:port/db} for PostgreSQL. For SQLite it
+         * is left unset: the database is {@code <data-dir>/ltc-secrets.db}.
+         */
+        Optional<String> url();
+
+        /** {@code ltc-secrets.store.username}: the PostgreSQL role. */
+        Optional<String> username();
+
+        /**
+         * {@code ltc-secrets.store.password-file}: a file holding the PostgreSQL password (its first line), with
+         * the master key file's mode checks: owned by this user, no access for group or others.
+         */
+        @WithName("password-file")
+        Optional<Path> passwordFile();
+    }
+
+    /** The two stores. */
+    enum StoreKind {
+        SQLITE, POSTGRESQL
+    }
+
+    interface Ha {
+
+        /**
+         * {@code ltc-secrets.ha.advertise-url}: how clients reach this instance when it is active; a standby
+         * names the active's in its 503 answers. Defaults to {@code http://<quarkus.http.host>:<port>}.
+         */
+        @WithName("advertise-url")
+        Optional<URI> advertiseUrl();
+    }
+
     interface Scheduler {
         /** {@code ltc-secrets.scheduler.check-every}: how often ages, grants and env files are checked. */
         @WithDefault("60s")

@@ -20,6 +20,15 @@ public class SecretsSQLiteDialect extends SQLiteDialect {
         super(info);
     }
 
+    /**
+     * Generated ids come back with {@code INSERT … RETURNING} (SQLite 3.35+), not with a second statement,
+     * {@code select last_insert_rowid()}: the same SQL then runs on PostgreSQL, which has no such function.
+     */
+    @Override
+    public boolean supportsInsertReturning() {
+        return true;
+    }
+
     @Override
     public void contributeTypes(TypeContributions typeContributions, ServiceRegistry serviceRegistry) {
         super.contributeTypes(typeContributions, serviceRegistry);

@@ -28,8 +28,12 @@ public class WalTruncation {
 
     private final AgroalDataSource dataSource;
     private final TransactionSynchronizationRegistry transactions;
+    private final boolean sqlite;
 
-    WalTruncation(AgroalDataSource dataSource, TransactionSynchronizationRegistry transactions) {
+    WalTruncation(AgroalDataSource dataSource, TransactionSynchronizationRegistry transactions, Store store) {
+        // PostgreSQL has no WAL file of ours to truncate: its WAL and dead row versions are the server's
+        // (docs/postgresql.md says what that means for destroyed values).
+        this.sqlite = store.kind() == Store.Kind.SQLITE;
         this.dataSource = dataSource;
         this.transactions = transactions;
     }
@@ -51,7 +55,7 @@ public class WalTruncation {
 
     /** Truncates the WAL once the current transaction has committed (once per transaction, however often called). */
     public void afterCommit() {
-        if (transactions.getTransactionStatus() != Status.STATUS_ACTIVE || transactions.getResource(REGISTERED) != null) {
+        if (!sqlite || transactions.getTransactionStatus() != Status.STATUS_ACTIVE || transactions.getResource(REGISTERED) != null) {
             return;
         }
         transactions.putResource(REGISTERED, Boolean.TRUE);
@@ -77,6 +81,9 @@ public class WalTruncation {
      * overwrite the frames later.
      */
     public boolean truncate() {
+        if (!sqlite) {
+            return true;
+        }
         try (Connection c = dataSource.getConnection(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
             // One row: busy (1 if it could not complete), frames in the log, frames checkpointed.

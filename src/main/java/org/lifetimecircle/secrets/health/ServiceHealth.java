@@ -113,8 +113,9 @@ public class ServiceHealth {
         }
     }
 
-    // SQLite's upsert spelling (PostgreSQL: insert … on conflict (id) do update): this feature's one vendor-specific SQL.
-    private static final String PROBE = "insert or replace into health_probe (id, written_at) values (1, ?)";
+    // An upsert both stores accept.
+    private static final String PROBE = "insert into health_probe (id, written_at) values (1, ?) "
+            + "on conflict (id) do update set written_at = excluded.written_at";
 
     private Check probeWrite() {
         String failure = null;

@@ -10,6 +10,7 @@ final class ConfigCheck {
     }
 
     static void validate(LtcSecretsConfig c) {
+        store(c.store());
         positive("ltc-secrets.scheduler.check-every", c.scheduler().checkEvery());
         atLeastOneSecond("ltc-secrets.grants.max-ttl", c.grants().maxTtl());
         atLeastOneSecond("ltc-secrets.tokens.default-ttl", c.tokens().defaultTtl());
@@ -27,6 +28,29 @@ final class ConfigCheck {
         if (c.maxBodySize() < 1024 || c.maxBodySize() > 16 * 1024 * 1024) {
             throw new StartupRefusedException("ltc-secrets.max-body-size must be between 1024 and 16777216 bytes");
         }
+    }
+
+    /** The store's settings agree with each other: a PostgreSQL URL for PostgreSQL, none for SQLite. */
+    private static void store(LtcSecretsConfig.Store s) {
+        if (s.kind() == LtcSecretsConfig.StoreKind.SQLITE) {
+            if (s.url().isPresent() || s.username().isPresent() || s.passwordFile().isPresent()) {
+                throw new StartupRefusedException("ltc-secrets.store.url, .username and .password-file are for"
+                        + " ltc-secrets.store=postgresql; the SQLite store is <data-dir>/ltc-secrets.db");
+            }
+            return;
+        }
+        // The URL is never repeated in a message: it may carry a password as a parameter.
+        String url = s.url().orElseThrow(() -> new StartupRefusedException("ltc-secrets.store=postgresql needs"
+                + " ltc-secrets.store.url (jdbc:postgresql://host:port/database)"));
+        if (!url.startsWith("jdbc:postgresql://")) {
+            throw new StartupRefusedException("ltc-secrets.store.url must start with jdbc:postgresql:// when"
+                    + " ltc-secrets.store=postgresql");
+        }
+        if (url.contains("password=")) {
+            throw new StartupRefusedException("ltc-secrets.store.url must not carry a password; put it in the file"
+                    + " named by ltc-secrets.store.password-file");
+        }
+        s.passwordFile().ifPresent(StoreCredentials::readPassword);
     }
 
     private static void positive(String key, Duration d) {

@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.eclipse.microprofile.config.ConfigProvider;
-import org.flywaydb.core.Flyway;
 import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.access.BootstrapAdmin;
 import org.lifetimecircle.secrets.audit.Actors;
@@ -30,6 +29,7 @@ import org.lifetimecircle.secrets.config.LtcSecretsConfig;
 import org.lifetimecircle.secrets.crypto.DecryptionFailedException;
 import org.lifetimecircle.secrets.crypto.MasterKeyException;
 import org.lifetimecircle.secrets.crypto.MasterKeys;
+import org.lifetimecircle.secrets.db.Migrations;
 import org.lifetimecircle.secrets.files.SecureFiles;
 import org.lifetimecircle.secrets.masterkey.MasterKeyRewrap;
 import org.lifetimecircle.secrets.masterkey.RewrapRefusedException;
@@ -55,7 +55,7 @@ public class StartupSequence {
     private final LtcSecretsConfig config;
     private final MasterKeys masterKeys;
     private final EnvironmentRegistry environments;
-    private final Flyway flyway;
+    private final Migrations migrations;
     private final BootstrapAdmin bootstrap;
     private final InstallationKeys installationKeys;
     private final AuditWriter writer;
@@ -67,7 +67,7 @@ public class StartupSequence {
     private final MasterKeyRewrap rewrap;
     private volatile boolean started;
 
-    StartupSequence(LtcSecretsConfig config, MasterKeys masterKeys, EnvironmentRegistry environments, Flyway flyway,
+    StartupSequence(LtcSecretsConfig config, MasterKeys masterKeys, EnvironmentRegistry environments, Migrations migrations,
                     BootstrapAdmin bootstrap, InstallationKeys installationKeys, AuditWriter writer,
                     AuditIntegrity integrity, RotationStartup rotations, SecretMetrics secretMetrics,
                     Event<DataReady> dataReady, AuditArchiver archiver, MasterKeyRewrap rewrap) {
@@ -82,7 +82,7 @@ public class StartupSequence {
         this.config = config;
         this.masterKeys = masterKeys;
         this.environments = environments;
-        this.flyway = flyway;
+        this.migrations = migrations;
         this.bootstrap = bootstrap;
     }
 
@@ -99,7 +99,7 @@ public class StartupSequence {
             config.previousMasterKeyFile().ifPresent(masterKeys::loadPrevious);
             environments.load(config.policiesDir(), AppOverrides.effective(config, io.quarkus.runtime.LaunchMode.current(),
                     io.quarkus.runtime.configuration.ConfigUtils.getProfiles()));
-            flyway.migrate();
+            migrations.migrate();
             // The writer starts before the installation keys are loaded: a master-key rotation re-wraps them
             // (and every data key) as one audited unit of the writer, and only then can they open.
             writer.start();

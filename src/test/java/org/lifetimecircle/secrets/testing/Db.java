@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A second, direct connection to the running test application's SQLite file: how tests play the
+ * A second, direct connection to the running test application's database (its SQLite file or PostgreSQL database): how tests play the
  * attacker with file access, or inject a real fault with a trigger. Never used to set up state the
  * API could set up.
  */
@@ -22,9 +22,16 @@ public final class Db {
     }
 
     public static Connection open() throws SQLException {
-        Connection c = DriverManager.getConnection("jdbc:sqlite:" + TestDataDir.dataDir().resolve("ltc-secrets.db")
+        if (TestDataDir.storeUrl() != null) {
+            return TestPostgres.connect(TestDataDir.storeUrl());
+        }
+        return DriverManager.getConnection("jdbc:sqlite:" + TestDataDir.dataDir().resolve("ltc-secrets.db")
                 + "?busy_timeout=10000");
-        return c;
+    }
+
+    /** Whether the running test application's store is PostgreSQL (a test's SQL may need its spelling). */
+    public static boolean postgresql() {
+        return TestDataDir.storeUrl() != null;
     }
 
     /** Runs statements in one autocommit connection. */

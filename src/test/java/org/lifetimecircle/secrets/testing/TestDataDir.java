@@ -5,16 +5,20 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
  * Gives the test application its own data directory, file root and copy of the test policies in a
- * fresh temporary directory, so every run starts from an empty real SQLite file.
+ * fresh temporary directory, so every run starts from an empty real SQLite file, or, when the run selects
+ * the PostgreSQL store ({@link TestPostgres#selected()}), from a new empty database of a real server.
  */
 public class TestDataDir implements QuarkusTestResourceLifecycleManager {
 
     private static volatile Path root;
     private static volatile int healthPort;
+    /** The PostgreSQL database of the running test application, or null on SQLite. */
+    private static volatile String storeUrl;
 
     @Override
     public Map<String, String> start() {
@@ -32,11 +36,17 @@ public class TestDataDir implements QuarkusTestResourceLifecycleManager {
             }
             // The apptest environment's restart command; AppRestartTest rewrites it per test.
             Files.writeString(restartScript(), "exit 0\n");
-            return Map.of(
+            Map<String, String> config = new HashMap<>(Map.of(
                     "ltc-secrets.data-dir", dataDir().toString(),
                     "ltc-secrets.policies-dir", policies.toString(),
                     "ltc-secrets.file-root", root.resolve("root").toString(),
-                    "ltc-secrets.alerts.webhook-url", "http://127.0.0.1:" + healthPort + "/alert");
+                    "ltc-secrets.alerts.webhook-url", "http://127.0.0.1:" + healthPort + "/alert"));
+            storeUrl = null;
+            if (TestPostgres.selected()) {
+                config.putAll(TestPostgres.cluster().storeProperties());
+                storeUrl = config.get("ltc-secrets.store.url");
+            }
+            return config;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -50,6 +60,11 @@ public class TestDataDir implements QuarkusTestResourceLifecycleManager {
     /** The data directory of the running test application. */
     public static Path dataDir() {
         return root.resolve("data");
+    }
+
+    /** The JDBC URL of the running test application's PostgreSQL database; null when its store is SQLite. */
+    public static String storeUrl() {
+        return storeUrl;
     }
 
     /** The script the apptest environment runs as its restart command. */

@@ -180,7 +180,7 @@ class AuditArchiveTest {
         long anchorSeq = Db.queryLong("select max(seq) from audit_anchor");
         long firstLive = anchorSeq + 1;
         assertThat(Db.queryLong("select min(seq) from audit_event")).isEqualTo(firstLive);
-        Db.exec("DROP TRIGGER IF EXISTS audit_event_no_update", "DROP TRIGGER IF EXISTS audit_anchor_no_update");
+        Db.appendOnly(false);
         try {
             String actor = text("select actor from audit_event where seq = " + firstLive);
             Db.exec("UPDATE audit_event SET actor = 'mallory' WHERE seq = " + firstLive);
@@ -199,10 +199,7 @@ class AuditArchiveTest {
             assertInvalidAt(anchorSeq, "not validly signed");
             Db.exec("UPDATE audit_anchor SET hash = '" + anchorHash + "' WHERE seq = " + anchorSeq);
         } finally {
-            Db.exec("CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_event BEGIN "
-                    + "SELECT RAISE(ABORT, 'audit events are append-only'); END",
-                    "CREATE TRIGGER IF NOT EXISTS audit_anchor_no_update BEFORE UPDATE ON audit_anchor BEGIN "
-                    + "SELECT RAISE(ABORT, 'audit anchors are append-only'); END");
+            Db.appendOnly(true);
         }
         assertThat(verifier.verifyAll().valid()).isTrue();
 
@@ -276,15 +273,14 @@ class AuditArchiveTest {
         long head = Db.queryLong("select max(seq) from audit_event");
         Path dir = TestDataDir.dataDir().resolve("audit-archive");
         // A real fault at the step after the files: the anchor insert (the delete's precondition) fails.
-        Db.exec("CREATE TRIGGER inject_archive_failure BEFORE INSERT ON audit_anchor "
-                + "BEGIN SELECT RAISE(ABORT, 'injected archive failure'); END");
+        Db.refuseInserts("inject_archive_failure", "audit_anchor", null, "injected archive failure");
         String rid = "archive-fail-" + System.nanoTime();
         try {
             as(adminToken()).header("X-Request-Id", rid).contentType(ContentType.JSON)
                     .body(Map.of("before", after(head).toString(), "reason", "fails")).post("/api/v1/audit/archive")
                     .then().statusCode(500).contentType("application/problem+json");
         } finally {
-            Db.exec("DROP TRIGGER inject_archive_failure");
+            Db.dropRefusal("inject_archive_failure", "audit_anchor");
         }
         String leftover = String.format("audit-%012d-%012d", first, head);
         assertThat(dir.resolve(leftover + ".jsonl")).exists();
@@ -302,12 +298,11 @@ class AuditArchiveTest {
         assertThat(dir.resolve(leftover + ".anchor.json")).doesNotExist();
 
         // Left again, the next archive (a longer range, another name) replaces it with a consistent one.
-        Db.exec("CREATE TRIGGER inject_archive_failure BEFORE INSERT ON audit_anchor "
-                + "BEGIN SELECT RAISE(ABORT, 'injected archive failure'); END");
+        Db.refuseInserts("inject_archive_failure", "audit_anchor", null, "injected archive failure");
         try {
             archive(after(Db.queryLong("select max(seq) from audit_event"))).then().statusCode(500);
         } finally {
-            Db.exec("DROP TRIGGER inject_archive_failure");
+            Db.dropRefusal("inject_archive_failure", "audit_anchor");
         }
         long lastFailedEnd = Db.queryLong("select max(seq) from audit_event") - 1;
         traffic();

@@ -50,19 +50,18 @@ class AuditTamperTest {
         }
         as(adminToken()).get("/api/v1/audit/checkpoint").then().statusCode(200);
         Api.tokenFor("deployer");
-        Db.exec("DROP TRIGGER IF EXISTS audit_event_no_update", "DROP TRIGGER IF EXISTS audit_event_no_delete");
+        Db.appendOnly(false);
         assertThat(verifier.verifyAll().valid()).isTrue();
     }
 
     @Test
     void theDatabaseRefusesUpdatesAndDeletesOfEventsUntilTheTriggersAreDropped() throws Exception {
-        Db.exec("CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event BEGIN "
-                + "SELECT RAISE(ABORT, 'audit events are append-only'); END");
+        Db.appendOnly(true);
         try {
             assertThatThrownBy(() -> Db.exec("UPDATE audit_event SET actor = 'mallory' WHERE seq = 2"))
                     .isInstanceOf(java.sql.SQLException.class);
         } finally {
-            Db.exec("DROP TRIGGER audit_event_no_update");
+            Db.appendOnly(false);
         }
     }
 
@@ -182,8 +181,8 @@ class AuditTamperTest {
     void aFailedAuditWriteFailsTheRequestAndChangesNothing() throws Exception {
         String name = Api.uniqueName("unaudited");
         long head = Db.queryLong("select max(seq) from audit_event");
-        Db.exec("CREATE TRIGGER inject_audit_failure BEFORE INSERT ON audit_event WHEN NEW.target = '" + name + "' "
-                + "BEGIN SELECT RAISE(ABORT, 'injected audit failure'); END");
+        Db.refuseInserts("inject_audit_failure", "audit_event", "NEW.target = '" + name + "'",
+                "injected audit failure");
         try {
             as(adminToken()).contentType(ContentType.JSON).body(Map.of("name", name, "role", "admin"))
                     .post("/api/v1/principals").then()
@@ -191,7 +190,7 @@ class AuditTamperTest {
                     .contentType("application/problem+json")
                     .body("code", equalTo("unavailable"));
         } finally {
-            Db.exec("DROP TRIGGER inject_audit_failure");
+            Db.dropRefusal("inject_audit_failure", "audit_event");
         }
         // Nothing changed: no principal, no event, and the chain goes on from where it was.
         as(adminToken()).get("/api/v1/principals/" + name).then().statusCode(404);
@@ -204,14 +203,14 @@ class AuditTamperTest {
 
     @Test
     void aFailedAuditWriteOfAReadAnswers503() throws Exception {
-        Db.exec("CREATE TRIGGER inject_read_failure BEFORE INSERT ON audit_event WHEN NEW.action = 'environment.list' "
-                + "BEGIN SELECT RAISE(ABORT, 'injected audit failure'); END");
+        Db.refuseInserts("inject_read_failure", "audit_event", "NEW.action = 'environment.list'",
+                "injected audit failure");
         try {
             String body = as(adminToken()).get("/api/v1/environments").then().statusCode(503)
                     .body("code", equalTo("unavailable")).extract().asString();
             assertThat(body).doesNotContain("staging");
         } finally {
-            Db.exec("DROP TRIGGER inject_read_failure");
+            Db.dropRefusal("inject_read_failure", "audit_event");
         }
         as(adminToken()).get("/api/v1/environments").then().statusCode(200);
     }

@@ -152,8 +152,8 @@ class AppRestartTest {
         restartScript("echo restarted");
         Rotations.awaitIdle(token, ENV);
         long refusedBefore = writer.refusedUnits();
-        Db.exec("CREATE TRIGGER refuse_promotion BEFORE INSERT ON audit_event WHEN NEW.action = 'rotation.complete' "
-                + "BEGIN SELECT RAISE(ABORT, 'injected: the disk refuses writes'); END");
+        Db.refuseInserts("refuse_promotion", "audit_event", "NEW.action = 'rotation.complete'",
+                "injected: the disk refuses writes");
         String id;
         try {
             id = Rotations.rotate(token, ENV, SECRET);
@@ -162,7 +162,7 @@ class AppRestartTest {
             assertThat(as(token).get("/api/v1/rotations/" + id).then().statusCode(200).extract().path("status")
                     .toString()).isEqualTo("RUNNING");
         } finally {
-            Db.exec("DROP TRIGGER IF EXISTS refuse_promotion");
+            Db.dropRefusal("refuse_promotion", "audit_event");
         }
         JsonPath r = Rotations.awaitFinished(token, id);
         assertThat(r.getString("status")).isEqualTo("COMPLETED");

@@ -46,6 +46,9 @@ class DestroyedValuesTest {
 
     @Test
     void ciphertextsOfRetiredAndRevokedVersionsAreNotLeftInTheDatabaseFiles() throws Exception {
+        // SQLite's guarantee: its files are ours to scrub. A PostgreSQL server keeps dead row versions and WAL
+        // (and any archive of it) on its own terms; docs/postgresql.md says what that means.
+        org.junit.jupiter.api.Assumptions.assumeFalse(Db.postgresql(), "SQLite's files only");
         String admin = adminToken();
         as(admin).contentType(ContentType.JSON).body(Map.of("principal", "bootstrap-admin", "environment", ENV,
                 "permission", "secret:rotate", "ttl", "PT1H", "reason", "destroyed values test"))

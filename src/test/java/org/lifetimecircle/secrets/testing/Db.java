@@ -43,6 +43,59 @@ public final class Db {
         }
     }
 
+    /**
+     * Turns the audit trail's append-only triggers off (a test playing an attacker who owns the database, to tamper
+     * with events and anchors) or back on, exactly as the migrations define them, in the store's own syntax.
+     */
+    public static void appendOnly(boolean on) throws SQLException {
+        if (postgresql()) {
+            String verb = on ? "ENABLE" : "DISABLE";
+            exec("ALTER TABLE audit_event " + verb + " TRIGGER USER", "ALTER TABLE audit_anchor " + verb + " TRIGGER USER");
+            return;
+        }
+        if (!on) {
+            exec("DROP TRIGGER IF EXISTS audit_event_no_update", "DROP TRIGGER IF EXISTS audit_event_no_delete",
+                    "DROP TRIGGER IF EXISTS audit_anchor_no_update", "DROP TRIGGER IF EXISTS audit_anchor_no_delete");
+            return;
+        }
+        exec("CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_event BEGIN "
+                        + "SELECT RAISE(ABORT, 'audit events are append-only'); END",
+                "CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_event "
+                        + "WHEN OLD.seq > (SELECT coalesce(max(seq), 0) FROM audit_anchor) BEGIN "
+                        + "SELECT RAISE(ABORT, 'audit events are append-only (only events covered by an archive anchor "
+                        + "may be deleted)'); END",
+                "CREATE TRIGGER IF NOT EXISTS audit_anchor_no_update BEFORE UPDATE ON audit_anchor BEGIN "
+                        + "SELECT RAISE(ABORT, 'audit anchors are append-only'); END",
+                "CREATE TRIGGER IF NOT EXISTS audit_anchor_no_delete BEFORE DELETE ON audit_anchor BEGIN "
+                        + "SELECT RAISE(ABORT, 'audit anchors are append-only'); END");
+    }
+
+    /**
+     * A real fault: the database refuses every insert into {@code table} whose new row matches {@code condition}
+     * (SQL over {@code NEW.<column>}, or null for every row), with {@code message}, until {@link #dropRefusal}.
+     */
+    public static void refuseInserts(String name, String table, String condition, String message) throws SQLException {
+        if (postgresql()) {
+            exec("CREATE FUNCTION " + name + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
+                            + (condition == null ? "true" : condition) + " THEN RAISE EXCEPTION '" + message
+                            + "'; END IF; RETURN NEW; END $$",
+                    "CREATE TRIGGER " + name + " BEFORE INSERT ON " + table + " FOR EACH ROW EXECUTE FUNCTION " + name
+                            + "()");
+            return;
+        }
+        exec("CREATE TRIGGER " + name + " BEFORE INSERT ON " + table + (condition == null ? "" : " WHEN " + condition)
+                + " BEGIN SELECT RAISE(ABORT, '" + message + "'); END");
+    }
+
+    /** Removes a refusal made by {@link #refuseInserts} (nothing if there is none). */
+    public static void dropRefusal(String name, String table) throws SQLException {
+        if (postgresql()) {
+            exec("DROP TRIGGER IF EXISTS " + name + " ON " + table, "DROP FUNCTION IF EXISTS " + name + "()");
+            return;
+        }
+        exec("DROP TRIGGER IF EXISTS " + name);
+    }
+
     /** The first column of the first row of a query, as a long. */
     public static long queryLong(String sql) throws SQLException {
         try (Connection c = open(); Statement st = c.createStatement(); var rs = st.executeQuery(sql)) {

@@ -7,10 +7,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Makes the test application's database file (and its WAL) unwritable and writable again with
- * {@code chattr +i}/{@code -i}: a real fault that even root cannot write through. Writes on open
- * descriptors fail, and a connection SQLite opens meanwhile falls back to read-only, as on a
- * filesystem remounted read-only.
+ * Makes the test application's database refuse writes, then take them again: a real fault, in each store's own
+ * form. SQLite: the database file (and its WAL) made immutable with {@code chattr +i}/{@code -i}, which even root
+ * cannot write through; writes on open descriptors fail, and a connection SQLite opens meanwhile falls back to
+ * read-only, as on a filesystem remounted read-only. PostgreSQL: the database turned read-only for new sessions
+ * ({@code default_transaction_read_only}) and the service's sessions ended, as when a failover leaves the service
+ * talking to a read-only server; its pool reconnects into read-only sessions until the setting is lifted.
  */
 public final class ImmutableDatabase {
 
@@ -19,6 +21,19 @@ public final class ImmutableDatabase {
 
     /** {@code true}: writes refused from now on; {@code false}: allowed again. */
     public static void set(boolean immutable) throws Exception {
+        if (Db.postgresql()) {
+            String url = TestDataDir.storeUrl();
+            String database = url.substring(url.lastIndexOf('/') + 1);
+            // From the cluster's maintenance database: a session of the read-only database could not lift it.
+            try (var c = TestPostgres.connect(url.substring(0, url.lastIndexOf('/') + 1) + "postgres");
+                 var st = c.createStatement()) {
+                st.execute("ALTER DATABASE " + database + (immutable ? " SET default_transaction_read_only = on"
+                        : " RESET default_transaction_read_only"));
+                st.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + database
+                        + "' AND application_name = 'ltc-secrets'");
+            }
+            return;
+        }
         if (immutable) {
             AsRoot.assume("making the database file immutable (chattr +i)");
         }

@@ -106,6 +106,23 @@ public final class ServiceProcess implements AutoCloseable {
             return service;
         }
 
+        /**
+         * When the suite runs on PostgreSQL ({@link TestPostgres#selected()}) and the test chose no store itself, the
+         * store settings for this start: one fresh database per data directory, the same one again when the test
+         * restarts the jar on that directory (a restart finds its data, as on SQLite).
+         */
+        private Map<String, String> storeOnPostgresql() {
+            if (!TestPostgres.selected() || properties.containsKey("ltc-secrets.store")) {
+                return Map.of();
+            }
+            Path base = workingDir != null ? workingDir : Path.of("");
+            Path dataDir = base.resolve(properties.getOrDefault("ltc-secrets.data-dir", "data")).toAbsolutePath()
+                    .normalize();
+            String url = DATABASES.computeIfAbsent(dataDir, d -> TestPostgres.cluster().createDatabase());
+            return Map.of("ltc-secrets.store", "postgresql", "ltc-secrets.store.url", url,
+                    "ltc-secrets.store.username", TestPostgres.USER);
+        }
+
         public ServiceProcess start() {
             try {
                 Path jar = Path.of(System.getProperty("quarkus.app.dir", "target/quarkus-app"), "quarkus-run.jar")
@@ -125,6 +142,7 @@ public final class ServiceProcess implements AutoCloseable {
                 // raced with other processes on a shared machine ("port in use" at start).
                 cmd.add("-Dquarkus.http.port=0");
                 properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+                storeOnPostgresql().forEach((k, v) -> cmd.add("-D" + k + "=" + v));
                 cmd.add("-jar");
                 cmd.add(jar.toString());
                 Path logFile = log != null ? log : Files.createTempFile("ltc-secrets-it-", ".log");
@@ -142,6 +160,9 @@ public final class ServiceProcess implements AutoCloseable {
             }
         }
     }
+
+    /** The PostgreSQL database of each data directory a black-box test started the jar on (suite on PostgreSQL). */
+    private static final Map<Path, String> DATABASES = new java.util.concurrent.ConcurrentHashMap<>();
 
     public static Builder builder() {
         return new Builder();

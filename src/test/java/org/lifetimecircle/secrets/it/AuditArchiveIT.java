@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,6 +19,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lifetimecircle.secrets.testing.Db;
 import org.lifetimecircle.secrets.testing.Processes;
 import org.lifetimecircle.secrets.testing.ServiceProcess;
 
@@ -58,14 +58,14 @@ class AuditArchiveIT {
                 assertThat(as(service, token).get("/api/v1/environments").statusCode()).isEqualTo(200);
             }
             // A real fault at the database step: the files are written, the anchor insert fails.
-            sql("CREATE TRIGGER inject_archive_failure BEFORE INSERT ON audit_anchor "
-                    + "BEGIN SELECT RAISE(ABORT, 'injected archive failure'); END");
+            sql(Db.refusal(ServiceProcess.onPostgresql(data), "inject_archive_failure", "audit_anchor", null,
+                    "injected archive failure"));
             Response failed = archive(service, token);
             assertThat(failed.statusCode()).as(failed.asString()).isEqualTo(500);
             assertThat(archiveFiles(dir)).as("files of the interrupted archive").hasSize(3);
             service.kill();
         }
-        sql("DROP TRIGGER inject_archive_failure");
+        sql(Db.dropRefusal(ServiceProcess.onPostgresql(data), "inject_archive_failure", "audit_anchor"));
 
         long archivedThrough;
         String file;
@@ -122,10 +122,11 @@ class AuditArchiveIT {
         }
     }
 
-    private void sql(String statement) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + data.resolve("ltc-secrets.db")
-                + "?busy_timeout=10000"); Statement st = c.createStatement()) {
-            st.execute(statement);
+    private void sql(String... statements) throws Exception {
+        try (Connection c = ServiceProcess.database(data); Statement st = c.createStatement()) {
+            for (String s : statements) {
+                st.execute(s);
+            }
         }
     }
 

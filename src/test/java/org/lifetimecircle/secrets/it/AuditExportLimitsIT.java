@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -139,7 +138,7 @@ class AuditExportLimitsIT {
 
     /** Appends events continuing the chain (service stopped), each with a few hundred bytes of details. */
     private void seed(int count) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + data.resolve("ltc-secrets.db"))) {
+        try (Connection c = ServiceProcess.database(data)) {
             c.setAutoCommit(false);
             long seq;
             String prev;

@@ -21,7 +21,6 @@ import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.spec.X509EncodedKeySpec;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -389,7 +388,7 @@ class MasterKeyRotationIT {
     // ---- the database, read directly ---------------------------------------------------------------
 
     private Connection db() throws SQLException {
-        return DriverManager.getConnection("jdbc:sqlite:" + data.resolve("ltc-secrets.db") + "?busy_timeout=10000");
+        return ServiceProcess.database(data);
     }
 
     /** Master key id to how many installation keys and secret versions are sealed under it. */

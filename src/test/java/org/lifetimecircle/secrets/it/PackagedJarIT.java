@@ -134,7 +134,8 @@ class PackagedJarIT {
     @Test
     void devProfileRunsOnItsEmbeddedDefaults() throws Exception {
         // No overrides at all, as `./mvnw quarkus:dev` runs it: ./data, ./policies, ./data/root.
-        try (ServiceProcess service = ServiceProcess.builder().profile("dev").workingDir(tmp).start()) {
+        try (ServiceProcess service = ServiceProcess.builder().profile("dev").workingDir(tmp).sqliteOnly()
+                .start()) {
             service.awaitHealthy(START_DEADLINE);
             Path devData = tmp.resolve("data");
             assertThat(FileModes.stat(devData)).isEqualTo("700");

@@ -75,25 +75,34 @@ public final class Db {
      * (SQL over {@code NEW.<column>}, or null for every row), with {@code message}, until {@link #dropRefusal}.
      */
     public static void refuseInserts(String name, String table, String condition, String message) throws SQLException {
-        if (postgresql()) {
-            exec("CREATE FUNCTION " + name + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
-                            + (condition == null ? "true" : condition) + " THEN RAISE EXCEPTION '" + message
-                            + "'; END IF; RETURN NEW; END $$",
-                    "CREATE TRIGGER " + name + " BEFORE INSERT ON " + table + " FOR EACH ROW EXECUTE FUNCTION " + name
-                            + "()");
-            return;
-        }
-        exec("CREATE TRIGGER " + name + " BEFORE INSERT ON " + table + (condition == null ? "" : " WHEN " + condition)
-                + " BEGIN SELECT RAISE(ABORT, '" + message + "'); END");
+        exec(refusal(postgresql(), name, table, condition, message));
     }
 
     /** Removes a refusal made by {@link #refuseInserts} (nothing if there is none). */
     public static void dropRefusal(String name, String table) throws SQLException {
-        if (postgresql()) {
-            exec("DROP TRIGGER IF EXISTS " + name + " ON " + table, "DROP FUNCTION IF EXISTS " + name + "()");
-            return;
+        exec(dropRefusal(postgresql(), name, table));
+    }
+
+    /** The statements of {@link #refuseInserts} for either store (black-box tests run them on their own connection). */
+    public static String[] refusal(boolean postgresql, String name, String table, String condition, String message) {
+        if (postgresql) {
+            return new String[] {"CREATE FUNCTION " + name + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
+                    + (condition == null ? "true" : condition) + " THEN RAISE EXCEPTION '" + message
+                    + "'; END IF; RETURN NEW; END $$",
+                    "CREATE TRIGGER " + name + " BEFORE INSERT ON " + table + " FOR EACH ROW EXECUTE FUNCTION " + name
+                            + "()"};
         }
-        exec("DROP TRIGGER IF EXISTS " + name);
+        return new String[] {"CREATE TRIGGER " + name + " BEFORE INSERT ON " + table
+                + (condition == null ? "" : " WHEN " + condition) + " BEGIN SELECT RAISE(ABORT, '" + message + "'); END"};
+    }
+
+    /** The statements of {@link #dropRefusal} for either store. */
+    public static String[] dropRefusal(boolean postgresql, String name, String table) {
+        if (postgresql) {
+            return new String[] {"DROP TRIGGER IF EXISTS " + name + " ON " + table, "DROP FUNCTION IF EXISTS " + name
+                    + "()"};
+        }
+        return new String[] {"DROP TRIGGER IF EXISTS " + name};
     }
 
     /** The first column of the first row of a query, as a long. */

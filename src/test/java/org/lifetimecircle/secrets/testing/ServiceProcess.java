@@ -56,6 +56,7 @@ public final class ServiceProcess implements AutoCloseable {
         private Path log;
         private Path workingDir;
         private String umask;
+        private boolean sqliteOnly;
 
         public Builder profile(String p) {
             profile = p;
@@ -89,6 +90,12 @@ public final class ServiceProcess implements AutoCloseable {
             return this;
         }
 
+        /** Keeps this start on the SQLite store even when the suite runs on PostgreSQL (a test of SQLite's files). */
+        public Builder sqliteOnly() {
+            sqliteOnly = true;
+            return this;
+        }
+
         public Builder log(Path file) {
             log = file;
             return this;
@@ -112,7 +119,7 @@ public final class ServiceProcess implements AutoCloseable {
          * restarts the jar on that directory (a restart finds its data, as on SQLite).
          */
         private Map<String, String> storeOnPostgresql() {
-            if (!TestPostgres.selected() || properties.containsKey("ltc-secrets.store")) {
+            if (!TestPostgres.selected() || sqliteOnly || properties.containsKey("ltc-secrets.store")) {
                 return Map.of();
             }
             Path base = workingDir != null ? workingDir : Path.of("");
@@ -163,6 +170,24 @@ public final class ServiceProcess implements AutoCloseable {
 
     /** The PostgreSQL database of each data directory a black-box test started the jar on (suite on PostgreSQL). */
     private static final Map<Path, String> DATABASES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * A direct connection to the store of the jar started on {@code dataDir}: its PostgreSQL database when the suite
+     * runs on PostgreSQL, else the SQLite file in it. How black-box tests play someone with database access.
+     */
+    public static java.sql.Connection database(Path dataDir) throws java.sql.SQLException {
+        String url = DATABASES.get(dataDir.toAbsolutePath().normalize());
+        if (url != null) {
+            return TestPostgres.connect(url);
+        }
+        return java.sql.DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("ltc-secrets.db")
+                + "?busy_timeout=10000");
+    }
+
+    /** Whether the jar started on {@code dataDir} keeps its store in PostgreSQL. */
+    public static boolean onPostgresql(Path dataDir) {
+        return DATABASES.containsKey(dataDir.toAbsolutePath().normalize());
+    }
 
     public static Builder builder() {
         return new Builder();

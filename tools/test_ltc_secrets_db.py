@@ -162,5 +162,59 @@ class SchemaTest(unittest.TestCase):
         self.assertLess(script.index("CREATE TABLE a"), script.index("CREATE TABLE b"))
 
 
+class RefusalTest(unittest.TestCase):
+    """What migrate-to-postgresql refuses before it ever connects to PostgreSQL (the URL here leads nowhere)."""
+
+    def setUp(self):
+        import sqlite3
+        self.dir = tempfile.TemporaryDirectory()
+        d = self.dir.name
+        self.db = os.path.join(d, "ltc-secrets.db")
+        c = sqlite3.connect(self.db)
+        c.execute("create table flyway_schema_history (installed_rank int, version text, success int)")
+        c.execute("insert into flyway_schema_history values (1, '1', 1), (2, '12', 1)")
+        c.commit()
+        c.close()
+        os.makedirs(os.path.join(d, "app", "app"))
+        with zipfile.ZipFile(os.path.join(d, "app", "app", "ltc-secrets.jar"), "w") as z:
+            z.writestr("db/migration/postgresql/V13__schema.sql", "CREATE TABLE a (id INT);\n")
+        self.pg = db.Postgres("jdbc:postgresql://127.0.0.1:1/nowhere", "ltc")
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def migrate(self):
+        return db.migrate_to_postgresql(self.db, self.pg, os.path.join(self.dir.name, "app"),
+                                        os.path.join(REPO, "tools", "audit-verify"))
+
+    def test_anotherSchemaVersionIsRefused(self):
+        with self.assertRaises(db.Failure) as e:
+            self.migrate()
+        self.assertIn("schema version 12", str(e.exception))
+        self.assertIn("at 13", str(e.exception))
+
+    def holder(self):
+        """A process that has the store open (as the service would) once it has said so."""
+        import subprocess
+        import sys
+        child = subprocess.Popen([sys.executable, "-c", "import sys; f = open(sys.argv[1], 'rb'); print('open', "
+                                  "flush=True); sys.stdin.read()", self.db], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE)
+        self.assertEqual(child.stdout.readline(), b"open\n")
+        return child
+
+    def test_aStoreAnotherProcessHasOpenIsRefused(self):
+        child = self.holder()
+        try:
+            self.assertIn(child.pid, db.service_pids(self.db))
+            with self.assertRaises(db.Failure) as e:
+                self.migrate()
+            self.assertIn("%d have %s open: stop the service first" % (child.pid, self.db), str(e.exception))
+        finally:
+            child.stdin.close()
+            child.wait()
+        # This process reads the file itself and is never counted.
+        self.assertEqual(db.service_pids(self.db), [])
+
 if __name__ == "__main__":
     unittest.main()

@@ -80,6 +80,12 @@ class PostgresMigrationIT {
             Map<String, List<Byte>> files = envFiles(service, token);
             before = new State(metadata(service, token), files);
             Files.write(sqliteExport, export(service, token));
+            // While the service has the store open, nothing is copied.
+            String busy = TestPostgres.cluster().createDatabase();
+            Processes.Result refused = migrate(busy);
+            assertThat(refused.exit()).as(refused.output()).isEqualTo(1);
+            assertThat(refused.output()).contains(service.pid() + "").contains("stop the service first");
+            assertThat(triggers(busy)).as("not even the schema").isEmpty();
             assertThat(service.stop()).isIn(0, 143);
         }
         List<String> sqliteLines = Files.readAllLines(sqliteExport);

@@ -21,10 +21,12 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -80,6 +82,8 @@ class PostgresMigrationIT {
             Map<String, List<Byte>> files = envFiles(service, token);
             before = new State(metadata(service, token), files);
             Files.write(sqliteExport, export(service, token));
+            // The audit signing key as pinned at go-live: the PostgreSQL store must sign with the same one.
+            writePem(service, token);
             // While the service has the store open, nothing is copied.
             String busy = TestPostgres.cluster().createDatabase();
             Processes.Result refused = migrate(busy);
@@ -96,6 +100,7 @@ class PostgresMigrationIT {
         Processes.Result migrated = migrate(url);
         assertThat(migrated.exit()).as(migrated.output()).isZero();
         assertThat(migrated.output()).contains("every table verified: row counts and content digests equal")
+                .contains("anchor seq=")
                 .contains("audit chain verified on both, exports identical").contains("migrated and verified");
         // A second run finds the target full and changes nothing.
         Processes.Result again = migrate(url);
@@ -107,7 +112,6 @@ class PostgresMigrationIT {
 
         Map<String, String> pg = Map.of("ltc-secrets.store", "postgresql", "ltc-secrets.store.url", url,
                 "ltc-secrets.store.username", TestPostgres.USER);
-        String pemFile;
         try (ServiceProcess service = start(pg)) {
             String token = adminToken(data);
             // The metadata first, as copied: reading an env file counts as a use of the grant.
@@ -116,24 +120,19 @@ class PostgresMigrationIT {
             assertThat(after.metadata()).as("principals, grants, rotations and versions").isEqualTo(before.metadata());
             assertThat(after.envFiles()).as("env files, byte for byte").isEqualTo(before.envFiles());
 
-            Path pgExport = tmp.resolve("pg-export.jsonl");
-            Files.write(pgExport, export(service, token));
-            List<String> pgLines = Files.readAllLines(pgExport);
+            List<String> pgLines = Files.readAllLines(verifiedExport(service, token, "pg-export"));
             assertThat(pgLines.subList(0, sqliteLines.size())).as("the chain from SQLite, unchanged")
                     .isEqualTo(sqliteLines);
             assertThat(pgLines.get(sqliteLines.size() - 1)).isEqualTo(sqliteHead);
-            assertVerifies(pgExport);
 
             String id = rotate(service, token, "prod", "LTC_SECRET_KEY");
             assertThat(awaitFinished(service, token, id).getString("status")).isEqualTo("COMPLETED");
-            Files.write(pgExport, export(service, token));
-            assertThat(Files.readAllLines(pgExport).size()).as("the chain goes on").isGreaterThan(pgLines.size());
-            assertVerifies(pgExport);
+            assertThat(Files.readAllLines(verifiedExport(service, token, "pg-export-2")).size()).as("the chain goes on")
+                    .isGreaterThan(pgLines.size());
             Response verify = as(service, token).get("/api/v1/audit/verify");
             assertThat(verify.jsonPath().getBoolean("valid")).as(verify.asString()).isTrue();
-            pemFile = writePem(service, token);
 
-            backupAndRestore(url, pemFile, service);
+            backupAndRestore(url, pem().toString(), service);
         }
     }
 
@@ -187,6 +186,12 @@ class PostgresMigrationIT {
                         .getString("status")).isEqualTo("COMPLETED");
             }
         }
+        // An archived prefix: its events leave the database, its signed anchor stays, and the chain goes on from it.
+        Response archived = as(service, token).contentType(ContentType.JSON)
+                .body(Map.of("before", Instant.now().toString(), "reason", "before the move to PostgreSQL"))
+                .post("/api/v1/audit/archive");
+        assertThat(archived.statusCode()).as(archived.asString()).isEqualTo(200);
+        assertThat(archived.jsonPath().getInt("events")).isPositive();
         HttpRequest read = HttpRequest.newBuilder(URI.create(service.baseUrl() + "/api/v1/environments/prod/env-file"))
                 .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(10)).build();
         for (int i = 0; i < READS; i++) {
@@ -236,20 +241,39 @@ class PostgresMigrationIT {
         return r.asByteArray();
     }
 
-    /** The audit signing key, written as the key pinned at go-live that a restore checks signatures against. */
-    private String writePem(ServiceProcess service, String token) throws IOException {
+    /** The audit signing key, written as the key pinned at go-live that verifications check signatures against. */
+    private void writePem(ServiceProcess service, String token) throws IOException {
         Response r = as(service, token).get("/api/v1/audit/checkpoint");
         assertThat(r.statusCode()).as(r.asString()).isEqualTo(200);
-        Path pem = tmp.resolve("audit-signing.pem");
-        Files.writeString(pem, r.jsonPath().getString("publicKeyPem"));
-        return pem.toString();
+        Files.writeString(pem(), r.jsonPath().getString("publicKeyPem"));
     }
 
-    private static void assertVerifies(Path export) throws Exception {
-        Processes.Result v = Processes.run(List.of("python3", "tools/audit-verify", "--format", "jsonl",
+    private Path pem() {
+        return tmp.resolve("audit-signing.pem");
+    }
+
+    /**
+     * The service's audit export, which tools/audit-verify accepts from the signed archive anchor to a fresh signed
+     * checkpoint (both checked against the pinned key); returns it.
+     */
+    private Path verifiedExport(ServiceProcess service, String token, String name) throws Exception {
+        // The checkpoint before the export, so the export holds the event it signs.
+        Response cp = as(service, token).get("/api/v1/audit/checkpoint");
+        assertThat(cp.statusCode()).as(cp.asString()).isEqualTo(200);
+        Path checkpoint = tmp.resolve(name + ".checkpoint.json");
+        Files.writeString(checkpoint, cp.asString());
+        Path export = tmp.resolve(name + ".jsonl");
+        Files.write(export, export(service, token));
+        Path anchor;
+        try (Stream<Path> files = Files.list(data.resolve("audit-archive"))) {
+            anchor = files.filter(f -> f.getFileName().toString().endsWith(".anchor.json")).findFirst().orElseThrow();
+        }
+        Processes.Result v = Processes.run(List.of("python3", "tools/audit-verify", "--format", "jsonl", "--after",
+                anchor.toString(), "--checkpoint", checkpoint.toString(), "--public-key", pem().toString(),
                 export.toString()));
         assertThat(v.exit()).as(v.output()).isZero();
-        assertThat(v.output()).startsWith("OK: ");
+        assertThat(v.output()).startsWith("OK: ").contains("anchor seq=").contains("checkpoint seq=");
+        return export;
     }
 
     // ---- backup and restore on PostgreSQL --------------------------------------------------------------
@@ -298,10 +322,8 @@ class PostgresMigrationIT {
             Response verify = as(restored, t).get("/api/v1/audit/verify");
             assertThat(verify.jsonPath().getBoolean("valid")).as(verify.asString()).isTrue();
             // The restored chain holds the backup's head (the restored service has added its start since).
-            Path export = tmp.resolve("restored-export.jsonl");
-            Files.write(export, export(restored, t));
+            Path export = verifiedExport(restored, t, "restored-export");
             assertThat(Files.readString(export)).contains("\"hash\":\"" + head + "\"");
-            assertVerifies(export);
         }
     }
 

@@ -344,6 +344,9 @@ class PostgresMigrationIT {
     private ServiceProcess start(Map<String, String> properties) {
         ServiceProcess.Builder b = ServiceProcess.dev(tmp, data, policies, fileRoot)
                 .log(tmp.resolve("service-" + (++starts) + ".log"));
+        // SQLite unless the test says otherwise, also when the suite runs on PostgreSQL (-Dltc.test.store=postgresql):
+        // the store this test moves is an SQLite file.
+        b.property("ltc-secrets.store", "sqlite");
         properties.forEach(b::property);
         ServiceProcess service = b.start();
         try {

@@ -26,13 +26,22 @@
 # apart is the point: whoever steals a backup has ciphertext. manifest.json names the key by its id
 # (mk-…, a one-way hash) so the right offline copy can be found; restore.sh checks it.
 #
-# Run as root (the database is ltc-secrets' own 0600 file). Needs: sqlite3, python3, coreutils.
+# A PostgreSQL store (ltc-secrets.store=postgresql: the unit's LTC_SECRETS_STORE*, or --store postgresql with
+# --store-url/--store-user/--store-password-file) is backed up the same way, with one difference: in place of
+# ltc-secrets.db the backup holds ltc-secrets.pgdump, `pg_dump -Fc --no-owner --no-privileges` of the database,
+# taken from one exported snapshot from which manifest.json's facts are read too (ltc-secrets-db
+# dump-postgresql), so the manifest describes exactly what was dumped; `pg_restore --list` must read it back.
+# manifest.json then says "store": "postgresql". The database's roles and passwords are not in it.
+#
+# Run as root (the database is ltc-secrets' own 0600 file). Needs: sqlite3 (or for PostgreSQL: pg_dump,
+# pg_restore and psql of at least the server's major version), python3, coreutils.
 # Typical: nightly from a systemd timer or cron, then copy the directory off the host.
 set -euo pipefail
 
 usage() {
     cat <<'EOF'
 Usage: backup.sh [--root PREFIX] [--out DIR] [--master-key FILE]
+                 [--store sqlite|postgresql] [--store-url URL] [--store-user ROLE] [--store-password-file FILE]
 
 Consistent online backup of ltc-secrets (database snapshot, policies, manifest, SHA256SUMS).
 Never includes the master key, env files or tokens: back the master key up offline, separately.
@@ -42,6 +51,11 @@ Never includes the master key, env files or tokens: back the master key up offli
                   PREFIX/var/backups/ltc-secrets/ltc-secrets-<UTC time>)
   --master-key FILE  the master key that authenticates the backup (SHA256SUMS.hmac; default
                   PREFIX/etc/ltc-secrets/master.key); read only to derive the MAC key, never copied
+  --store KIND    sqlite or postgresql (default: the service's ltc-secrets.store, from LTC_SECRETS_STORE or
+                  the installed unit PREFIX/etc/systemd/system/ltc-secrets.service and its drop-ins)
+  --store-url URL, --store-user ROLE, --store-password-file FILE
+                  the PostgreSQL store (defaults: LTC_SECRETS_STORE_URL, _USERNAME, _PASSWORD_FILE, else the
+                  unit's; a credential %d/NAME is read from its LoadCredential= source)
   -h, --help      this text
 EOF
 }
@@ -50,11 +64,17 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PREFIX=/
 OUT=
 KEY=
+STORE=
+PGOPTS=()
 while [[ $# -gt 0 ]]; do
     case $1 in
         --root) PREFIX=${2:?--root needs a directory}; shift 2 ;;
         --out) OUT=${2:?--out needs a directory}; shift 2 ;;
         --master-key) KEY=${2:?--master-key needs a file}; shift 2 ;;
+        --store) STORE=${2:?--store needs sqlite or postgresql}; shift 2 ;;
+        --store-url) PGOPTS+=(--store-url "${2:?--store-url needs a URL}"); shift 2 ;;
+        --store-user) PGOPTS+=(--username "${2:?--store-user needs a role}"); shift 2 ;;
+        --store-password-file) PGOPTS+=(--password-file "${2:?--store-password-file needs a file}"); shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "backup.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -71,11 +91,24 @@ DB=$DATA/ltc-secrets.db
 POLICIES=$R/etc/ltc-secrets/policies
 DBTOOL=$HERE/ltc-secrets-db
 KEY=${KEY:-$R/etc/ltc-secrets/master.key}
-for tool in sqlite3 python3 sha256sum; do
-    command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install sqlite3 python3 coreutils)"
+command -v python3 >/dev/null || die "python3 not found (Debian: apt-get install python3)"
+# Which store: as given, else as the service is configured (environment, else the installed unit).
+PGOPTS+=(--service-root "$PREFIX")
+if [[ -z $STORE ]]; then
+    STORE=$(python3 "$DBTOOL" store-kind "${PGOPTS[@]}") || die "cannot tell the service's store; pass --store"
+fi
+case $STORE in
+    sqlite) tools=(sqlite3 sha256sum) ;;
+    postgresql) tools=(pg_dump pg_restore psql sha256sum) ;;
+    *) die "--store is sqlite or postgresql, not $STORE" ;;
+esac
+for tool in "${tools[@]}"; do
+    command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install sqlite3 postgresql-client coreutils)"
 done
-[[ -f $DB ]] || die "no database at $DB (is ltc-secrets installed and started once?)"
-[[ -r $DB ]] || die "cannot read $DB: run as root"
+if [[ $STORE == sqlite ]]; then
+    [[ -f $DB ]] || die "no database at $DB (is ltc-secrets installed and started once?)"
+    [[ -r $DB ]] || die "cannot read $DB: run as root"
+fi
 [[ -f $KEY && -r $KEY ]] || die "cannot read the master key $KEY, which authenticates the backup: run as root, or pass --master-key"
 KEY_ID=$(python3 "$DBTOOL" key-id "$KEY") || die "the master key at $KEY is malformed"
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
@@ -97,14 +130,24 @@ trap 'exit 143' TERM
 
 sql_quote() { printf "'%s'" "${1//\'/\'\'}"; }
 
-# -readonly: the live database is never written, whatever happens here. VACUUM INTO reads one
-# snapshot and writes a new, compact file in rollback-journal mode (no -wal needed to read it).
-sqlite3 -readonly -bail -cmd '.timeout 10000' "$DB" "VACUUM INTO $(sql_quote "$WORK/ltc-secrets.db")" >/dev/null
-step "database snapshot taken with VACUUM INTO ($(stat -c %s "$WORK/ltc-secrets.db") bytes)"
+HOST=$(hostname -f 2>/dev/null || hostname)
+if [[ $STORE == postgresql ]]; then
+    # pg_dump and the manifest's facts from one exported snapshot; the service keeps writing meanwhile.
+    python3 "$DBTOOL" dump-postgresql "$WORK" "${PGOPTS[@]}" --host "$HOST" --root "$PREFIX" \
+        || die "the PostgreSQL backup failed"
+    step "database dumped with pg_dump -Fc from one snapshot ($(stat -c %s "$WORK/ltc-secrets.pgdump") bytes), manifest from the same snapshot"
+    pg_restore --list "$WORK/ltc-secrets.pgdump" >/dev/null || die "pg_restore cannot read the dump back"
+    step "pg_restore --list reads the dump: ok"
+else
+    # -readonly: the live database is never written, whatever happens here. VACUUM INTO reads one
+    # snapshot and writes a new, compact file in rollback-journal mode (no -wal needed to read it).
+    sqlite3 -readonly -bail -cmd '.timeout 10000' "$DB" "VACUUM INTO $(sql_quote "$WORK/ltc-secrets.db")" >/dev/null
+    step "database snapshot taken with VACUUM INTO ($(stat -c %s "$WORK/ltc-secrets.db") bytes)"
 
-check=$(sqlite3 -readonly -bail "$WORK/ltc-secrets.db" 'PRAGMA integrity_check')
-[[ $check == ok ]] || die "integrity_check of the snapshot failed: $(head -c 500 <<<"$check")"
-step "integrity_check of the snapshot: ok"
+    check=$(sqlite3 -readonly -bail "$WORK/ltc-secrets.db" 'PRAGMA integrity_check')
+    [[ $check == ok ]] || die "integrity_check of the snapshot failed: $(head -c 500 <<<"$check")"
+    step "integrity_check of the snapshot: ok"
+fi
 
 if [[ -d $POLICIES ]]; then
     cp -R --no-preserve=mode,ownership "$POLICIES" "$WORK/policies"
@@ -118,8 +161,9 @@ if [[ -d $DATA/audit-archive ]]; then
 fi
 
 # Facts come from the snapshot, not the live file, so they describe exactly what was backed up.
-python3 "$DBTOOL" manifest "$WORK/ltc-secrets.db" --host "$(hostname -f 2>/dev/null || hostname)" \
-    --root "$PREFIX" --source "$DB" >"$WORK/manifest.json"
+if [[ $STORE == sqlite ]]; then
+    python3 "$DBTOOL" manifest "$WORK/ltc-secrets.db" --host "$HOST" --root "$PREFIX" --source "$DB" >"$WORK/manifest.json"
+fi
 step "manifest written (schema $(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); a=m["audit"] or {}; print("%s, audit head seq %s, master key %s" % (m["schemaVersion"], a.get("headSeq"), ",".join(m["masterKeyIds"]) or "-"))' "$WORK/manifest.json"))"
 
 # Nothing that must stay out may have slipped in (defence in depth: the copies above are explicit).

@@ -41,13 +41,26 @@
 # The policies are not restored unless --with-policies: git is their source, install.sh puts them in
 # place; a difference between the backup's and the installed ones is reported.
 #
-# Run as root. Needs: sqlite3, python3, openssl, coreutils, diffutils.
+# A backup of a PostgreSQL store (ltc-secrets.pgdump; manifest "store": "postgresql") is restored into the
+# PostgreSQL store the service is configured for (the unit's LTC_SECRETS_STORE_URL/_USERNAME/_PASSWORD_FILE, or
+# --store-url/--store-user/--store-password-file), which must be an EMPTY database: create a new one (or rename
+# the old one aside) first; nothing is moved aside or dropped by this script. Steps 1 and 2 are the same; then:
+# the master key must be one the authenticated manifest names; the target must be empty; archives are verified;
+# the env-file hold is always left (the old database is not compared: nobody can tell here what happened after
+# the backup); `pg_restore --single-transaction --exit-on-error --no-owner --no-privileges` loads it, all or
+# nothing; then the restored database itself is checked: its facts (schema version, audit head and checkpoint,
+# master key ids, CURRENT versions) must equal the manifest's, and its audit chain, exported as the service
+# exports it, must pass tools/audit-verify up to the manifest's head. A failed check says so and leaves the
+# database for inspection: do not start the service on it; drop it and restore again.
+#
+# Run as root. Needs: sqlite3 (or for PostgreSQL: pg_restore and psql), python3, openssl, coreutils, diffutils.
 set -euo pipefail
 
 usage() {
     cat <<'EOF'
 Usage: restore.sh [--root PREFIX] [--force] [--with-policies] (--public-key PEM | --no-pinned-key)
-                  [--accept-rollback] BACKUP_DIR
+                  [--accept-rollback] [--store-url URL] [--store-user ROLE] [--store-password-file FILE]
+                  BACKUP_DIR
 
 Restore an ltc-secrets backup (from backup.sh) and verify it: the manifest MAC (master key),
 checksums, master key id, PRAGMA integrity_check, and the audit hash chain recomputed offline with
@@ -62,6 +75,10 @@ tools/audit-verify. Refuses to roll back a newer live database unless --accept-r
   --accept-rollback the live database is newer than the backup: replace it anyway. Every emergency,
                     revocation, disable and rotation after the backup is undone and must be repeated;
                     env-file writes stay held until an admin releases them
+  --store-url URL, --store-user ROLE, --store-password-file FILE
+                    a PostgreSQL backup's target: an EMPTY database (defaults: LTC_SECRETS_STORE_URL,
+                    _USERNAME, _PASSWORD_FILE, else the installed unit's; a credential %d/NAME is read
+                    from its LoadCredential= source)
   -h, --help        this text
 
 Exit status: 0 restored and verified, 1 a check failed, 2 usage.
@@ -76,8 +93,12 @@ PUBKEY=
 NO_PIN=0
 ACCEPT_ROLLBACK=0
 BACKUP=
+PGOPTS=()
 while [[ $# -gt 0 ]]; do
     case $1 in
+        --store-url) PGOPTS+=(--store-url "${2:?--store-url needs a URL}"); shift 2 ;;
+        --store-user) PGOPTS+=(--username "${2:?--store-user needs a role}"); shift 2 ;;
+        --store-password-file) PGOPTS+=(--password-file "${2:?--store-password-file needs a file}"); shift 2 ;;
         --root) PREFIX=${2:?--root needs a directory}; shift 2 ;;
         --force) FORCE=1; shift ;;
         --with-policies) WITH_POLICIES=1; shift ;;
@@ -113,8 +134,17 @@ DATA=$R/var/lib/ltc-secrets
 DB=$DATA/ltc-secrets.db
 KEY=$R/etc/ltc-secrets/master.key
 DBTOOL=$HERE/ltc-secrets-db
-for tool in sqlite3 python3 openssl sha256sum diff; do
-    command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install sqlite3 python3 openssl)"
+# Which kind of backup (the authenticated manifest confirms it below): a dump is PostgreSQL's.
+KIND=sqlite
+DBFILE=ltc-secrets.db
+tools=(sqlite3 python3 openssl sha256sum diff)
+if [[ -f $BACKUP/ltc-secrets.pgdump && ! -e $BACKUP/ltc-secrets.db ]]; then
+    KIND=postgresql
+    DBFILE=ltc-secrets.pgdump
+    tools=(pg_restore psql python3 openssl sha256sum diff)
+fi
+for tool in "${tools[@]}"; do
+    command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install sqlite3 postgresql-client python3 openssl)"
 done
 # The offline verifier: next to the repo's scripts (tools/), or where install.sh puts it.
 VERIFY=${LTC_AUDIT_VERIFY:-}
@@ -166,7 +196,7 @@ if [[ ${#running[@]} -eq 0 ]]; then step "service not running"; else step "conti
 
 # ---- 2. the backup itself -----------------------------------------------------------------
 
-for f in SHA256SUMS manifest.json ltc-secrets.db; do
+for f in SHA256SUMS manifest.json "$DBFILE"; do
     [[ -f $BACKUP/$f ]] || die "$BACKUP/$f missing: not a backup made by backup.sh"
 done
 # The MAC first: it makes SHA256SUMS (and through it every file) authentic. It needs the master key,
@@ -183,7 +213,7 @@ read -r have_key have_mac < <(python3 "$DBTOOL" manifest-mac "$KEY" "$BACKUP/SHA
 python3 -c 'import hmac, sys; sys.exit(0 if hmac.compare_digest(sys.argv[1], sys.argv[2]) else 1)' "$have_mac" "$mac_line" \
     || die "SHA256SUMS.hmac does not verify under master key $have_key: the backup was changed after it was made; refusing"
 step "SHA256SUMS authenticated (HMAC-SHA256 under a key derived from master key $have_key)"
-for f in manifest.json ltc-secrets.db; do
+for f in manifest.json "$DBFILE"; do
     grep -qE "^[0-9a-f]{64}  $f\$" "$BACKUP/SHA256SUMS" || die "SHA256SUMS does not list $f"
 done
 (cd "$BACKUP" && sha256sum --check --strict --quiet SHA256SUMS) || die "SHA256SUMS does not match the backup's files"
@@ -199,6 +229,148 @@ for k in sys.argv[2].split("."):
     v = v.get(k) if isinstance(v, dict) else None
 print("" if v is None else (",".join(map(str, v)) if isinstance(v, list) else v))' "$BACKUP/manifest.json" "$1"; }
 step "backup of $(manifest sourceHost) taken $(manifest createdAt), schema $(manifest schemaVersion), audit head seq $(manifest audit.headSeq)"
+
+# The store the service here is configured for must be the backup's: a restore does not change stores
+# (ltc-secrets-db migrate-to-postgresql does, from SQLite).
+PGOPTS+=(--service-root "$PREFIX")
+TARGET_KIND=$(python3 "$DBTOOL" store-kind "${PGOPTS[@]}") || die "cannot tell which store the service uses"
+want_store=
+if [[ $KIND == postgresql ]]; then want_store=postgresql; fi
+[[ $(manifest store) == "$want_store" ]] \
+    || die "the manifest's store ($(manifest store)) is not what the backup's files say ($KIND)"
+if [[ $TARGET_KIND != "$KIND" ]]; then
+    if [[ $KIND == postgresql ]]; then
+        die "this is a backup of a PostgreSQL store, and the service here is configured for $TARGET_KIND: configure ltc-secrets.store=postgresql (LTC_SECRETS_STORE_URL ...) in the unit, or pass --store-url"
+    fi
+    die "this is a backup of an SQLite store, and the service here uses PostgreSQL: restore it where the service uses SQLite, then move it with ltc-secrets-db migrate-to-postgresql"
+fi
+
+# Archived parts of the trail: each file with its detached signature and signed anchor.
+verify_archives() {
+    local a out vargs
+    [[ -d $BACKUP/audit-archive ]] || return 0
+    for a in "$BACKUP"/audit-archive/audit-*.jsonl; do
+        [[ -f $a ]] || continue
+        vargs=(--archive)
+        if [[ -n $PUBKEY ]]; then vargs+=(--public-key "$PUBKEY"); fi
+        out=$(python3 "$VERIFY" "${vargs[@]}" "$a" 2>/dev/null) || die "audit archive $(basename "$a"): ${out:-cannot verify}"
+        step "$out"
+    done
+}
+
+# The backup's audit archives replace the data directory's (those move aside into $ASIDE).
+restore_archives() {
+    [[ -d $BACKUP/audit-archive ]] || return 0
+    if [[ -d $DATA/audit-archive ]]; then
+        [[ -n $ASIDE ]] || ASIDE=$(mktemp -d "$DATA/pre-restore-$(date -u +%Y%m%dT%H%M%SZ)-XXXX")
+        mv "$DATA/audit-archive" "$ASIDE/"
+    fi
+    cp -R "$BACKUP/audit-archive" "$DATA/audit-archive"
+    chown -R "$LTCS_UID:$LTCS_GID" "$DATA/audit-archive"
+    step "audit archives restored"
+}
+
+# The policies are git's; put back only with --with-policies, a difference is reported either way.
+restore_policies() {
+    local pol=$R/etc/ltc-secrets/policies
+    [[ -d $BACKUP/policies ]] || return 0
+    if [[ -d $pol ]] && diff -r -q "$BACKUP/policies" "$pol" >/dev/null 2>&1; then
+        step "installed policies equal the backup's"
+    elif [[ $WITH_POLICIES -eq 1 ]]; then
+        rm -rf "$pol.restore-new"
+        cp -R --no-preserve=mode,ownership "$BACKUP/policies" "$pol.restore-new"
+        chown -R 0:0 "$pol.restore-new"
+        find "$pol.restore-new" -type d -exec chmod 0755 {} +
+        find "$pol.restore-new" -type f -exec chmod 0644 {} +
+        if [[ -d $pol ]]; then rm -rf "$pol.pre-restore"; mv "$pol" "$pol.pre-restore"; fi
+        mv "$pol.restore-new" "$pol"
+        step "policies restored to ${pol#"$R"} (previous ones in ${pol#"$R"}.pre-restore)"
+    else
+        echo "restore: WARNING: installed policies differ from the backup's (pass --with-policies to restore them):" >&2
+        diff -r -q "$BACKUP/policies" "$pol" >&2 || true
+    fi
+}
+
+# Leaves <data-dir>/env-file-hold saying why (restore-from-backup.md: released only by an audited request).
+write_hold() {
+    local hold=$DATA/env-file-hold
+    python3 -c 'import json, sys, datetime
+print(json.dumps({"restoredAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                  "backupCreatedAt": sys.argv[1] or None, "backupHeadSeq": int(sys.argv[2]),
+                  "liveHeadSeq": int(sys.argv[3]) if sys.argv[3] else None, "why": sys.argv[4]}))' \
+        "$(manifest createdAt)" "$1" "$2" "$3" >"$hold.tmp"
+    chown "$LTCS_UID:$LTCS_GID" "$hold.tmp"
+    chmod 0600 "$hold.tmp"
+    mv -f "$hold.tmp" "$hold"
+    sync "$hold" "$DATA" 2>/dev/null || true
+    loud "env-file writes are HELD (${hold#"$R"}): the service will not write env files or rotate until an admin, after repeating what the backup lacks, runs POST /api/v1/admin/env-file-hold/release {\"reason\": …}"
+}
+
+# ---- PostgreSQL: into an empty database, then checked in place -----------------------------------
+
+if [[ $KIND == postgresql ]]; then
+    WORK=$(mktemp -d)
+    trap 'rm -rf "$WORK"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    pg_restore --list "$BACKUP/ltc-secrets.pgdump" >/dev/null 2>"$WORK/list.err" \
+        || die "pg_restore cannot read the dump: $(head -c 300 "$WORK/list.err")"
+    step "pg_restore --list reads the dump"
+    # The key ids come from the authenticated manifest: the dump cannot be read before it is restored.
+    need=$(manifest masterKeyIds)
+    if [[ -n $need ]]; then
+        have=$(python3 "$DBTOOL" key-id "$KEY") || die "the master key at $KEY is malformed"
+        [[ ,$need, == *",$have,"* ]] || die "the master key at $KEY is $have; the backup's ciphertexts need $need: put that key's offline copy there first"
+        step "master key $have matches the backup"
+    fi
+    if ! empty=$(python3 "$DBTOOL" store-empty "${PGOPTS[@]}" 2>"$WORK/empty.err"); then
+        die "${empty:-$(head -c 500 "$WORK/empty.err")}: restore into a NEW, EMPTY database (CREATE DATABASE ... OWNER <the service's role>), with the old one renamed aside, and point the service at it"
+    fi
+    step "target database is empty"
+    verify_archives
+    loud "restoring into a new database: the old one is not compared, so ANY EMERGENCY ROTATION, TOKEN OR GRANT REVOCATION OR PRINCIPAL DISABLE AFTER $(manifest createdAt) (the backup's time) IS UNDONE AND MUST BE REPEATED. Check the alerts, tickets and audit exports since then."
+    write_hold "$(manifest audit.headSeq)" "" no-live-store
+    ASIDE=
+    if [[ -e $DATA/bootstrap-admin.token ]]; then
+        # It belongs to the database being replaced.
+        ASIDE=$(mktemp -d "$DATA/pre-restore-$(date -u +%Y%m%dT%H%M%SZ)-XXXX")
+        mv "$DATA/bootstrap-admin.token" "$ASIDE/"
+    fi
+    restore_archives
+    [[ -z $ASIDE ]] || step "previous bootstrap token and archives moved aside to ${ASIDE#"$R"}"
+    python3 "$DBTOOL" restore-postgresql "$BACKUP/ltc-secrets.pgdump" "${PGOPTS[@]}" || die "pg_restore failed (nothing was restored)"
+    step "pg_restore done (one transaction)"
+
+    # ---- the restored database itself: facts equal to the manifest's, audit chain verified ----------------
+    BAD="the restored database does NOT verify; do not start the service on it (drop it and restore again):"
+    python3 "$DBTOOL" facts "${PGOPTS[@]}" >"$WORK/facts.json" 2>"$WORK/facts.err" \
+        || die "$BAD cannot read it: $(head -c 300 "$WORK/facts.err")"
+    python3 -c 'import json, sys
+f, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+diff = [k for k in ("schemaVersion", "audit", "masterKeyIds", "secrets") if f.get(k) != m.get(k)]
+print(" ".join(diff))
+sys.exit(1 if diff else 0)' "$WORK/facts.json" "$BACKUP/manifest.json" >"$WORK/diff" \
+        || die "$BAD it differs from the manifest in: $(cat "$WORK/diff")"
+    step "restored facts equal the manifest's (schema $(manifest schemaVersion), audit head seq $(manifest audit.headSeq), checkpoint, master key ids, CURRENT versions)"
+    python3 "$DBTOOL" export-audit "$WORK/audit.jsonl" --checkpoint "$WORK/checkpoint.json" --anchor "$WORK/anchor.json" \
+        "${PGOPTS[@]}" 2>/dev/null || die "$BAD cannot export its audit trail"
+    vargs=(--format jsonl)
+    if [[ -f $WORK/anchor.json ]]; then vargs+=(--after "$WORK/anchor.json"); fi
+    if [[ -f $WORK/checkpoint.json ]]; then vargs+=(--checkpoint "$WORK/checkpoint.json"); fi
+    if [[ ( -f $WORK/checkpoint.json || -f $WORK/anchor.json ) && -n $PUBKEY ]]; then vargs+=(--public-key "$PUBKEY"); fi
+    if [[ -n $(manifest audit.headSeq) && $(manifest audit.events) != 0 ]]; then
+        vargs+=(--expect-head "$(manifest audit.headSeq):$(manifest audit.headHash)")
+    fi
+    if ! out=$(python3 "$VERIFY" "${vargs[@]}" "$WORK/audit.jsonl" 2>"$WORK/verify.err"); then
+        die "$BAD audit chain: ${out:-$(head -c 500 "$WORK/verify.err")}"
+    fi
+    step "audit chain of the restored database: $out"
+    restore_policies
+    step "done. CURRENT versions: $(python3 -c 'import json, sys
+print(", ".join("%s/%s v%s" % (s["environment"], s["secret"], s["currentVersion"]) for s in json.load(open(sys.argv[1]))["secrets"]) or "none")' "$WORK/facts.json")"
+    step "next: start the service${R:+ (root $PREFIX)} on this database; it writes no env file while held; repeat emergencies/revocations since the backup, then release the hold (runbooks/restore-from-backup.md); check GET /api/v1/audit/verify"
+    exit 0
+fi
 
 # ---- 3. stage a copy; the master key must fit it ---------------------------------------------
 
@@ -268,16 +440,7 @@ check_db "$STAGE/ltc-secrets.db" "backup's database"
 [[ $HEAD_HASH == "$(manifest audit.headHash)" || ( $HEAD_HASH == - && -z $(manifest audit.headHash) ) ]] \
     || die "audit head hash differs from the manifest's"
 step "audit head matches the manifest (seq $HEAD_SEQ)"
-# Archived parts of the trail: each file with its detached signature and signed anchor.
-if [[ -d $BACKUP/audit-archive ]]; then
-    for a in "$BACKUP"/audit-archive/audit-*.jsonl; do
-        [[ -f $a ]] || continue
-        vargs=(--archive)
-        if [[ -n $PUBKEY ]]; then vargs+=(--public-key "$PUBKEY"); fi
-        out=$(python3 "$VERIFY" "${vargs[@]}" "$a" 2>/dev/null) || die "audit archive $(basename "$a"): ${out:-cannot verify}"
-        step "$out"
-    done
-fi
+verify_archives
 
 # ---- 4b. the live database must not be newer than the backup ------------------------------------
 
@@ -339,16 +502,7 @@ fi
 
 HOLD=$DATA/env-file-hold
 if [[ -n $HOLD_WHY ]]; then
-    python3 -c 'import json, sys, datetime
-print(json.dumps({"restoredAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                  "backupCreatedAt": sys.argv[1] or None, "backupHeadSeq": int(sys.argv[2]),
-                  "liveHeadSeq": int(sys.argv[3]) if sys.argv[3] else None, "why": sys.argv[4]}))' \
-        "$(manifest createdAt)" "$BACKUP_HEAD" "$LIVE_HEAD" "$HOLD_WHY" >"$HOLD.tmp"
-    chown "$LTCS_UID:$LTCS_GID" "$HOLD.tmp"
-    chmod 0600 "$HOLD.tmp"
-    mv -f "$HOLD.tmp" "$HOLD"
-    sync "$HOLD" "$DATA" 2>/dev/null || true
-    loud "env-file writes are HELD (${HOLD#"$R"}): the service will not write env files or rotate until an admin, after repeating what the backup lacks, runs POST /api/v1/admin/env-file-hold/release {\"reason\": …}"
+    write_hold "$BACKUP_HEAD" "$LIVE_HEAD" "$HOLD_WHY"
 elif [[ -e $HOLD ]]; then
     # Only the audited release removes a hold: this one may belong to an earlier restore not yet caught up.
     loud "an earlier env-file hold (${HOLD#"$R"}) stays in force until an admin releases it"
@@ -367,15 +521,7 @@ for f in "$DB" "$DB-wal" "$DB-shm" "$DB-journal" "$DATA/bootstrap-admin.token"; 
     mv "$f" "$ASIDE/"
 done
 [[ -z $ASIDE ]] || step "previous database moved aside to ${ASIDE#"$R"}"
-if [[ -d $BACKUP/audit-archive ]]; then
-    if [[ -d $DATA/audit-archive ]]; then
-        [[ -n $ASIDE ]] || ASIDE=$(mktemp -d "$DATA/pre-restore-$(date -u +%Y%m%dT%H%M%SZ)-XXXX")
-        mv "$DATA/audit-archive" "$ASIDE/"
-    fi
-    cp -R "$BACKUP/audit-archive" "$DATA/audit-archive"
-    chown -R "$LTCS_UID:$LTCS_GID" "$DATA/audit-archive"
-    step "audit archives restored"
-fi
+restore_archives
 mv "$STAGE/ltc-secrets.db" "$DB"
 rm -f "$DB-wal" "$DB-shm" "$DB-journal"
 sync "$DB" "$DATA" 2>/dev/null || true
@@ -394,24 +540,7 @@ step "restored database verified (checksum, integrity_check, owner ltc-secrets, 
 
 # ---- policies -------------------------------------------------------------------------------
 
-POL=$R/etc/ltc-secrets/policies
-if [[ -d $BACKUP/policies ]]; then
-    if [[ -d $POL ]] && diff -r -q "$BACKUP/policies" "$POL" >/dev/null 2>&1; then
-        step "installed policies equal the backup's"
-    elif [[ $WITH_POLICIES -eq 1 ]]; then
-        rm -rf "$POL.restore-new"
-        cp -R --no-preserve=mode,ownership "$BACKUP/policies" "$POL.restore-new"
-        chown -R 0:0 "$POL.restore-new"
-        find "$POL.restore-new" -type d -exec chmod 0755 {} +
-        find "$POL.restore-new" -type f -exec chmod 0644 {} +
-        if [[ -d $POL ]]; then rm -rf "$POL.pre-restore"; mv "$POL" "$POL.pre-restore"; fi
-        mv "$POL.restore-new" "$POL"
-        step "policies restored to ${POL#"$R"} (previous ones in ${POL#"$R"}.pre-restore)"
-    else
-        echo "restore: WARNING: installed policies differ from the backup's (pass --with-policies to restore them):" >&2
-        diff -r -q "$BACKUP/policies" "$POL" >&2 || true
-    fi
-fi
+restore_policies
 
 secrets=$(python3 -c 'import json, sys
 print(", ".join("%s/%s v%s" % (s["environment"], s["secret"], s["currentVersion"]) for s in json.load(sys.stdin)["secrets"]))' \

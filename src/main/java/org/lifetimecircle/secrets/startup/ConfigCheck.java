@@ -31,7 +31,7 @@ final class ConfigCheck {
     }
 
     /** The store's settings agree with each other: a PostgreSQL URL for PostgreSQL, none for SQLite. */
-    private static void store(LtcSecretsConfig.Store s) {
+    static void store(LtcSecretsConfig.Store s) {
         if (s.kind() == LtcSecretsConfig.StoreKind.SQLITE) {
             if (s.url().isPresent() || s.username().isPresent() || s.passwordFile().isPresent()) {
                 throw new StartupRefusedException("ltc-secrets.store.url, .username and .password-file are for"

@@ -99,7 +99,7 @@ public class StartupSequence {
             config.previousMasterKeyFile().ifPresent(masterKeys::loadPrevious);
             environments.load(config.policiesDir(), AppOverrides.effective(config, io.quarkus.runtime.LaunchMode.current(),
                     io.quarkus.runtime.configuration.ConfigUtils.getProfiles()));
-            migrations.migrate();
+            migrate();
             // The writer starts before the installation keys are loaded: a master-key rotation re-wraps them
             // (and every data key) as one audited unit of the writer, and only then can they open.
             writer.start();
@@ -122,6 +122,23 @@ public class StartupSequence {
         LOG.infof("ltc-secrets ready in %d ms: %d environment(s), data dir %s, master key %s",
                 (System.nanoTime() - t0) / 1_000_000, environments.all().size(), config.dataDir().toAbsolutePath(),
                 masterKeys.keyId().orElse("?"));
+    }
+
+    /** The schema brought up to date; a store that cannot be reached or logged in to stops the start with its reason. */
+    private void migrate() {
+        try {
+            migrations.migrate();
+        } catch (RuntimeException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof java.sql.SQLException sql && sql.getMessage() != null) {
+                    // The driver's words (e.g. "FATAL: password authentication failed for user ..."): they name the
+                    // user, host and database, never the password (ConfigCheck keeps it out of the URL).
+                    throw new StartupRefusedException("cannot open the " + config.store().kind().name().toLowerCase()
+                            + " store: " + sql.getMessage().strip().replaceAll("\\s+", " "));
+                }
+            }
+            throw e;
+        }
     }
 
     private boolean installationKeys() {

@@ -29,6 +29,8 @@ public final class TestPostgres {
 
     /** The role the tests connect as (trust authentication on 127.0.0.1 only). */
     public static final String USER = "ltc";
+    /** A role that must give its password ({@link #passwordRole}). */
+    public static final String PASSWORD_USER = "ltc_password";
 
     private static final AtomicInteger DATABASES = new AtomicInteger();
     private static volatile TestPostgres cluster;
@@ -85,6 +87,21 @@ public final class TestPostgres {
         return new org.postgresql.Driver().connect(url, p);
     }
 
+    /** Creates (or resets) {@link #PASSWORD_USER} with {@code password}, owner of a new database; returns its URL. */
+    public String passwordRole(String password) {
+        String url = createDatabase();
+        String database = url.substring(url.lastIndexOf('/') + 1);
+        try (Connection c = connect(url("postgres")); Statement st = c.createStatement()) {
+            st.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + PASSWORD_USER
+                    + "') THEN CREATE ROLE " + PASSWORD_USER + " LOGIN; END IF; END $$");
+            st.execute("ALTER ROLE " + PASSWORD_USER + " PASSWORD '" + password.replace("'", "''") + "'");
+            st.execute("ALTER DATABASE " + database + " OWNER TO " + PASSWORD_USER);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create the password role", e);
+        }
+        return url;
+    }
+
     /** The settings that put a test application's store in a new database of this cluster. */
     public Map<String, String> storeProperties() {
         return Map.of("ltc-secrets.store", "postgresql",
@@ -108,6 +125,10 @@ public final class TestPostgres {
             }
             run(List.of(bin.resolve("initdb").toString(), "-D", data.toString(), "-A", "trust", "-U", USER,
                     "-E", "UTF8", "--no-sync"), root);
+            // One role must prove a password (scram), for the tests of ltc-secrets.store.password-file; the rest trust.
+            Path hba = data.resolve("pg_hba.conf");
+            String rules = "host all " + PASSWORD_USER + " 127.0.0.1/32 scram-sha-256\n" + Files.readString(hba);
+            Files.writeString(hba, rules);
             int port = freePort();
             // fsync stays on: the crash tests kill the service, not the server, and durability is the point.
             run(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-w", "-t", "60", "-l",

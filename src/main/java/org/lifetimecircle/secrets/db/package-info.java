@@ -35,27 +35,34 @@
  * Each table's SQL stays in the feature that owns the table; another feature calls a small method of
  * the owner rather than writing to (or querying) its table: the audit writer counts a grant's use
  * through {@code access.UseCounts}, the scheduler marks an expiry through {@code access.Expiring}, the
- * access review reads the trail through {@code audit.GrantUseEvents}. SQL that is
- * specific to SQLite is kept in one place per feature, so a second database (PostgreSQL) adds its
- * variant there and nowhere else. Today's SQLite-specific SQL:
- * <ul>
- *   <li>connection settings in the JDBC URL ({@code journal_mode=WAL}, {@code synchronous=FULL},
- *   {@code busy_timeout}, {@code foreign_keys}, {@code secure_delete}) and the dialect
- *   ({@link SecretsSQLiteDialect}, {@link EpochMillisInstantJdbcType}: instants as epoch milliseconds);</li>
- *   <li>{@code PRAGMA wal_checkpoint(TRUNCATE)} ({@link WalTruncation}), {@code VACUUM INTO} (the
- *   backup script, outside the service);</li>
- *   <li>{@code INSERT OR REPLACE} (health probe row, {@code health.ServiceHealth});
- *   {@code json_extract} over audit event details ({@code audit.GrantUseEvents});</li>
- *   <li>the append-only triggers of {@code audit_event} and {@code audit_anchor} (Flyway migrations,
- *   {@code RAISE(ABORT, …)});</li>
- *   <li>SQLite's single writer, which the audit writer's queue, group commit and savepoints issued as
- *   SQL are built around ({@code audit.AuditWriter}).</li>
- * </ul>
- * Everything else is plain SQL ({@code INSERT … ON CONFLICT … DO UPDATE}, {@code LIMIT}) that
- * PostgreSQL also runs.
+ * access review reads the trail through {@code audit.GrantUseEvents}.
  *
- * <p>This package holds what SQLite needs beyond Hibernate's defaults (the dialect, epoch-millisecond instants, WAL
- * truncation) and {@link ReadTransaction}.
+ * <h2>Two stores, one jar</h2>
+ * {@code ltc-secrets.store} is {@code sqlite} (the default) or {@code postgresql}. Quarkus fixes the JDBC driver,
+ * the dialect and the persistence unit at build time, and Panache entities belong to one persistence unit, so there
+ * is one datasource and one unit either way: {@link StoreDriver} hands each URL to SQLite's or PostgreSQL's driver
+ * (and gives PostgreSQL sessions their settings: REPEATABLE READ, streamed result sets), the one dialect
+ * ({@link SecretsSQLiteDialect}) emits only SQL both accept (the suite runs on both to prove it: entities use text,
+ * integers, bytes and epoch-millisecond instants, ids come back with {@code INSERT … RETURNING}), and
+ * {@link Migrations} runs the store's own directory ({@code db/migration/sqlite}, {@code db/migration/postgresql};
+ * a change is a migration of the same version in each). SQL is written so both stores run it: positional
+ * {@code ?} in plain JDBC, {@code INSERT … ON CONFLICT … DO UPDATE}, {@code LIMIT}. What cannot be said the same
+ * way is asked of {@link Store} ({@link Stores} produces the running one), never decided by a feature:
+ * <ul>
+ *   <li>JSON over audit event details ({@code audit.GrantUseEvents}) and the packed audit row the exporter,
+ *   verifier and archiver read ({@code audit.EventRows});</li>
+ *   <li>a connection of its own outside the pool for exports and verifications ({@code audit.AuditExports});</li>
+ *   <li>unique-violation codes.</li>
+ * </ul>
+ * SQLite-only, with nothing to do on PostgreSQL: the connection settings in its JDBC URL ({@code journal_mode=WAL},
+ * {@code synchronous=FULL}, {@code busy_timeout}, {@code foreign_keys}, {@code secure_delete}), {@code PRAGMA
+ * wal_checkpoint(TRUNCATE)} ({@link WalTruncation}, a no-op on PostgreSQL, whose WAL and dead rows are the server's:
+ * docs/postgresql.md), {@code VACUUM INTO} (the backup script; PostgreSQL's is {@code pg_dump}) and the private
+ * database files ({@code startup.DatabaseFiles}). The append-only triggers are in each store's own migrations. The
+ * audit writer's queue, group commit and savepoints are plain SQL both run.
+ *
+ * <p>This package holds the stores' differences, what SQLite needs beyond Hibernate's defaults (the dialect,
+ * epoch-millisecond instants, WAL truncation), the migrations and {@link ReadTransaction}.
  *
  * <p>May use: no other package of the service.
  */

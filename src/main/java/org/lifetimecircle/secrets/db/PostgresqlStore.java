@@ -7,9 +7,6 @@ import java.util.Properties;
 /** PostgreSQL's spelling (see {@link Store}). */
 final class PostgresqlStore implements Store {
 
-    /** SQLSTATE unique_violation. */
-    private static final String UNIQUE_VIOLATION = "23505";
-
     @Override
     public Kind kind() {
         return Kind.POSTGRESQL;
@@ -36,15 +33,5 @@ final class PostgresqlStore implements Store {
         Connection c = new StoreDriver().connect(url, credentials);
         c.setReadOnly(true);
         return c;
-    }
-
-    @Override
-    public boolean isUniqueViolation(SQLException e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException s && UNIQUE_VIOLATION.equals(s.getSQLState())) {
-                return true;
-            }
-        }
-        return false;
     }
 }

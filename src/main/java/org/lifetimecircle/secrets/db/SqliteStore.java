@@ -7,10 +7,6 @@ import java.util.Properties;
 /** SQLite's spelling (see {@link Store}). */
 final class SqliteStore implements Store {
 
-    /** SQLITE_CONSTRAINT_PRIMARYKEY and SQLITE_CONSTRAINT_UNIQUE (extended result codes). */
-    private static final int PRIMARY_KEY = 1555;
-    private static final int UNIQUE = 2067;
-
     @Override
     public Kind kind() {
         return Kind.SQLITE;
@@ -40,23 +36,5 @@ final class SqliteStore implements Store {
         config.setReadOnly(true);
         config.setBusyTimeout(5000);
         return config.createConnection(q < 0 ? url : url.substring(0, q));
-    }
-
-    @Override
-    public boolean isUniqueViolation(SQLException e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof org.sqlite.SQLiteException s) {
-                int code = s.getResultCode().code;
-                if (code == PRIMARY_KEY || code == UNIQUE) {
-                    return true;
-                }
-            }
-            if (t instanceof SQLException s && s.getMessage() != null
-                    && (s.getMessage().contains("UNIQUE constraint failed")
-                    || s.getMessage().contains("PRIMARY KEY constraint failed"))) {
-                return true;
-            }
-        }
-        return false;
     }
 }

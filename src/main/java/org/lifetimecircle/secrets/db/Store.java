@@ -48,14 +48,10 @@ public interface Store {
      */
     String jsonArray(String expressions);
 
-    /** Whether {@code e} (or an exception it wraps) is a unique or primary-key violation. */
-    boolean isUniqueViolation(SQLException e);
-
     /**
      * A connection of its own, outside the pool, that only reads (audit exports and verifications hold a
      * snapshot as long as their client reads). {@code url} is the datasource's; {@code credentials} its user
      * and password, if any.
      */
     Connection openReadOnly(String url, Properties credentials) throws SQLException;
-
 }

@@ -51,8 +51,7 @@
  * <ul>
  *   <li>JSON over audit event details ({@code audit.GrantUseEvents}) and the packed audit row the exporter,
  *   verifier and archiver read ({@code audit.EventRows});</li>
- *   <li>a connection of its own outside the pool for exports and verifications ({@code audit.AuditExports});</li>
- *   <li>unique-violation codes.</li>
+ *   <li>a connection of its own outside the pool for exports and verifications ({@code audit.AuditExports}).</li>
  * </ul>
  * SQLite-only, with nothing to do on PostgreSQL: the connection settings in its JDBC URL ({@code journal_mode=WAL},
  * {@code synchronous=FULL}, {@code busy_timeout}, {@code foreign_keys}, {@code secure_delete}), {@code PRAGMA

@@ -47,33 +47,9 @@ class AuditEventRowsTest {
             try (Statement s = c.createStatement()) {
                 s.executeUpdate(schema());
             }
-            try (PreparedStatement ps = c.prepareStatement("insert into audit_event values (?,?,?,?,?,?,?,?,?,?,?,?)")) {
-                for (AuditEvent e : events) {
-                    ps.setLong(1, e.seq());
-                    ps.setString(2, e.time());
-                    ps.setString(3, e.actor());
-                    ps.setString(4, e.action());
-                    ps.setString(5, e.environment());
-                    ps.setString(6, e.target());
-                    ps.setString(7, e.outcome().name());
-                    ps.setString(8, e.requestId());
-                    ps.setString(9, e.sourceIp());
-                    ps.setString(10, e.details());
-                    ps.setString(11, e.prevHash());
-                    ps.setString(12, e.hash());
-                    ps.executeUpdate();
-                }
-            }
+            insert(c, events);
             List<AuditEvent> byColumn = byColumn(c);
-            EventRows rows = new EventRows();
-            String[] fields = new String[EventRows.TEXT_COLUMNS];
-            List<AuditEvent> packed = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(EventRows.select(Stores.of("sqlite")) + " order by seq");
-                 ResultSet rs = ps.executeQuery(); ReadAhead ahead = new ReadAhead(rs)) {
-                for (byte[] row = ahead.next(); row != null; row = ahead.next()) {
-                    packed.add(rows.event(row, fields));
-                }
-            }
+            List<AuditEvent> packed = packed(c, "sqlite");
             assertThat(byColumn).hasSize(events.size());
             assertThat(packed).isEqualTo(byColumn);
             assertThat(packed.subList(0, events.size() - 1)).isEqualTo(events.subList(0, events.size() - 1));
@@ -102,32 +78,8 @@ class AuditEventRowsTest {
                         + " environment text, target text, outcome text, request_id text, source_ip text, details text,"
                         + " prev_hash text, hash text)");
             }
-            try (PreparedStatement ps = c.prepareStatement("insert into audit_event values (?,?,?,?,?,?,?,?,?,?,?,?)")) {
-                for (AuditEvent e : events) {
-                    ps.setLong(1, e.seq());
-                    ps.setString(2, e.time());
-                    ps.setString(3, e.actor());
-                    ps.setString(4, e.action());
-                    ps.setString(5, e.environment());
-                    ps.setString(6, e.target());
-                    ps.setString(7, e.outcome().name());
-                    ps.setString(8, e.requestId());
-                    ps.setString(9, e.sourceIp());
-                    ps.setString(10, e.details());
-                    ps.setString(11, e.prevHash());
-                    ps.setString(12, e.hash());
-                    ps.executeUpdate();
-                }
-            }
-            EventRows rows = new EventRows();
-            String[] fields = new String[EventRows.TEXT_COLUMNS];
-            List<AuditEvent> packed = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(EventRows.select(Stores.of("postgresql")) + " order by seq");
-                 ResultSet rs = ps.executeQuery(); ReadAhead ahead = new ReadAhead(rs)) {
-                for (byte[] row = ahead.next(); row != null; row = ahead.next()) {
-                    packed.add(rows.event(row, fields));
-                }
-            }
+            insert(c, events);
+            List<AuditEvent> packed = packed(c, "postgresql");
             assertThat(packed).isEqualTo(byColumn(c)).isEqualTo(events);
         }
     }
@@ -171,6 +123,40 @@ class AuditEventRowsTest {
                 assertThat(ahead.next()).as("still the end").isNull();
             }
         }
+    }
+
+    private static void insert(Connection c, List<AuditEvent> events) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("insert into audit_event values (?,?,?,?,?,?,?,?,?,?,?,?)")) {
+            for (AuditEvent e : events) {
+                ps.setLong(1, e.seq());
+                ps.setString(2, e.time());
+                ps.setString(3, e.actor());
+                ps.setString(4, e.action());
+                ps.setString(5, e.environment());
+                ps.setString(6, e.target());
+                ps.setString(7, e.outcome().name());
+                ps.setString(8, e.requestId());
+                ps.setString(9, e.sourceIp());
+                ps.setString(10, e.details());
+                ps.setString(11, e.prevHash());
+                ps.setString(12, e.hash());
+                ps.executeUpdate();
+            }
+        }
+    }
+
+    /** Every row as the store packs it (EventRows.select), read ahead and unpacked. */
+    private static List<AuditEvent> packed(Connection c, String store) throws SQLException {
+        EventRows rows = new EventRows();
+        String[] fields = new String[EventRows.TEXT_COLUMNS];
+        List<AuditEvent> packed = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(EventRows.select(Stores.of(store)) + " order by seq");
+             ResultSet rs = ps.executeQuery(); ReadAhead ahead = new ReadAhead(rs)) {
+            for (byte[] row = ahead.next(); row != null; row = ahead.next()) {
+                packed.add(rows.event(row, fields));
+            }
+        }
+        return packed;
     }
 
     private static List<AuditEvent> byColumn(Connection c) throws SQLException {

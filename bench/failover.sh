@@ -16,7 +16,8 @@ WORK=$(mktemp -d /tmp/ltc-bench-failover.XXXXXX)
 . "$REPO/bench/lib.sh"
 RUNS=${RUNS:-10}
 PG_BIN=${PG_BIN:-$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)}
-PG_DIR=$WORK/pg
+# Beside WORK, not in it: as root the server runs as postgres, which cannot enter WORK (0700).
+PG_DIR=$(mktemp -d /tmp/ltc-bench-failover-pg.XXXXXX)
 DB=ltc_bench
 declare -A PIDS=() URLS=()
 
@@ -33,7 +34,7 @@ cleanup() {
     if [[ -f $PG_DIR/data/postmaster.pid ]]; then
         as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
     fi
-    if [[ -z ${KEEP:-} ]]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
+    if [[ -z ${KEEP:-} ]]; then rm -rf "$WORK" "$PG_DIR"; else echo "kept $WORK $PG_DIR"; fi
 }
 trap cleanup EXIT
 
@@ -41,8 +42,8 @@ need_commands curl java
 [[ -x $PG_BIN/pg_ctl ]] || fail "no PostgreSQL server binaries (set PG_BIN; Debian: apt-get install postgresql)"
 
 # The cluster: trust authentication on 127.0.0.1 only, role ltc, in WORK.
-mkdir -m 700 "$PG_DIR"
-[[ $(id -u) == 0 ]] && chown postgres "$PG_DIR"
+chmod 700 "$PG_DIR"
+if [[ $(id -u) == 0 ]]; then chown postgres "$PG_DIR"; fi
 as_postgres "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U ltc -E UTF8 --no-sync >"$WORK/initdb.log"
 PG_PORT=$(free_port 55432)
 as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -t 60 -l "$PG_DIR/server.log" \

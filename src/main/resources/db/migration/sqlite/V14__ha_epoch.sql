@@ -1,5 +1,5 @@
 -- Active/standby is a PostgreSQL feature (ha/Leadership): on SQLite one instance is always active and this row
--- is never read or written. The table exists so both stores have the same schema at the same version.
+-- is never read or written (it stays empty, so a move to PostgreSQL copies nothing of it). The table exists so both stores have the same schema at the same version.
 CREATE TABLE ha_epoch (
     id       INTEGER PRIMARY KEY CHECK (id = 1),
     epoch    INTEGER NOT NULL,
@@ -7,4 +7,3 @@ CREATE TABLE ha_epoch (
     instance TEXT,
     since    INTEGER
 );
-INSERT INTO ha_epoch (id, epoch) VALUES (1, 0);

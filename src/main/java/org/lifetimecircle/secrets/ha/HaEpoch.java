@@ -31,15 +31,17 @@ final class HaEpoch {
     static long takeOver(Connection c, String holder, String instance, long nowMillis) throws SQLException {
         boolean auto = c.getAutoCommit();
         c.setAutoCommit(false);
-        try (PreparedStatement ps = c.prepareStatement("update ha_epoch set epoch = epoch + 1, holder = ?, "
-                + "instance = ?, since = ? where id = 1 returning epoch")) {
+        // The row exists from the first take-over on: the migration leaves the table empty, like every other.
+        try (PreparedStatement ps = c.prepareStatement("insert into ha_epoch (id, epoch, holder, instance, since) "
+                + "values (1, 1, ?, ?, ?) on conflict (id) do update set epoch = ha_epoch.epoch + 1, "
+                + "holder = excluded.holder, instance = excluded.instance, since = excluded.since returning epoch")) {
             ps.setString(1, holder);
             ps.setString(2, instance);
             ps.setLong(3, nowMillis);
             long epoch;
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
-                    throw new SQLException("the ha_epoch row is missing (migration V14)");
+                    throw new SQLException("the take-over returned no epoch");
                 }
                 epoch = rs.getLong(1);
             }

@@ -37,6 +37,9 @@ import org.lifetimecircle.secrets.db.ReadTransaction;
  * shorter path: plain JDBC on one pooled connection, with neither a JTA transaction nor a Hibernate
  * session, the same savepoint per unit and the same durable commit. This thread is the one serial
  * step of every audited request, so what it does per batch and per unit bounds the service's rate.
+ *
+ * <p>Each of its transactions first asks the {@link CommitFence} whether this instance may still commit (on a
+ * shared PostgreSQL store, only the active instance of the current epoch may); if not, the batch is refused.
  */
 @ApplicationScoped
 public class AuditWriter {
@@ -52,6 +55,7 @@ public class AuditWriter {
     private final AgroalDataSource dataSource;
     private final Clock clock;
     private final EventUses.Factory uses;
+    private final CommitFence fence;
     private volatile boolean running;
     private volatile Thread thread;
     /** Only the writer thread changes it; volatile so readers (metrics, tests) see a recent value. */
@@ -61,8 +65,9 @@ public class AuditWriter {
     /** Savepoint name counter; writer thread only. */
     private long savepoints;
 
-    AuditWriter(EntityManager em, AgroalDataSource dataSource, EventUses.Factory uses, Clock clock) {
+    AuditWriter(EntityManager em, AgroalDataSource dataSource, EventUses.Factory uses, CommitFence fence, Clock clock) {
         this.em = em;
+        this.fence = fence;
         this.uses = uses;
         this.dataSource = dataSource;
         this.clock = clock;
@@ -91,6 +96,11 @@ public class AuditWriter {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** Whether the writer runs (only on the active instance, from the start's active part on). */
+    public boolean running() {
+        return running;
     }
 
     /** How many units were refused since the start because the audit trail could not be written. */
@@ -256,6 +266,8 @@ public class AuditWriter {
             } else {
                 QuarkusTransaction.requiringNew().run(() -> {
                     Session session = em.unwrap(Session.class);
+                    // First, so the fence's row lock covers everything this transaction writes.
+                    session.doWork(fence::check);
                     for (Pending<?> p : batch) {
                         runUnit(session, p);
                     }
@@ -278,6 +290,7 @@ public class AuditWriter {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try (Statements st = new Statements(c, uses)) {
+                fence.check(c);
                 for (Pending<?> p : batch) {
                     appendEvent(st, p);
                 }

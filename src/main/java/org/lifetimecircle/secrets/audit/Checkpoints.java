@@ -56,6 +56,10 @@ public class Checkpoints {
     @Scheduled(every = "${ltc-secrets.audit.checkpoint-every:PT1H}", delayed = "${ltc-secrets.audit.checkpoint-every:PT1H}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void periodic() {
+        // The writer runs only on the active instance (a standby on a shared store has none): nothing to sign.
+        if (!writer.running()) {
+            return;
+        }
         checkpointIfMoved(Actors.SCHEDULER);
     }
 

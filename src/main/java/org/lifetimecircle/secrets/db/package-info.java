@@ -23,7 +23,10 @@
  *       and the health probe, which must find out whether the database takes a write without
  *       queueing behind the writer (its one row is no audited state);</li>
  *       <li>work outside the ORM's life cycle: start-up paths before the writer runs (installation
- *       keys), the audit reader, verifier, archiver, exporter and checkpoints that stream the chain,
+ *       keys), the active/standby lock session ({@code ha.Leadership}: its own connection, outside the
+ *       pool) and the epoch fence the writer runs first in each of its transactions
+ *       ({@code ha.EpochFence}), the audit reader, verifier, archiver, exporter and checkpoints that
+ *       stream the chain,
  *       the master-key re-wrap (a whole-database pass inside one writer unit),
  *       and SQLite statements Hibernate does not issue ({@link WalTruncation}).</li>
  *     </ul>

@@ -29,16 +29,17 @@ public class HealthResource {
     }
 
     /**
-     * The body: overall status, each check, and when DOWN why, in words (null when UP): what a probe or
+     * The body: overall status, this instance's role ({@code active}, or {@code standby} on a shared store), each check, and when DOWN why, in words (null when UP): what a probe or
      * an operator needs to act, never an exception class.
      */
-    public record HealthView(String status, Map<String, String> checks, String reason) {
+    public record HealthView(String status, String role, Map<String, String> checks, String reason) {
     }
 
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "200 UP when the database answers and takes writes, and master key and policies are "
-            + "usable; 503 DOWN otherwise, with the reason")
+            + "usable; 503 DOWN otherwise, with the reason. role: active, or standby (shared PostgreSQL store: "
+            + "UP when it could take over; its /api/v1 answers 503 standby)")
     public Response health() {
         Map<String, String> checks = new LinkedHashMap<>();
         List<String> reasons = new ArrayList<>();
@@ -54,7 +55,8 @@ public class HealthResource {
         checks.put("audit-chain", auditIntegrity.valid() ? "UP" : "BROKEN");
         return Response.status(up ? 200 : 503)
                 .header("Cache-Control", "no-store")
-                .entity(new HealthView(up ? "UP" : "DOWN", checks, up ? null : String.join("; ", reasons)))
+                .entity(new HealthView(up ? "UP" : "DOWN", health.role().wire(), checks,
+                        up ? null : String.join("; ", reasons)))
                 .build();
     }
 }

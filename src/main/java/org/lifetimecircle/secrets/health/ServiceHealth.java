@@ -13,12 +13,13 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.crypto.MasterKeys;
+import org.lifetimecircle.secrets.ha.Leadership;
 import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
 import org.lifetimecircle.secrets.startup.StartupSequence;
 
 /**
  * Whether the service can do its job: started, database answering and taking writes, master key
- * loaded, policies loaded. Feeds both {@code /q/health/ready} and the contract's {@code /health}.
+ * loaded, policies loaded; on a standby of a shared store, whether it could take over. Feeds both {@code /q/health/ready} and the contract's {@code /health}.
  */
 @ApplicationScoped
 public class ServiceHealth {
@@ -31,6 +32,7 @@ public class ServiceHealth {
     private final MasterKeys masterKeys;
     private final EnvironmentRegistry environments;
     private final StartupSequence startup;
+    private final Leadership leadership;
     private final Clock clock;
     private volatile boolean writesRefused;
     // One write probe at a time: callers that queued behind a probe which began after they arrived share
@@ -42,7 +44,8 @@ public class ServiceHealth {
     private volatile long lastProbeStarted;
 
     ServiceHealth(AgroalDataSource dataSource, MasterKeys masterKeys, EnvironmentRegistry environments,
-                  StartupSequence startup, Clock clock) {
+                  StartupSequence startup, Leadership leadership, Clock clock) {
+        this.leadership = leadership;
         this.dataSource = dataSource;
         this.masterKeys = masterKeys;
         this.environments = environments;
@@ -57,8 +60,22 @@ public class ServiceHealth {
         }
     }
 
+    /** This instance's role on a shared store ({@code active} on SQLite). */
+    public Leadership.Role role() {
+        return leadership.role();
+    }
+
     /** Runs every check now. */
     public List<Check> checks() {
+        if (leadership.role() == Leadership.Role.STANDBY) {
+            // A standby has done the start's common part and writes nothing, not even the probe row: it is
+            // healthy when it could take over (database answering, master key and policies loaded).
+            return List.of(
+                    Check.of("started", startup.prepared(), "the service has not finished starting"),
+                    Check.of("database", databaseAnswers(), "the database does not answer"),
+                    Check.of("master-key", masterKeys.usable(), "the master key is not loaded"),
+                    Check.of("policies", environments.loaded(), "the policies are not loaded"));
+        }
         boolean started = startup.started();
         return List.of(
                 Check.of("started", started, "the service has not finished starting"),

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
 import org.lifetimecircle.secrets.audit.AuditArchiver;
+import org.lifetimecircle.secrets.ha.Leadership;
 import org.lifetimecircle.secrets.rotation.PreviousRetirement;
 import org.lifetimecircle.secrets.rotation.RotationEngine;
 import org.lifetimecircle.secrets.startup.StartupSequence;
@@ -17,7 +18,8 @@ import org.lifetimecircle.secrets.startup.StartupSequence;
  * that has none (its request committed after its caller was answered 503), records due-state changes and acts
  * on overdue secrets, ends PREVIOUS versions' grace, checks env files for drift and records expired
  * grants and tokens, and (with {@code ltc-secrets.audit.retention}) archives audit events older than the
- * retention, in that order, at one instant from the injected {@link Clock}. Runs never overlap;
+ * retention, in that order, at one instant from the injected {@link Clock}. Only the active instance runs it
+ * ({@link Leadership}, a shared PostgreSQL store); runs never overlap;
  * a step that fails is logged and the others still run (the run then counts as failed in the metrics).
  * Audit checkpoints are signed by their own schedule ({@code ltc-secrets.audit.checkpoint-every}).
  */
@@ -41,13 +43,15 @@ public class Housekeeping {
     private final AuditArchiver archiver;
     private final SchedulerMetrics metrics;
     private final StartupSequence startup;
+    private final Leadership leadership;
     private final RotationEngine engine;
     private final Clock clock;
     private final ReentrantLock running = new ReentrantLock();
 
     Housekeeping(DueStates dueStates, PreviousRetirement retirement, DriftCheck drift, Expiries expiries,
-                 AuditArchiver archiver, SchedulerMetrics metrics, StartupSequence startup, RotationEngine engine,
-                 Clock clock) {
+                 AuditArchiver archiver, SchedulerMetrics metrics, StartupSequence startup, Leadership leadership,
+                 RotationEngine engine, Clock clock) {
+        this.leadership = leadership;
         this.engine = engine;
         this.archiver = archiver;
         this.dueStates = dueStates;
@@ -61,7 +65,8 @@ public class Housekeeping {
 
     @Scheduled(every = "${ltc-secrets.scheduler.check-every:60s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void tick() {
-        if (startup.started() && running.tryLock()) {
+        // Only the active instance runs jobs: a standby's tick does nothing (two actives never run at once).
+        if (leadership.serving() && startup.started() && running.tryLock()) {
             try {
                 runLocked(clock.instant());
             } finally {

@@ -30,6 +30,7 @@ import org.lifetimecircle.secrets.crypto.DecryptionFailedException;
 import org.lifetimecircle.secrets.crypto.MasterKeyException;
 import org.lifetimecircle.secrets.crypto.MasterKeys;
 import org.lifetimecircle.secrets.db.Migrations;
+import org.lifetimecircle.secrets.ha.Leadership;
 import org.lifetimecircle.secrets.files.SecureFiles;
 import org.lifetimecircle.secrets.masterkey.MasterKeyRewrap;
 import org.lifetimecircle.secrets.masterkey.RewrapRefusedException;
@@ -40,7 +41,9 @@ import org.lifetimecircle.secrets.secret.SecretMetrics;
 
 /**
  * Brings the service up in an order that fails early and clearly: configuration, data directory,
- * master key (and the previous one, during a master-key rotation), policies, schema, audit writer,
+ * master key (and the previous one, during a master-key rotation), policies, schema; then, once this instance
+ * is the active one ({@link Leadership}: at once on SQLite, on a shared PostgreSQL store when it holds the lock),
+ * audit writer,
  * re-wrap under the new master key, installation keys, audit trail check, bootstrap admin, then
  * secrets: interrupted rotations recovered, INITIAL versions created, env files brought up to date.
  * Any refusal stops the start with one message that says what is wrong and how to fix it.
@@ -65,12 +68,15 @@ public class StartupSequence {
     private final SecretMetrics secretMetrics;
     private final Event<DataReady> dataReady;
     private final MasterKeyRewrap rewrap;
+    private final Leadership leadership;
+    private volatile boolean prepared;
     private volatile boolean started;
 
     StartupSequence(LtcSecretsConfig config, MasterKeys masterKeys, EnvironmentRegistry environments, Migrations migrations,
                     BootstrapAdmin bootstrap, InstallationKeys installationKeys, AuditWriter writer,
                     AuditIntegrity integrity, RotationStartup rotations, SecretMetrics secretMetrics,
-                    Event<DataReady> dataReady, AuditArchiver archiver, MasterKeyRewrap rewrap) {
+                    Event<DataReady> dataReady, AuditArchiver archiver, MasterKeyRewrap rewrap, Leadership leadership) {
+        this.leadership = leadership;
         this.archiver = archiver;
         this.dataReady = dataReady;
         this.rewrap = rewrap;
@@ -100,6 +106,19 @@ public class StartupSequence {
             environments.load(config.policiesDir(), AppOverrides.effective(config, io.quarkus.runtime.LaunchMode.current(),
                     io.quarkus.runtime.configuration.ConfigUtils.getProfiles()));
             migrate();
+        } catch (MasterKeyException | PolicyException | StartupRefusedException e) {
+            LOG.errorf("ltc-secrets refused to start: %s", e.getMessage());
+            throw new StartupRefusedException(e.getMessage());
+        }
+        prepared = true;
+        // Everything below writes: only the active instance does it (ha/Leadership). On SQLite, and on PostgreSQL
+        // when no other instance holds the lock, that is now, on this thread; else when this standby takes over.
+        leadership.lead(() -> activate(t0));
+    }
+
+    /** The part of the start that writes, run once this instance is the active one. */
+    private void activate(long t0) {
+        try {
             // The writer starts before the installation keys are loaded: a master-key rotation re-wraps them
             // (and every data key) as one audited unit of the writer, and only then can they open.
             writer.start();
@@ -175,6 +194,12 @@ public class StartupSequence {
             d.put("rewrappedKeys", r.rewrapped().total());
         });
         d.put("installationKeysCreated", keysCreated);
+        if (leadership.epoch() > 0) {
+            // Shared PostgreSQL store: which instance took over, with which epoch (every event up to the next
+            // system.start is this instance's).
+            d.put("instance", leadership.self());
+            d.put("haEpoch", leadership.epoch());
+        }
         d.put("auditChainValid", chain.valid());
         if (!chain.valid()) {
             d.put("auditChainFirstInvalidSeq", chain.firstInvalidSeq());
@@ -185,9 +210,20 @@ public class StartupSequence {
         return d;
     }
 
-    /** Whether the sequence completed (health). */
+    /**
+     * Whether the sequence completed (health, scheduler): on the active instance only, since the writing part
+     * runs only there.
+     */
     public boolean started() {
         return started;
+    }
+
+    /**
+     * Whether the part every instance runs (configuration, data directory, master key, policies, schema)
+     * completed: all a standby does (its health).
+     */
+    public boolean prepared() {
+        return prepared;
     }
 
     /**

@@ -17,7 +17,12 @@ public enum ProblemCode {
     INTERNAL(500, "internal-error", "Internal error"),
     /** The env file could not be written (permissions, disk, a link or directory in its place); nothing changed. */
     ENV_FILE_UNWRITABLE(500, "env-file-unwritable", "Env file not written"),
-    UNAVAILABLE(503, "unavailable", "Service unavailable");
+    UNAVAILABLE(503, "unavailable", "Service unavailable"),
+    /**
+     * This instance is a standby on a shared PostgreSQL store (or still taking over): the request was not
+     * looked at; {@code X-Active-Instance} names the active one. After UNAVAILABLE: a bare 503 stays "unavailable".
+     */
+    STANDBY(503, "standby", "Standby instance");
 
     private final int status;
     private final String code;

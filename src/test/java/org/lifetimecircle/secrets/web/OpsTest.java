@@ -20,6 +20,8 @@ class OpsTest {
         given().get("/health").then()
                 .statusCode(200)
                 .body("status", equalTo("UP"))
+                // A lone instance is active, on SQLite always, on PostgreSQL because nobody else holds the lock.
+                .body("role", equalTo("active"))
                 .body("checks.database", equalTo("UP"))
                 .body("checks.master-key", equalTo("UP"))
                 .body("checks.policies", equalTo("UP"));

@@ -49,7 +49,7 @@ public class Leadership {
     /** The server ends the lock session after this much silence: the ping every second keeps a live one open. */
     static final int IDLE_SESSION_TIMEOUT_MS = 6_000;
     /** A ping that gets no answer in this time means the database is out of reach (before the server notices). */
-    private static final String SOCKET_TIMEOUT_SECONDS = "3";
+    private static final String SOCKET_TIMEOUT_SECONDS = "5";
 
     /** This instance's role as {@code /health} names it. */
     public enum Role {
@@ -70,8 +70,11 @@ public class Leadership {
     private volatile boolean serving;
     private volatile String activeUrl;
     private volatile boolean closing;
-    private volatile Thread thread;
-    /** The lock session; the leadership thread's (and lead()'s before that thread starts). */
+    /** The standby's lock poll and the active's pings: stopped before the lock session closes. */
+    /** Answered pings of the lock session since this instance took over. */
+    private final java.util.concurrent.atomic.AtomicLong pings = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The lock session: lead()'s, then the standby's poll thread's, then (once taken) only the ping thread's. */
     private Connection session;
 
     Leadership(LtcSecretsConfig config, Store store, @Named("ltc-secrets-store") CredentialsProvider credentials,
@@ -107,19 +110,26 @@ public class Leadership {
                     + e.getSQLState() + ")", e);
         }
         if (took) {
+            // The pings start with the lock, not after the start's active part: that part can take longer than
+            // the session's idle timeout on a busy machine, and a silent session is ended by the server.
+            startThread("ha-lock-ping", this::watchWhileActive);
             activate.run();
             serving = true;
-            startThread(this::watchWhileActive);
         } else {
             LOG.infof("standby: %s is active; this instance takes over when it stops",
                     Optional.ofNullable(activeUrl).orElse("another instance"));
-            startThread(() -> {
+            startThread("ha-leadership", () -> {
                 if (awaitLock()) {
+                    startThread("ha-lock-ping", this::watchWhileActive);
                     activateLater(activate);
-                    watchWhileActive();
                 }
             });
         }
+    }
+
+    /** How many pings of the lock session were answered since this instance took over (tests). */
+    long pings() {
+        return pings.get();
     }
 
     /** {@code active} or {@code standby}. */
@@ -155,7 +165,7 @@ public class Leadership {
         return store.kind() == Store.Kind.POSTGRESQL;
     }
 
-    private void startThread(Runnable body) {
+    private void startThread(String name, Runnable body) {
         Thread t = new Thread(() -> {
             try {
                 body.run();
@@ -165,9 +175,9 @@ public class Leadership {
                     Fencing.halt("the leadership thread failed");
                 }
             }
-        }, "ha-leadership");
+        }, name);
         t.setDaemon(true);
-        thread = t;
+        threads.add(t);
         t.start();
     }
 
@@ -243,6 +253,7 @@ public class Leadership {
         while (!closing && pause()) {
             try (Statement st = session.createStatement(); ResultSet rs = st.executeQuery("select 1")) {
                 rs.next();
+                pings.incrementAndGet();
             } catch (SQLException e) {
                 if (!closing) {
                     fence.fence("lost the database session that holds the active instance's lock ("
@@ -308,8 +319,10 @@ public class Leadership {
      */
     void onShutdown(@Observes @Priority(100) ShutdownEvent event) {
         closing = true;
-        Thread t = thread;
-        if (t != null) {
+        for (Thread t : threads) {
+            if (t == Thread.currentThread()) {
+                continue;
+            }
             t.interrupt();
             try {
                 t.join(POLL_MILLIS * 5);

@@ -6,7 +6,7 @@
 # Run:   ./mvnw package -DskipTests && bench/all.sh      (about 13 minutes on 2 cores)
 # Knobs: ONLY="startup rotation-fetch" (a subset, in this order; ONLY=all: every benchmark)  EVENTS=1000000
 #        (audit-1m) and each script's own knobs, passed through the environment.
-# stores (PostgreSQL store against SQLite) is not in the default set: it adds about 4 minutes (a third more)
+# stores (PostgreSQL store against SQLite) is not in the default set: it adds about 3 minutes (a quarter more)
 # and needs Debian's postgresql package; ONLY="… stores" or ONLY=all runs it.
 set -euo pipefail
 

@@ -137,9 +137,10 @@ pg_messages() {
     ss -tinH state established "( dport = :$PG_PORT )" | grep -o 'data_segs_out:[0-9]*' | awk -F: '{ n += $2 } END { print n + 0 }'
 }
 
-# pg_commits: "commits WAL-fsyncs" of the server so far. A backend reports its counts when idle for 10 s
-# (PGSTAT_IDLE_INTERVAL), so this waits 11 s first; COMMIT is counted here because pg_stat_statements does not see
-# pgjdbc's COMMIT (it listed one per 50 sequential fetches). The first reading's own transaction is taken off.
+# pg_commits: "transactions WAL-fsyncs" of the server so far (every transaction, read-only ones and
+# validate-on-borrow's empty queries too; the WAL fsyncs are the durable commits). A backend reports its counts
+# when idle for 10 s (PGSTAT_IDLE_INTERVAL), so this waits 11 s first. Counted here because pg_stat_statements
+# hardly sees pgjdbc's COMMIT (1 per 500 sequential fetches, while pg_stat_wal saw a flush per fetch).
 pg_commits() {
     sleep 11
     pg_sql "$PG_DB" "select (select xact_commit from pg_stat_database where datname = '$PG_DB'), wal_sync from pg_stat_wal"
@@ -156,8 +157,9 @@ count() {
     "$@"
     m0=$(($(pg_messages) - m0))
     read -r c1 s1 <<<"$(pg_commits)"
+    # c1 - c0 - 1: the first reading's own transaction is not the service's
     echo "PostgreSQL per $label ($n, sequential): $(awk -v m="$m0" -v c=$((c1 - c0 - 1)) -v s=$((s1 - s0)) -v n="$n" \
-        'BEGIN { printf "%.1f messages from the service, %.2f commits, %.2f WAL fsyncs", m / n, c / n, s / n }'); statements:"
+        'BEGIN { printf "%.1f messages from the service, %.2f transactions, %.2f WAL fsyncs", m / n, c / n, s / n }'); statements:"
     pg_sql "$PG_DB" "select to_char(calls::numeric / $n, 'FM990.00'), to_char(total_exec_time * 1000 / calls, 'FM999990.0') || ' µs',
                             left(regexp_replace(query, '\s+', ' ', 'g'), 110)
                      from pg_stat_statements where dbid = (select oid from pg_database where datname = '$PG_DB')

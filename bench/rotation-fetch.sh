@@ -27,14 +27,8 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/ltc-bench-rotation.XXXXXX)
 # shellcheck source=bench/lib.sh
 . "$REPO/bench/lib.sh"
-ROTATIONS=${ROTATIONS:-100}
 RUNS=${RUNS:-1}
-DURATION=${DURATION:-15s}
-WARMUP=${WARMUP:-20s}
-# The unit's ExecStart flags (k8s-free-deploy/systemd/ltc-secrets.service): never a bigger heap than prod.
-JVM_FLAGS=(-Xms32m -Xmx128m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError)
-# shellcheck disable=SC2206 # JAVA_EXTRA is a list of flags
-JVM_FLAGS+=(${JAVA_EXTRA:-})
+unit_jvm_flags
 NGINX_PID=
 LOAD0=$(cut -d" " -f1-3 /proc/loadavg)
 
@@ -48,50 +42,15 @@ trap cleanup EXIT
 need_commands wrk nginx python3 curl
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-mkdir -m 700 "$WORK/root"
-# prod as shipped, without its app section: this measures the engine, not a restart hook.
-mkdir -p "$WORK/policies/environments"
-sed '/^app:/,/^[a-z]/{/^app:/d;/^  /d}' "$REPO/policies/environments/prod.yaml" >"$WORK/policies/environments/prod.yaml"
+mkdir -m 700 "$ROOT"
+prod_policy
 start_service "$START_DEADLINE"
-PORT=${URL##*:}
-TOKEN=$(cat "$WORK/data/bootstrap-admin.token")
-AUTH="Authorization: Bearer $TOKEN"
-api() { curl -sf -H "$AUTH" -H 'Content-Type: application/json' "$URL/api/v1/$1" -d "$2"; }
-grant() {
-    api grants "{\"principal\":\"$1\",\"environment\":\"prod\",\"permission\":\"$2\",\"ttl\":\"PT12H\",\"reason\":\"benchmark\"}" >/dev/null
-}
-grant bootstrap-admin secret:rotate
-api principals '{"name":"bench-deployer","role":"deployer"}' >/dev/null
-DEPLOY_TOKEN=$(api principals/bench-deployer/tokens '{"ttl":"PT12H"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-DEPLOY_AUTH="Authorization: Bearer $DEPLOY_TOKEN"
-grant bench-deployer env-file:read
+bench_principals
 
 MED=- P90=- P99=- MAX=- FLOOR=-
 if ((ROTATIONS > 0)); then
-ROT=$(python3 - "$PORT" "$TOKEN" "$ROTATIONS" "${ROT_WARMUP:-50}" <<'PY'
-import http.client, json, statistics, sys, time
-port, token, n, warm = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-h = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
-c = http.client.HTTPConnection("127.0.0.1", port)
-def call(method, path, body=None):
-    c.request(method, path, body=body, headers=h)
-    r = c.getresponse()
-    return r.status, json.loads(r.read() or b"null")
-lat = []
-for i in range(n + warm):
-    t0 = time.perf_counter()
-    s, r = call("POST", "/api/v1/environments/prod/secrets/LTC_SECRET_KEY/rotations", json.dumps({"reason": "bench"}))
-    assert s == 202, (s, r)
-    while r["status"] in ("PENDING", "RUNNING"):
-        s, r = call("GET", "/api/v1/rotations/" + r["id"])
-    assert r["status"] == "COMPLETED", r["status"]
-    if i >= warm:   # the first ones warm the JIT, as the fetch's warm-up does
-        lat.append((time.perf_counter() - t0) * 1000)
-q = statistics.quantiles(lat, n=100)
-print(f"{statistics.median(lat):.1f} {q[89]:.1f} {q[98]:.1f} {max(lat):.1f}")
-PY
-)
-read -r MED P90 P99 MAX <<<"$ROT"
+rotations "$ROTATIONS" "$ROT_WARMUP"
+MED=$ROT_MED P90=$ROT_P90 P99=$ROT_P99 MAX=$ROT_MAX
 # Baseline: the durable I/O a rotation cannot avoid, done directly by python on the same disk: three
 # commits into a SQLite database in WAL mode with synchronous=FULL (request, start, promote) and the
 # env file written, fsynced, renamed and its directory fsynced; the median of as many rounds.
@@ -147,20 +106,16 @@ NGINX_PID=$!
 for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$NPORT/prod.env" && break; sleep 0.1; done
 cmp -s <(curl -sf "http://127.0.0.1:$NPORT/prod.env") "$WORK/nginx/www/prod.env" || { echo "nginx not serving" >&2; exit 1; }
 
-# wrk URL [header]: prints "req/s p99 errors" (errors = non-2xx + socket errors)
+# bench URL [header]: prints "req/s p99 errors" after the warm-up
 bench() {
-    local header=()
-    [[ $# -gt 1 ]] && header=(-H "$2")
-    wrk -t2 -c32 -d"$WARMUP" "${header[@]}" "$1" >/dev/null   # warm-up
-    wrk -t2 -c32 -d"$DURATION" --latency "${header[@]}" "$1" >"$WORK/wrk.txt"
-    awk '/Requests\/sec/ {rps=$2}
-         /^ +99%/ {p99=$2; if (p99 ~ /us$/) p99=p99/1000; else if (p99 ~ /ms$/) p99=p99+0; else if (p99 ~ /s$/) p99=p99*1000}
-         /Non-2xx/ {bad+=$NF}
-         /Socket errors/ {gsub(/[^0-9 ]/, " "); split($0, e, " +"); for (i in e) bad+=e[i]}
-         END {printf "%.0f %.2f %d", rps, p99, bad}' "$WORK/wrk.txt"
+    local rps p99 bad
+    wrk_warm "$@"
+    read -r rps _ p99 bad <<<"$(wrk_timed "$@")"
+    echo "$rps $p99 $bad"
 }
 
-EVENTS0=$(curl -sf -H "$AUTH" "$URL/api/v1/audit/verify" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
+audit_state
+EVENTS0=$EVENTS
 ROWS=()
 for run in $(seq "$RUNS"); do
     read -r N_RPS N_P99 N_BAD <<<"$(bench "http://127.0.0.1:$NPORT/prod.env")"
@@ -168,8 +123,8 @@ for run in $(seq "$RUNS"); do
     read -r F_RPS F_P99 F_BAD <<<"$(bench "$URL/api/v1/environments/prod/env-file" "$DEPLOY_AUTH")"
     ROWS+=("$run $N_RPS $N_P99 $N_BAD $H_RPS $H_P99 $H_BAD $F_RPS $F_P99 $F_BAD")
 done
-VERIFY=$(curl -sf -H "$AUTH" "$URL/api/v1/audit/verify")
-USES=$(curl -sf -H "$AUTH" "$URL/api/v1/grants?principal=bench-deployer" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["useCount"])')
+audit_state
+USES=$(deployer_uses)
 
 echo
 echo "rotation-fetch: ${JVM_FLAGS[*]}, nproc=$(nproc), loadavg before start $LOAD0 (other load skews results)"
@@ -192,7 +147,6 @@ for row in "${ROWS[@]}"; do
         "nginx, same bytes" "$N_RPS req/s" "$(ratio "$F_RPS" "$N_RPS")" "≥ 0.20×, p99 ≤ 5 ms, 0 errors" \
         "$(met "$F_RPS / $N_RPS >= 0.2 && $F_P99 <= 5 && $F_BAD == 0")"
 done
-EVENTS1=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["events"])' "$VERIFY")
-echo "audit events written during wrk: $((EVENTS1 - EVENTS0)); bench-deployer grant useCount: $USES"
+echo "audit events written during wrk: $((EVENTS - EVENTS0)); bench-deployer grant useCount: $USES"
 echo "verify: $VERIFY"
 echo "service log ERROR/WARN lines: $(service_logs | grep -cE ' (ERROR|WARN) ' || true)"

@@ -264,6 +264,7 @@ expect 201 "a token for smoke-approver"
 APPROVER_TOKEN=$(jq -r .token "$WORK/body")
 : >"$WORK/body"
 [[ -n $APPROVER_TOKEN && $APPROVER_TOKEN != null ]] || fail "no token for smoke-approver"
+step "second admin smoke-approver created, with its own token (PT2H)"
 
 # The shipped prod policy has approvals.grants: each grant request answers 202 with a PENDING approval.
 APPROVAL_IDS=()

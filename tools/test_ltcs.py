@@ -438,9 +438,15 @@ class ApprovalCommandsTest(AgainstAFakeService):
         self.assertIn("PENDING GRANT on prod; requested by alice", out)
         self.assertIn("ltcs approve %s --reason" % APPROVAL_ID, out)
         self.service.answer("GET", "/api/v1/approvals/" + APPROVAL_ID, 200, rotation_approval(
-            status="APPROVED", decidedBy="bob", decidedAt="2026-03-06T09:05:00Z", rotationId="9f2c41d07be85a13"))
+            status="APPROVED", decidedBy="bob", decidedAt="2026-03-06T09:05:00Z", decisionReason="planned",
+            rotationId="9f2c41d07be85a13"))
         status, out, _ = self.run_cli("approval", APPROVAL_ID)
+        self.assertIn("approved by bob ", out)
         self.assertIn("rotation 9f2c41d07be85a13 started", out)
+        self.service.answer("GET", "/api/v1/approvals/" + APPROVAL_ID, 200, approval(
+            status="DENIED", decidedBy="bob", decidedAt="2026-03-06T09:05:00Z", decisionReason="no ticket"))
+        status, out, _ = self.run_cli("approval", APPROVAL_ID)
+        self.assertIn("denied by bob: no ticket, ", out)
 
 
 class PendingApprovalTest(AgainstAFakeService):

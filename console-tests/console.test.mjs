@@ -191,7 +191,7 @@ test('secret, rotations and access views', async () => {
   const grants = page.locator('table', { hasText: 'Active grants' });
   await grants.waitFor();
   assert.match(await grants.textContent(), /bootstrap-admin.*staging.*secret:rotate/s);
-  await page.getByRole('combobox', { name: 'Environment' }).selectOption('staging');
+  await page.getByRole('form', { name: 'Access review window' }).getByRole('combobox', { name: 'Environment' }).selectOption('staging');
   await page.getByRole('button', { name: 'Review' }).click();
   await page.locator('table', { hasText: 'Grants in force during the window' }).filter({ hasText: 'secret:rotate' }).waitFor();
   await axe('access view');

@@ -458,7 +458,7 @@ function rotationRow(r, withEnv = true) {
     h('td', {}, r.kind),
     h('td', {}, badge(r.status)),
     h('td', {}, versions),
-    h('td', {}, r.requestedBy, r.approvedBy ? h('div', { class: 'approved-by' }, `approved by ${r.approvedBy}`) : null),
+    h('td', {}, r.requestedBy, r.approvedBy ? h('div', { class: 'approved-by muted' }, `approved by ${r.approvedBy}`) : null),
     h('td', { class: 'wrap' }, r.reason || '–', r.incident ? h('div', { class: 'muted' }, `incident ${r.incident}`) : null),
     h('td', {}, h('details', {}, h('summary', {}, `${(r.steps || []).length} steps`), stepsList(r))));
 }
@@ -548,7 +548,7 @@ const PERMISSIONS = ['secret:rotate', 'env-file:read', 'env-file:write'];
 
 /** Who granted it, and who approved it where the environment asks for a second person. */
 function grantedBy(g) {
-  return [g.grantedBy, g.approvedBy ? h('div', { class: 'approved-by' }, `approved by ${g.approvedBy}`) : null];
+  return [g.grantedBy, g.approvedBy ? h('div', { class: 'approved-by muted' }, `approved by ${g.approvedBy}`) : null];
 }
 
 // ---- access ----------------------------------------------------------------------------------------------

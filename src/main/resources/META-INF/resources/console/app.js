@@ -398,9 +398,9 @@ async function approvals() {
     field('Limit', h('input', { type: 'number', name: 'limit', min: 1, max: 1000, value: 50 })),
     h('button', { type: 'submit', class: 'primary' }, 'Show'),
     h('button', { type: 'button', onclick: refresh }, 'Refresh'));
-  const pending = h('div', { 'aria-live': 'polite' });
-  const recent = h('div');
-  const incidents = h('div');
+  const pending = h('div', { class: 'block', 'aria-live': 'polite' });
+  const recent = h('div', { class: 'block' });
+  const incidents = h('div', { class: 'block' });
   const load = latest(async (current) => {
     const f = Object.fromEntries(new FormData(form));
     const [open, decided, emergencies] = await Promise.all([

@@ -95,6 +95,11 @@ async function closeDialog(p) {
   await dialog.waitFor({ state: 'hidden' });
 }
 
+/** A link of the console's navigation (the Access view links to Approvals too). */
+function nav(p, name) {
+  return p.getByRole('navigation', { name: 'Console' }).getByRole('link', { name, exact: true });
+}
+
 async function signIn(p, token) {
   await p.goto(`${BASE}/console/`);
   await p.locator('input[type="password"][name="token"]').fill(token);
@@ -294,7 +299,7 @@ test('two-person approval: a grant on prod is only requested, and its requester 
   await grants.waitFor();
   assert.doesNotMatch(await grants.textContent(), /bootstrap-admin\s*prod\s*secret:rotate/);
 
-  await page.getByRole('link', { name: 'Approvals' }).click();
+  await nav(page, 'Approvals').click();
   await page.getByRole('heading', { name: 'Approvals', level: 1 }).waitFor();
   const row = page.locator(`tr[data-approval="${approvalId}"][data-status="PENDING"]`);
   await row.waitFor();
@@ -318,7 +323,7 @@ test('two-person approval: a grant on prod is only requested, and its requester 
 test('two-person approval: a second person signs in, approves it, and the grant is in force', async () => {
   second = await newPage();
   await signIn(second, SECOND_TOKEN);
-  await second.getByRole('link', { name: 'Approvals' }).click();
+  await nav(second, 'Approvals').click();
   const row = second.locator(`tr[data-approval="${approvalId}"][data-status="PENDING"]`);
   await row.waitFor();
   await row.getByRole('button', { name: /^Approve/ }).click();
@@ -368,7 +373,10 @@ test('an emergency in an environment with approvals is reviewed afterwards by a 
   await closeDialog(page);
 
   // The second person finds it in Approvals and reviews it.
-  await second.goto(`${BASE}/console/#/approvals`);
+  // (second is still on #/approvals from the test above: a goto to the same hash would not reload the view)
+  await nav(second, 'Audit').click();
+  await second.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();
+  await nav(second, 'Approvals').click();
   const row = second.locator('table', { hasText: 'Emergencies awaiting review' }).locator('tr[data-incident="INC-CONSOLE-1"]');
   await row.waitFor();
   await row.getByRole('button', { name: 'Review incident INC-CONSOLE-1' }).click();

@@ -351,6 +351,29 @@ test('two-person approval: a second person signs in, approves it, and the grant 
   await axe('access view with an approved grant');
 });
 
+test('two-person approval: a rotation on prod waits too, and its requester withdraws it', async () => {
+  await page.goto(`${BASE}/console/#/overview`);
+  await card('prod').waitFor();
+  const dialog = await action('Rotate LTC_SECRET_KEY in prod', 'console test: rotation to withdraw');
+  const pending = dialog.locator('.approval-pending');
+  await pending.waitFor();
+  assert.match(await pending.textContent(), /Waiting for approval by a second person.*MANUAL rotation of prod\/LTC_SECRET_KEY/s);
+  assert.equal(await dialog.locator('.rotation-status').count(), 0, 'no rotation is followed');
+  const id = (await pending.locator('.approval-id').textContent()).trim();
+  await closeDialog(page);
+  assert.equal((await row('prod', 'LTC_SECRET_KEY').locator('td.version').textContent()).trim(), 'v1');
+
+  await nav(page, 'Approvals').click();
+  const pendingRow = page.locator(`tr[data-approval="${id}"][data-status="PENDING"]`);
+  await pendingRow.waitFor();
+  assert.match(await pendingRow.textContent(), /ROTATION/);
+  await pendingRow.getByRole('button', { name: /^Deny/ }).click();
+  const denied = await confirmAction(page, 'console test: withdrawn');
+  await denied.locator('.approval-decided[data-status="DENIED"]').waitFor();
+  await closeDialog(page);
+  await page.locator(`tr[data-approval="${id}"][data-status="DENIED"]`).waitFor();
+});
+
 test('an emergency in an environment with approvals is reviewed afterwards by a second person', async () => {
   // The grant approved above lets bootstrap-admin run it; an emergency never waits for approval.
   await page.goto(`${BASE}/console/#/overview`);

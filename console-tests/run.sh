@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # run.sh — the web console's end-to-end tests: the packaged jar on a temporary data directory and a free
 # port, with short test policies (prod: one secret OVERDUE after 2 s, one OK, and two-person approval of
-# grants as the shipped prod policy has it; staging: one OK, no approvals, and a secret:rotate grant on
-# staging for the bootstrap admin), a second person (principal second-person, role security-engineer, for
-# the two-person flow), driven in Debian's headless chromium by playwright-core, with axe-core for
-# accessibility. Writes docs/console-overview.png, docs/console-approvals.png and docs/console-audit.png.
+# grants, as the shipped prod policy has it, and of rotations; staging: one OK, no approvals, and a
+# secret:rotate grant on staging for the bootstrap admin) and a second person (principal second-person,
+# role security-engineer, for the two-person flow), driven in Debian's headless chromium by
+# playwright-core, with axe-core for accessibility. Writes docs/console-overview.png, docs/console-approvals.png and docs/console-audit.png.
 # Stops the jar at the end, whatever happens.
 #
 # Run (after ./mvnw package -DskipTests; needs java 17+, curl, jq, node 18+, npm, /usr/bin/chromium):
@@ -53,6 +53,7 @@ variables:
   LTC_ENV: prod
 approvals:
   grants: true
+  rotations: true
   expireAfter: PT1H
 secrets:
   LTC_SECRET_KEY:

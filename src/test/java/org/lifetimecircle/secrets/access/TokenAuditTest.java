@@ -109,7 +109,9 @@ class TokenAuditTest {
         assertThat(alert.getString("details.tokenId")).isEqualTo(issued);
         assertThat(alert.getList("details.activeGrants")).containsExactly("prod env-file:read");
         // Alerts are sent in order by one thread: the two earlier tokens raised none.
-        List<String> about = ALERTS.subList(before, ALERTS.size()).stream().map(JsonPath::from)
+        // A snapshot first: a late alert arriving while a subList of the live list is read would throw.
+        List<String> received = List.copyOf(ALERTS);
+        List<String> about = received.subList(before, received.size()).stream().map(JsonPath::from)
                 .filter(a -> "token.created-for-other".equals(a.getString("alert")))
                 .map(a -> a.getString("details.principal"))
                 .filter(p -> List.of(withGrants, withoutGrants, "bootstrap-admin").contains(p)).toList();
@@ -132,7 +134,8 @@ class TokenAuditTest {
     private static JsonPath awaitAlert(int from, String kind, String principal) {
         AtomicReference<JsonPath> alert = new AtomicReference<>();
         Poll.atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            alert.set(ALERTS.subList(Math.min(from, ALERTS.size()), ALERTS.size()).stream().map(JsonPath::from)
+            List<String> received = List.copyOf(ALERTS);
+            alert.set(received.subList(Math.min(from, received.size()), received.size()).stream().map(JsonPath::from)
                     .filter(json -> kind.equals(json.getString("alert")))
                     .filter(json -> principal.equals(json.getString("details.principal")))
                     .findFirst().orElse(null));

@@ -199,14 +199,18 @@ if [[ ${OFFLINE:-1} != 0 ]]; then
 fi
 stop
 # Baseline: the sqlite3 shell (C) reading the same rows in order as JSON arrays, the store's own
-# speed without hashing, canonical JSON or HTTP.
+# speed without hashing, canonical JSON or HTTP; best of 3 (one run is 1-2 s, so a burst of other
+# load on the machine moves a single one by 2x).
 BASE_EPS=-
 if command -v sqlite3 >/dev/null; then
-    T0=$EPOCHREALTIME
-    sqlite3 "$DB" "select json_array(seq, time, actor, action, environment, target, outcome, request_id, source_ip,
-        details, prev_hash, hash) from audit_event order by seq" >/dev/null
-    BASE_EPS=$(awk -v a="$T0" -v b="$EPOCHREALTIME" -v n="$(sqlite3 "$DB" 'select count(*) from audit_event')" \
-        'BEGIN {printf "%.0f", n / (b - a)}')
+    ROWS=$(sqlite3 "$DB" 'select count(*) from audit_event')
+    for _ in 1 2 3; do
+        T0=$EPOCHREALTIME
+        sqlite3 "$DB" "select json_array(seq, time, actor, action, environment, target, outcome, request_id, source_ip,
+            details, prev_hash, hash) from audit_event order by seq" >/dev/null
+        BASE_EPS=$(awk -v a="$T0" -v b="$EPOCHREALTIME" -v n="$ROWS" -v best="$BASE_EPS" \
+            'BEGIN {e = n / (b - a); printf "%.0f", (best == "-" || e > best) ? e : best}')
+    done
 fi
 LOGERR=$(service_logs | grep -cE ' (ERROR|WARN) |OutOfMemory' || true)
 
@@ -217,7 +221,7 @@ printf '%-13s %5s %8s %6s %9s %8s %6s %11s %8s %13s %12s\n' request http seconds
     max-heap-MiB max-rss-MiB
 cat "$WORK/rows"
 echo "peak RSS (VmHWM): ${HWM} MiB"
-echo "baseline: sqlite3 shell reading the rows as JSON: $BASE_EPS events/s"
+echo "baseline: sqlite3 shell reading the rows as JSON: $BASE_EPS events/s (best of 3)"
 # Targets (issue 24): each request ≥ 0.8× the sqlite3 shell of the same run (and still ≥ 250,000 events/s),
 # heap flat; tools/audit-verify ≤ 5 s on the 1M-event JSONL export, sha256sum of that file as its floor.
 [[ $BASE_EPS != - ]] || BASE_EPS=0

@@ -10,14 +10,14 @@
 #    heap used (/q/metrics) and RSS (/proc) while each runs, and the service's CPU time (/proc)
 #    for each; peak RSS is VmHWM. Events/s are set against the target (250,000 events/s). The
 #    first request waits until the service is idle (start-up's JIT work done), not warmed up.
-# 4. Runs tools/audit-verify on a JSONL export saved to disk.
+# 4. Runs tools/audit-verify on a JSONL export saved to disk, timed against sha256sum of the same file.
 # The service runs with the memory and GC flags of the unit's ExecStart= (-Xms32m -Xmx128m
 # -XX:+UseSerialGC ...; the dev profile instead of prod, so no credentials are needed).
 # Any failure (OOM, invalid chain, non-200) is printed as such and makes the exit status 1.
 #
 # Run:   bench/audit-1m.sh        (needs java 17, curl, python3; ~1 GB free in /tmp)
 # Knobs: APP=<repo>/target/quarkus-app  POLICIES=<repo>/policies (must suit the packaged build)  EVENTS=1000000
-#        KEEP=1 (keep the temp dir)
+#        KEEP=1 (keep the temp dir)  JAVA_EXTRA="<more JVM flags>" (e.g. a flight recording to profile)
 #        REUSE=<dir kept by KEEP=1> (skip steps 1-2 and measure again on that chain, e.g. another APP;
 #        each run adds a few events to it)  OFFLINE=0 (skip step 4)
 set -euo pipefail
@@ -52,6 +52,8 @@ if [[ -f $UNIT ]]; then
     done
 fi
 [[ " ${JVM_FLAGS[*]} " == *" -Xmx128m "* ]] || JVM_FLAGS=(-Xmx128m)   # no unit, or a different heap: the documented one
+# shellcheck disable=SC2206 # JAVA_EXTRA is a list of flags, e.g. "-XX:StartFlightRecording=filename=/tmp/a.jfr"
+JVM_FLAGS+=(${JAVA_EXTRA:-})
 if [[ -z ${REUSE:-} ]]; then
     mkdir -m 700 "$WORK/root"
     cp -r "$SOURCE_POLICIES" "$WORK/policies"   # a snapshot: edits to the tree during the run do not matter
@@ -174,23 +176,41 @@ VERIFY=$(cat "$WORK/body")
 grep -q '"valid":true' <<<"$VERIFY" || { echo "FAIL: /audit/verify: $VERIFY" >&2; FAIL=1; }
 HWM=$(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$PID/status")
 
-PYVERIFY=skipped PYSECS=0
+# seconds CMD...: wall-clock seconds of one run of CMD (its output discarded), status 1 if it failed
+seconds() {
+    local t0=$EPOCHREALTIME rc=0
+    "$@" >/dev/null 2>&1 || rc=1
+    awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.2f", b - a}'
+    return "$rc"
+}
+# Step 4: tools/audit-verify on the saved export against its floor, sha256sum reading and hashing the
+# same file; alternated twice, the best of each (the file is in the page cache for both).
+PYVERIFY=skipped PYSECS=- SHASECS=-
 if [[ ${OFFLINE:-1} != 0 ]]; then
     curl -sf -o "$WORK/export.jsonl" -H "$AUTH" "$URL/api/v1/audit/export?format=jsonl"
-    T0=$EPOCHREALTIME
     PYVERIFY=$(python3 "$REPO/tools/audit-verify" "$WORK/export.jsonl" 2>&1) || { FAIL=1; }
-    PYSECS=$(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}')
+    for _ in 1 2; do
+        s=$(seconds sha256sum "$WORK/export.jsonl")
+        SHASECS=$(awk -v a="$SHASECS" -v b="$s" 'BEGIN {print (a == "-" || b < a) ? b : a}')
+        s=$(seconds python3 "$REPO/tools/audit-verify" "$WORK/export.jsonl") || FAIL=1
+        PYSECS=$(awk -v a="$PYSECS" -v b="$s" 'BEGIN {print (a == "-" || b < a) ? b : a}')
+    done
+    PYMIB=$(($(stat -c %s "$WORK/export.jsonl") / 1048576))
 fi
 stop
 # Baseline: the sqlite3 shell (C) reading the same rows in order as JSON arrays, the store's own
-# speed without hashing, canonical JSON or HTTP.
+# speed without hashing, canonical JSON or HTTP; best of 3 (one run is 1-2 s, so a burst of other
+# load on the machine moves a single one by 2x).
 BASE_EPS=-
 if command -v sqlite3 >/dev/null; then
-    T0=$EPOCHREALTIME
-    sqlite3 "$DB" "select json_array(seq, time, actor, action, environment, target, outcome, request_id, source_ip,
-        details, prev_hash, hash) from audit_event order by seq" >/dev/null
-    BASE_EPS=$(awk -v a="$T0" -v b="$EPOCHREALTIME" -v n="$(sqlite3 "$DB" 'select count(*) from audit_event')" \
-        'BEGIN {printf "%.0f", n / (b - a)}')
+    ROWS=$(sqlite3 "$DB" 'select count(*) from audit_event')
+    for _ in 1 2 3; do
+        T0=$EPOCHREALTIME
+        sqlite3 "$DB" "select json_array(seq, time, actor, action, environment, target, outcome, request_id, source_ip,
+            details, prev_hash, hash) from audit_event order by seq" >/dev/null
+        BASE_EPS=$(awk -v a="$T0" -v b="$EPOCHREALTIME" -v n="$ROWS" -v best="$BASE_EPS" \
+            'BEGIN {e = n / (b - a); printf "%.0f", (best == "-" || e > best) ? e : best}')
+    done
 fi
 LOGERR=$(service_logs | grep -cE ' (ERROR|WARN) |OutOfMemory' || true)
 
@@ -201,13 +221,23 @@ printf '%-13s %5s %8s %6s %9s %8s %6s %11s %8s %13s %12s\n' request http seconds
     max-heap-MiB max-rss-MiB
 cat "$WORK/rows"
 echo "peak RSS (VmHWM): ${HWM} MiB"
-echo "baseline: sqlite3 shell reading the rows as JSON: $BASE_EPS events/s"
+echo "baseline: sqlite3 shell reading the rows as JSON: $BASE_EPS events/s (best of 3)"
+# Targets (issue 24): each request ≥ 0.8× the sqlite3 shell of the same run (and still ≥ 250,000 events/s),
+# heap flat; tools/audit-verify ≤ 5 s on the 1M-event JSONL export, sha256sum of that file as its floor.
+[[ $BASE_EPS != - ]] || BASE_EPS=0
 while read -r name code _ _ eps _ _ _ _ maxheap _; do
     summary "audit $name, $EVENTS events (heap max $maxheap MiB)" "$eps events/s" "sqlite3 shell, rows as JSON" \
-        "$BASE_EPS events/s" "$(ratio "$eps" "$BASE_EPS")" "≥ 250,000 events/s, flat heap" \
-        "$(met "\"$code\" == \"200\" && $eps >= $TARGET && $maxheap < 128")"
+        "$BASE_EPS events/s" "$(ratio "$eps" "$BASE_EPS")" "≥ 0.8× sqlite3 and ≥ 250,000 events/s, flat heap" \
+        "$(met "\"$code\" == \"200\" && $eps >= 0.8 * $BASE_EPS && $eps >= $TARGET && $maxheap < 128")"
 done <"$WORK/rows"
 echo "verify: $VERIFY"
-echo "tools/audit-verify (${PYSECS}s): $PYVERIFY"
+echo "tools/audit-verify: $PYVERIFY"
+if [[ $PYSECS != - ]]; then
+    echo "tools/audit-verify on the ${PYMIB} MiB JSONL export: ${PYSECS}s; sha256sum of the same file: ${SHASECS}s" \
+        "($(ratio "$PYSECS" "$SHASECS") the floor; best of 2 each, alternated)"
+    summary "tools/audit-verify, $EVENTS-event JSONL export (${PYMIB} MiB)" "${PYSECS} s" "sha256sum, same file" \
+        "${SHASECS} s" "$(ratio "$PYSECS" "$SHASECS")" "≤ 5 s" \
+        "$(met "$PYSECS <= 5 && \"${PYVERIFY:0:3}\" == \"OK:\"")"
+fi
 echo "service log ERROR/WARN/OOM lines: $LOGERR"
 ((FAIL == 0))  # exit status 1 if anything failed

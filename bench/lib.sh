@@ -67,10 +67,22 @@ unit_jvm_flags() {
     JVM_FLAGS+=(${JAVA_EXTRA:-})
 }
 
-# prod_policy: prod as shipped in $POLICIES, without its app section: this measures the engine, not a restart hook.
+# bench_prod_yaml DEST: prod as shipped, written to DEST without two sections:
+#   app:        this measures the engine, not a restart hook (a script that wants one appends its own);
+#   approvals:  two-person approval (docs/operations.md): with it, POST /grants on prod answers 202 with a pending
+#               approval and the grant is not in force until a second person approves. The benchmarks measure
+#               fetches, rotations and emergencies with their grants in force, not the approval flow (that is
+#               k8s-free-deploy/smoke-test.sh's, with the shipped policy).
+bench_prod_yaml() {
+    sed -e '/^app:/,/^[a-z]/{/^app:/d;/^  /d}' -e '/^approvals:/,/^[a-z]/{/^approvals:/d;/^  /d}' \
+        "$REPO/policies/environments/prod.yaml" >"$1"
+    ! grep -qE '^(app|approvals):' "$1" || fail "could not strip app/approvals from $REPO/policies/environments/prod.yaml"
+}
+
+# prod_policy: prod as shipped in $POLICIES (bench_prod_yaml: no app, no approvals).
 prod_policy() {
     mkdir -p "$POLICIES/environments"
-    sed '/^app:/,/^[a-z]/{/^app:/d;/^  /d}' "$REPO/policies/environments/prod.yaml" >"$POLICIES/environments/prod.yaml"
+    bench_prod_yaml "$POLICIES/environments/prod.yaml"
 }
 
 # post PATH JSON: POST to /api/v1/PATH as the bootstrap admin ($AUTH); the body on stdout.

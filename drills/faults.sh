@@ -220,8 +220,12 @@ echo restarted
 SH
 chmod 0755 "$WORK/app/restart.sh"
 
-# The shipped prod policy, its app section pointed at the stub.
-sed '/^app:/,/^[a-z]/{/^app:/d;/^  /d}' "$REPO/policies/environments/prod.yaml" >"$WORK/policies/environments/prod.yaml"
+# The shipped prod policy, its app section pointed at the stub, and without its approvals section: with it
+# (two-person approval, docs/operations.md) POST /grants on prod answers 202 and the grant waits for a second
+# person. This drill injects faults into rotations and writes with its grants in force, not into approvals.
+sed -e '/^app:/,/^[a-z]/{/^app:/d;/^  /d}' -e '/^approvals:/,/^[a-z]/{/^approvals:/d;/^  /d}' \
+    "$REPO/policies/environments/prod.yaml" >"$WORK/policies/environments/prod.yaml"
+! grep -qE '^(app|approvals):' "$WORK/policies/environments/prod.yaml" || fail "could not strip app/approvals from the shipped prod.yaml"
 cat >>"$WORK/policies/environments/prod.yaml" <<EOF
 app:
   restartCommand: ["$WORK/app/restart.sh"]

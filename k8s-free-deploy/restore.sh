@@ -467,7 +467,7 @@ for e in json.load(open(sys.argv[1])):
           e["target"] or "-", e["actor"] or "-", e["outcome"]))' "$WORK/lost.json")
             echo "restore: the LIVE database is NEWER than the backup: its audit head is seq $LIVE_HEAD, the backup's seq $BACKUP_HEAD$([[ $diverged -eq 1 ]] && echo ', and its chain is another history than the backup'"'"'s')." >&2
             if [[ -n $lost ]]; then
-                echo "restore: security events after the backup, which this restore would UNDO (revoked keys, tokens and grants work again, disabled principals are enabled):" >&2
+                echo "restore: security events after the backup, which this restore would UNDO (revoked keys, tokens and grants work again, disabled principals are enabled, denied requests for approval are pending again):" >&2
                 printf '%s\n' "$lost" >&2
             else
                 echo "restore: no emergency, revocation, disable or rotation after the backup; $((LIVE_HEAD - BACKUP_HEAD)) other event(s) would be lost" >&2
@@ -475,7 +475,7 @@ for e in json.load(open(sys.argv[1])):
             if [[ $ACCEPT_ROLLBACK -ne 1 ]]; then
                 die "refusing to roll the live database back (seq $LIVE_HEAD -> $BACKUP_HEAD): export its audit trail, then restore a newer backup, or pass --accept-rollback and repeat every event above"
             fi
-            loud "--accept-rollback: rolling back from seq $LIVE_HEAD to $BACKUP_HEAD. REPEAT every emergency, revocation and disable listed above before releasing the env-file hold"
+            loud "--accept-rollback: rolling back from seq $LIVE_HEAD to $BACKUP_HEAD. REPEAT every emergency, revocation, disable and denial listed above before releasing the env-file hold"
             HOLD_WHY=rollback-accepted
         elif [[ $LIVE_HEAD == "$BACKUP_HEAD" && $LIVE_HASH == "$HEAD_HASH" ]]; then
             step "live database is at the backup's audit head (seq $LIVE_HEAD): nothing after the backup is lost"

@@ -7,15 +7,22 @@
 #      k8s-free-deploy/systemd/ltc-secrets.service (-Xmx128m, -Dquarkus.profile=prod, …), its
 #      UMask and WorkingDirectory, with LTC_SECRETS_DATA_DIR / POLICIES_DIR / FILE_ROOT /
 #      MASTER_KEY_FILE pointed into the root and a free port; wait for /health;
-#   3. with the bootstrap token: grant itself secret:rotate and env-file:read on prod, rotate prod's
-#      LTC_SECRET_KEY (restart + health check run against the stand-ins below) until COMPLETED;
+#   3. two-person approval, as the shipped prod policy has it (approvals.grants): the bootstrap admin
+#      creates a second admin (smoke-approver) and its token, then requests secret:rotate and
+#      env-file:read on prod for itself: 202 with a PENDING approval each, and nothing in force yet (the
+#      env-file fetch is 403, no active grant; approving its own request is 403); smoke-approver
+#      approves both (200, grantId; the grants name grantedBy and approvedBy), then the bootstrap admin
+#      rotates prod's LTC_SECRET_KEY (restart + health check run against the stand-ins below) until
+#      COMPLETED;
 #   4. fetch the env file; it must equal <root>/etc/lifetimecircle/prod.env byte for byte, mode 600;
 #   5. preflight (GET /api/v1/environments/prod/preflight): go, or every non-PASS check a WARN;
 #   6. archive the audit trail so far (POST /api/v1/audit/archive), sign a checkpoint, backup.sh
 #      while the service runs (no key, token or value may be in it); restore.sh must refuse the
 #      running root;
-#   6b. an emergency rotation on root1 AFTER the backup; stopped, restore.sh must refuse to roll root1
-#      back (listing the emergency) and change nothing; with --accept-rollback it restores and leaves
+#   6b. an emergency rotation on root1 AFTER the backup (it never waits for approval; its incident
+#      requires a review by a second person: the caller's own review is 403, smoke-approver's 200);
+#      stopped, restore.sh must refuse to roll root1 back (listing the emergency) and change nothing;
+#      with --accept-rollback it restores and leaves
 #      the env-file hold: started, the service keeps the post-emergency env file (never the revoked
 #      key), refuses rotations (409) until the admin releases the hold;
 #   7. a SECOND root: install.sh, restore.sh must refuse a wrong master key and tampered backups (a
@@ -41,7 +48,8 @@ usage() {
 Usage: smoke-test.sh
 
 Deploy smoke test: install into a temporary root, start the packaged jar as the systemd unit would,
-rotate prod's key, fetch the env file, run preflight, back up, restore into a second root, verify.
+get prod grants through two-person approval, rotate prod's key, fetch the env file, run preflight,
+back up, restore into a second root, verify.
 Run as root after ./mvnw verify (or package). Environment: APP, UNIT, PORT, KEEP=1, SMOKE_TMPDIR.
 EOF
 }
@@ -211,6 +219,8 @@ api() {
     curl -sS -o "$WORK/body" -w '%{http_code}' -X "$method" \
         -H @<(printf 'Authorization: Bearer %s\n' "$TOKEN") "$@" "$URL$path"
 }
+# api_as TOKEN METHOD PATH [curl args…]: api as another principal (the second person of two-person approval).
+api_as() { local TOKEN=$1; shift; api "$@"; }
 expect() { # STATUS WHAT: the last api call must have answered STATUS
     [[ $code == "$1" ]] || fail "$2: HTTP $code, expected $1: $(head -c 600 "$WORK/body")"
 }
@@ -244,14 +254,70 @@ ENV1=$ROOT1/etc/lifetimecircle/prod.env
 [[ -f $ENV1 ]] || fail "the service did not write $ENV1 at its first start"
 OLD_VALUE=$(env_value LTC_SECRET_KEY "$ENV1")
 
-# ---- 3. grant, rotate ----------------------------------------------------------------------------
+# ---- 3. grants through two-person approval, rotate ------------------------------------------------
 
+# The second person: another admin with its own token (created by the bootstrap admin, as at go-live).
+code=$(api POST /api/v1/principals -H 'Content-Type: application/json' -d '{"name":"smoke-approver","role":"admin"}')
+expect 201 "create the second admin smoke-approver"
+code=$(api POST /api/v1/principals/smoke-approver/tokens -H 'Content-Type: application/json' -d '{"ttl":"PT2H"}')
+expect 201 "a token for smoke-approver"
+APPROVER_TOKEN=$(jq -r .token "$WORK/body")
+: >"$WORK/body"
+[[ -n $APPROVER_TOKEN && $APPROVER_TOKEN != null ]] || fail "no token for smoke-approver"
+step "second admin smoke-approver created, with its own token (PT2H)"
+
+# The shipped prod policy has approvals.grants: each grant request answers 202 with a PENDING approval.
+APPROVAL_IDS=()
 for permission in secret:rotate env-file:read; do
-    code=$(api POST /api/v1/grants -H 'Content-Type: application/json' \
+    code=$(api POST /api/v1/grants -H 'Content-Type: application/json' -D "$WORK/grant.headers" \
         -d "{\"principal\":\"bootstrap-admin\",\"environment\":\"prod\",\"permission\":\"$permission\",\"ttl\":\"PT1H\",\"reason\":\"deploy smoke test\"}")
-    expect 201 "grant $permission on prod"
+    expect 202 "grant $permission on prod (the shipped policy's approvals.grants: a pending approval, not a grant)"
+    id=$(jq -r '.approval.id // empty' "$WORK/body")
+    [[ $id =~ ^[0-9a-f]{16}$ ]] || fail "grant $permission on prod: no approval id in $(head -c 600 "$WORK/body")"
+    jq -e --arg p "$permission" '.approval | .kind == "GRANT" and .status == "PENDING" and .environment == "prod"
+        and .requestedBy == "bootstrap-admin" and .principal == "bootstrap-admin" and .permission == $p
+        and .grantId == null and (.expiresAt | type) == "string"' "$WORK/body" >/dev/null \
+        || fail "grant $permission on prod: the approval is not a PENDING GRANT request of bootstrap-admin: $(head -c 600 "$WORK/body")"
+    tr -d '\r' <"$WORK/grant.headers" | grep -qiE "^location: (http://[^/]*)?/api/v1/approvals/$id\$" \
+        || fail "grant $permission on prod: no Location: /api/v1/approvals/$id"
+    APPROVAL_IDS+=("$id")
 done
-step "granted bootstrap-admin secret:rotate and env-file:read on prod (PT1H)"
+step "bootstrap-admin requested secret:rotate and env-file:read on prod: 202, approvals ${APPROVAL_IDS[*]} PENDING"
+
+# Pending is not in force: no active grant, the fetch is refused, and nobody approves their own request.
+code=$(api GET "/api/v1/grants?principal=bootstrap-admin&environment=prod&active=true")
+expect 200 "grants of bootstrap-admin on prod"
+[[ $(jq length "$WORK/body") == 0 ]] || fail "a grant on prod is in force before anyone approved it: $(head -c 600 "$WORK/body")"
+code=$(api GET /api/v1/environments/prod/env-file)
+expect 403 "env-file fetch while the env-file:read grant awaits approval"
+code=$(api POST "/api/v1/approvals/${APPROVAL_IDS[1]}/approve" -H 'Content-Type: application/json' \
+    -d '{"reason":"deploy smoke test: my own request"}')
+expect 403 "the requester approving its own request"
+code=$(api GET "/api/v1/approvals?status=PENDING&environment=prod")
+expect 200 "pending approvals on prod"
+jq -e '[.[].id] | sort == ($ARGS.positional | sort)' "$WORK/body" --args "${APPROVAL_IDS[@]}" >/dev/null \
+    || fail "GET /approvals?status=PENDING does not list exactly ${APPROVAL_IDS[*]}: $(head -c 600 "$WORK/body")"
+step "while pending: no active grant, env-file fetch 403, approving its own request 403, both listed PENDING"
+
+# The second person approves: the grants exist from now on, naming both people.
+for id in "${APPROVAL_IDS[@]}"; do
+    code=$(api_as "$APPROVER_TOKEN" POST "/api/v1/approvals/$id/approve" -H 'Content-Type: application/json' \
+        -d '{"reason":"deploy smoke test: second person"}')
+    expect 200 "smoke-approver approves $id"
+    grant_id=$(jq -r '.grantId // empty' "$WORK/body")
+    [[ -n $grant_id ]] || fail "approval $id: approved without a grantId: $(head -c 600 "$WORK/body")"
+    jq -e '.status == "APPROVED" and .decidedBy == "smoke-approver" and (.decidedAt | type) == "string"' \
+        "$WORK/body" >/dev/null || fail "approval $id after approve: $(head -c 600 "$WORK/body")"
+    code=$(api GET "/api/v1/grants/$grant_id")
+    expect 200 "grant $grant_id"
+    jq -e --arg a "$id" '.principal == "bootstrap-admin" and .environment == "prod" and .grantedBy == "bootstrap-admin"
+        and .approvedBy == "smoke-approver" and .approvalId == $a' "$WORK/body" >/dev/null \
+        || fail "grant $grant_id does not name grantedBy bootstrap-admin, approvedBy smoke-approver, approvalId $id: $(head -c 600 "$WORK/body")"
+done
+code=$(api_as "$APPROVER_TOKEN" POST "/api/v1/approvals/${APPROVAL_IDS[0]}/approve" -H 'Content-Type: application/json' \
+    -d '{"reason":"deploy smoke test: again"}')
+expect 409 "approving an approved request again"
+step "smoke-approver approved both: grants in force, grantedBy bootstrap-admin, approvedBy smoke-approver (a second approve: 409)"
 
 code=$(api POST /api/v1/environments/prod/secrets/LTC_SECRET_KEY/rotations -H 'Content-Type: application/json' \
     -d '{"reason":"deploy smoke test"}')
@@ -348,7 +414,7 @@ BACKUP=$BASE/backup
 [[ $(stat -c %a "$BACKUP") == 700 ]] || fail "backup directory is not mode 0700"
 [[ ! -e $BACKUP/bootstrap-admin.token ]] || fail "the backup holds the bootstrap token file"
 # No value, key or token may be in the backup, in any file, in any form these tools can see.
-printf '%s\n' "$OLD_VALUE" "$NEW_VALUE" "$TOKEN" >"$WORK/never-in-backup"
+printf '%s\n' "$OLD_VALUE" "$NEW_VALUE" "$TOKEN" "$APPROVER_TOKEN" >"$WORK/never-in-backup"
 head -n 1 "$ROOT1/etc/ltc-secrets/master.key" >>"$WORK/never-in-backup"
 if grep -rqaF -f "$WORK/never-in-backup" "$BACKUP"; then fail "a secret value, the token or the master key is in the backup"; fi
 rm -f "$WORK/never-in-backup"
@@ -379,6 +445,22 @@ EMERGENCY_VALUE=$(env_value LTC_SECRET_KEY "$ENV1")
 [[ -n $EMERGENCY_VALUE && $EMERGENCY_VALUE != "$NEW_VALUE" ]] || fail "the emergency did not write a new key"
 cp "$ENV1" "$WORK/prod.env.after-emergency"
 step "emergency $EMERGENCY after the backup: COMPLETED, version $TO_VERSION revoked"
+# prod has approvals: the emergency did not wait, but its incident waits for a second person's review.
+incident() { jq -e --arg r "$EMERGENCY" "[.[] | select(.rotationId == \$r)] | length == 1 and (.[0] | $1)" "$WORK/body" >/dev/null; }
+code=$(api GET "/api/v1/incidents?environment=prod")
+expect 200 "incidents on prod"
+incident '.incident == "SMOKE-1" and .reviewRequired == true and .reviewedBy == null' \
+    || fail "incident SMOKE-1 does not require a review: $(head -c 600 "$WORK/body")"
+code=$(api POST /api/v1/incidents/SMOKE-1/review -H 'Content-Type: application/json' -d '{"reason":"deploy smoke test: my own"}')
+expect 403 "the emergency's caller reviewing its own incident"
+code=$(api_as "$APPROVER_TOKEN" POST /api/v1/incidents/SMOKE-1/review -H 'Content-Type: application/json' \
+    -d '{"reason":"deploy smoke test: reviewed by a second person"}')
+expect 200 "smoke-approver reviews incident SMOKE-1"
+code=$(api GET "/api/v1/incidents?environment=prod")
+expect 200 "incidents on prod"
+incident '.reviewedBy == "smoke-approver" and (.reviewedAt | type) == "string"' \
+    || fail "incident SMOKE-1 not reviewed by smoke-approver: $(head -c 600 "$WORK/body")"
+step "incident SMOKE-1: review required; the caller's own review 403, smoke-approver's 200"
 stop_service
 DB1=$ROOT1/var/lib/ltc-secrets/ltc-secrets.db
 sum_before=$(sha256sum <"$DB1")

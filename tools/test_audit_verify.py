@@ -294,6 +294,237 @@ class JcsTest(unittest.TestCase):
                     av.jcs(av.parse_json(text))
 
 
+# ---------------------------------------------------------------- the JSONL fast path
+
+def export_line(event):
+    """A line as the service's ExportFormat.jsonl writes it: its field order, no spaces, details raw canonical."""
+    parts = []
+    for k in FIELDS:
+        v = event[k]
+        text = canonical(v) if k == "details" else json.dumps(v, ensure_ascii=False)
+        parts.append('"%s":%s' % (k, text))
+    return ("{" + ",".join(parts) + "}").encode("utf-8")
+
+
+def to_export_jsonl(events):
+    return b"".join(export_line(e) + b"\n" for e in events)
+
+
+NEVER = re.compile(rb"(?!)")
+
+
+def chain_result(raw, fast=True, **kwargs):
+    """What verify() makes of JSONL bytes: its result and notes, or the Invalid it raises. fast=False turns
+    the fast path off (no line matches the export pattern), leaving the strict parse-and-JCS path."""
+    saved = av.EXPORT_LINE
+    if not fast:
+        av.EXPORT_LINE = NEVER
+    notes = []
+    try:
+        result = av.verify(io.BytesIO(raw), "jsonl", notes=notes, **kwargs)
+        return vars(result), notes
+    except av.Invalid as e:
+        return "INVALID", e.where, e.reason
+    finally:
+        av.EXPORT_LINE = saved
+
+
+def takes_fast_path(raw):
+    m = av.EXPORT_LINE.match(raw)
+    return m is not None and (m.group(11) == b"{}" or av.details_canonical(m.group(11)))
+
+
+class FastPathTest(CliCase):
+    """A line exactly as the service exports it is hashed from slices of itself; every line must come out of
+    that fast path exactly as it comes out of the strict parse-and-canonicalize path, valid or not."""
+
+    EVENT = {
+        "seq": 41, "time": "2026-03-06T09:00:00.123Z", "actor": "deploy-prod", "action": "envfile.read",
+        "environment": "prod", "target": None, "outcome": "SUCCESS", "requestId": "0123456789abcdef" * 2,
+        "sourceIp": "127.0.0.1", "details": {"code": "forbidden", "status": 403, "tokenId": "t-1", "ok": True},
+        "prevHash": "ab" * 32,
+    }
+
+    def base(self, **changes):
+        return export_line(seal(dict(self.EVENT, **changes)))
+
+    def assertAgree(self, raw, **kwargs):
+        self.assertEqual(chain_result(raw, **kwargs), chain_result(raw, fast=False, **kwargs), raw)
+
+    def test_export_lines_take_the_fast_path_and_hash_like_the_strict_path(self):
+        events = make_events(60) + [seal(dict(self.EVENT, details=d)) for d in (
+            {}, {"a": None, "b": [1, "x", {"c": False}], "z": -9007199254740991}, {"": ""})]
+        fast = 0
+        for e in events:
+            raw = export_line(e)
+            with self.subTest(seq=e["seq"]):
+                self.assertAgree(raw)
+                self.assertEqual(chain_result(raw)[0]["head"], e["hash"])
+                fast += takes_fast_path(raw)
+        chain = to_export_jsonl(events[:60])
+        self.assertAgree(chain)
+        self.assertEqual(chain_result(chain)[0]["head"], events[59]["hash"])
+        self.assertAgree(chain, checkpoint=(30, events[29]["hash"]))
+        self.assertAgree(chain, checkpoint=(30, events[28]["hash"]))
+        self.assertAgree(chain, anchor=ZERO, first_seq=1, last=(60, events[59]["hash"]))
+        # ASCII-only events are most of these (make_events has "bøb" and non-ASCII details): both paths ran.
+        self.assertGreater(fast, 10)
+        self.assertLess(fast, len(events))
+
+    def test_crafted_lines_agree(self):
+        base = self.base().decode("ascii")
+        swaps = [
+            ('"seq":41', '"seq":041'), ('"seq":41', '"seq":0'), ('"seq":41', '"seq":9007199254740992'),
+            ('"seq":41', '"seq":9007199254740991'), ('"seq":41', '"seq":41.0'), ('"seq":41', '"seq":-41'),
+            ('"seq":41', '"seq":"41"'), ('"seq":41', '"seq":true'),
+            ("09:00:00.123", "24:00:00.123"), ("09:00:00.123", "23:60:00.123"), ("09:00:00.123", "23:59:60.123"),
+            ("09:00:00.123", "23:59:61.123"), ("09:00:00.123", "9:00:00.123"), ("09:00:00.123", "09:00:00.12"),
+            ("2026-03-06", "2026-02-29"), ("2026-03-06", "2024-02-29"), ("2026-03-06", "0000-01-01"),
+            ("2026-03-06", "2026-13-01"), ("2026-03-06", "2026-04-31"), (".123Z", ".123+00:00"),
+            ('"deploy-prod"', '""'), ('"deploy-prod"', '"deploy\\/prod"'), ('"deploy-prod"', '"deploy\\u002dprod"'),
+            ('"deploy-prod"', '"d\\"p"'), ('"deploy-prod"', '"d\\\\p"'), ('"deploy-prod"', '"d\tp"'),
+            ('"deploy-prod"', '"d\x7fp"'), ('"deploy-prod"', '"dépl"'), ('"deploy-prod"', '"\\u00e9"'),
+            ('"deploy-prod"', '"\\ud800"'), ('"deploy-prod"', "null"), ('"deploy-prod"', "7"),
+            ('"target":null', '"target":"x"'), ('"target":null', '"target":false'),
+            ('"SUCCESS"', '"success"'), ('"SUCCESS"', '"DENIED"'), ('"SUCCESS"', "null"),
+            ('"details":{', '"details": {'), ('"seq":41,', '"seq":41 ,'), ('{"seq"', ' {"seq"'),
+            ('"status":403', '"status":403.0'), ('"status":403', '"status":4.03e2'), ('"status":403', '"status":-0'),
+            ('"status":403', '"status":9007199254740992'), ('"status":403', '"status":NaN'),
+            ('"status":403', '"status":Infinity'), ('"status":403', '"status":0403'),
+            ('"code":"forbidden"', '"code":"forbidden","code":"x"'), ('"code":"forbidden",', ''),
+            ('"ok":true', '"ok":true,"ok":true'), ('"code":"forbidden"', '"zz":"forbidden"'),
+            ('"code":"forbidden"', '"code":"forbidd\\u0065n"'), ('"code":"forbidden"', '"code":"\\u00e9"'),
+            ('"code":"forbidden"', '"code":"\\n"'), ('"code":"forbidden"', '"code":"\\u000a"'),
+            ('"code":"forbidden"', '"code":"\\u001F"'), ('"code":"forbidden"', '"code":"\\u001f"'),
+            ('"code":"forbidden"', '"code":"\\ud83d\\ude00"'), ('"code":"forbidden"', '"code":"\U0001F600"'),
+            ('"code":"forbidden"', '"code":{"b":1,"a":2}'), ('"code":"forbidden"', '"code":{"a":1,"a":1}'),
+            ('"code":"forbidden"', '"code":[1,{"x":[]}]'), ('"code":"forbidden"', '"code":[1 ,2]'),
+            ('"code":"forbidden"', '"\\u0063ode":"forbidden"'), ('"code":"forbidden"', '"code":"\x7f"'),
+            ('"code":"forbidden"', '"code":"forbidden"}'), ('"tokenId":"t-1"}', '"tokenId":"t-1"'),
+            ('"details":{"code"', '"details":[{"code"'), ('"details":{', '"details":"{'),
+            ('"prevHash":"abab', '"prevHash":"ABab'), ('"prevHash":"abab', '"prevHash":"abaz'),
+            (',"prevHash":"abab', ',"prevHash":"abab",' + '"prevHash":"abab'), ('"hash":"', '"hash":"0'),
+            ('"hash":', '"hash" :'), ('"environment":"prod",', ''), ('"sourceIp":"127.0.0.1",', '"sourceIp":"127.0.0.1","x":1,'),
+        ]
+        endings = [b"", b"\n", b"\r\n", b"\r", b" \n", b"\n\n"]
+        for old, new in swaps:
+            self.assertIn(old, base)
+            line = base.replace(old, new, 1).encode("utf-8")
+            for ending in endings:
+                with self.subTest(old=old, new=new, ending=ending):
+                    if ending == b"\n\n":
+                        continue
+                    self.assertAgree(line + ending)
+        for prefix in (b"\xef\xbb\xbf", b"\xef\xbb", b" "):
+            self.assertAgree(prefix + base.encode() + b"\n")
+        self.assertAgree(b"\n")
+        self.assertAgree(b"")  # nothing at all: no rows either way
+        # Key order other than the export's: valid, strict path, same hash.
+        moved = base.replace('"actor":"deploy-prod",', "").replace('"action":"envfile.read",',
+                                                                     '"action":"envfile.read","actor":"deploy-prod",')
+        self.assertFalse(takes_fast_path(moved.encode()))
+        self.assertEqual(chain_result(moved.encode()), chain_result(base.encode()))
+
+    def test_random_mutations_agree(self):
+        rng = random.Random(24)
+        lines = [self.base(), self.base(details={}), self.base(details={"a": [1, {"b": "c"}], "n": -5}),
+                 self.base(target="x,y", environment=None)]
+        alphabet = b'{}[]":,.-+0123456789eEaftnulrsSUCESDNI\\/ \t\r\n\x00\x7f\xc3\xa9\xff'
+        fast = 0
+        for _ in range(4000):
+            line = bytearray(rng.choice(lines))
+            for _ in range(rng.choice((1, 1, 2, 3))):
+                op, pos = rng.random(), rng.randrange(len(line))
+                if op < 0.4:
+                    line[pos] = rng.choice(alphabet)
+                elif op < 0.7:
+                    line.insert(pos, rng.choice(alphabet))
+                else:
+                    del line[pos]
+            raw = bytes(line)
+            fast += takes_fast_path(raw)
+            self.assertAgree(raw)
+        self.assertGreater(fast, 100)   # mutations inside strings and hashes keep the fast path
+
+    def test_random_mutations_of_a_chain_agree(self):
+        rng = random.Random(8785)
+        events = [e for e in make_events(40) if takes_fast_path(export_line(e))][:6]
+        data = to_export_jsonl(make_events(events[-1]["seq"])[events[0]["seq"] - 1:])
+        alphabet = b'{}":,0123456789abcdef\\ \r\n\x00\xef\xbb\xbf'
+        for _ in range(1500):
+            line = bytearray(data)
+            for _ in range(rng.choice((1, 2))):
+                pos = rng.randrange(len(line))
+                if rng.random() < 0.5:
+                    line[pos] = rng.choice(alphabet)
+                else:
+                    del line[pos]
+            self.assertAgree(bytes(line))
+            self.assertAgree(bytes(line), anchor=events[0]["prevHash"], checkpoint=(events[2]["seq"], events[2]["hash"]))
+
+    def test_lines_across_read_blocks_and_too_long_lines(self):
+        events = make_events(40)
+        data = b"\xef\xbb\xbf" + to_export_jsonl(events)
+        saved_block, saved_max = av.READ_BLOCK, av.MAX_LINE_BYTES
+        try:
+            for block in (1, 7, 64, 389, 4096):
+                av.READ_BLOCK = block
+                with self.subTest(block=block):
+                    self.assertEqual(chain_result(data)[0]["head"], events[-1]["hash"])
+                    self.assertAgree(data)
+                    self.assertAgree(data[:-1])       # no final newline
+                    self.assertAgree(data + b"\n")    # an empty last line
+            # Each limit against readline(limit + 1), as the verifier read lines before: a line, with its
+            # newline, longer than the limit is refused at its number.
+            lengths = sorted({len(export_line(e)) for e in events})
+            for limit in (lengths[0] - 2, lengths[0], lengths[0] + 1, lengths[len(lengths) // 2], lengths[-1] + 1):
+                av.MAX_LINE_BYTES = limit
+                for block in (5, 300, 1 << 20):
+                    av.READ_BLOCK = block
+                    broken = data.replace(b'{"seq":3,', b'{"seq":3 ', 1)   # an error before a long line
+                    for payload in (data, data[:-1], data[3:], broken):
+                        stream, lineno, expected = io.BytesIO(payload), 0, None
+                        while True:
+                            raw = stream.readline(limit + 1)
+                            if not raw:
+                                break
+                            lineno += 1
+                            if len(raw) > limit:
+                                expected = ("INVALID", ("line", lineno), "line longer than %d bytes" % limit)
+                                break
+                            if lineno == 3 and payload is broken:
+                                expected = chain_result(payload[:payload.index(b'{"seq":4,')], fast=False)
+                                break
+                        with self.subTest(limit=limit, block=block):
+                            if expected is not None:
+                                self.assertEqual(chain_result(payload), expected)
+                            self.assertAgree(payload)
+        finally:
+            av.READ_BLOCK, av.MAX_LINE_BYTES = saved_block, saved_max
+
+    def test_cli_on_an_export_file(self):
+        events = make_events(30)
+        data = to_export_jsonl(events)
+        path = self.write("audit.jsonl", data)
+        self.assertValid(path, expect=self.ok_line(events))
+        # Tampering caught on the fast path: a changed field, a swapped pair, a deleted line.
+        lines = data.split(b"\n")
+        ascii_seq = next(e["seq"] for e in events[5:] if takes_fast_path(export_line(e)))
+        i = ascii_seq - 1
+        changed = list(lines)
+        changed[i] = changed[i].replace(b'"requestId":"req-', b'"requestId":"reX-')
+        self.assertTrue(takes_fast_path(changed[i]))
+        self.assertInvalid(self.write("a.jsonl", b"\n".join(changed)), "seq %d" % ascii_seq,
+                           "hash does not match recomputed hash")
+        swapped = list(lines)
+        swapped[i], swapped[i + 1] = swapped[i + 1], swapped[i]
+        self.assertInvalid(self.write("b.jsonl", b"\n".join(swapped)), "seq %d" % (ascii_seq + 1),
+                           "seq not contiguous")
+        deleted = lines[:i] + lines[i + 1:]
+        self.assertInvalid(self.write("c.jsonl", b"\n".join(deleted)), "seq %d" % (ascii_seq + 1),
+                           "seq not contiguous")
+
+
 # ---------------------------------------------------------------- valid chains
 
 class ValidChainTest(CliCase):

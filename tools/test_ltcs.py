@@ -1,17 +1,22 @@
-"""Tests of tools/ltcs that need no service: arguments, the token rules, formatting, the atomic write.
+"""Tests of tools/ltcs that need no service: arguments, the token rules, formatting, the atomic write, and the
+approval commands against a stand-in that answers what each test sets (FakeService).
 
 Run from the repository root:
     python3 -m unittest discover -s tools -p 'test_*.py'
 
-Everything that talks to the service is tested against the packaged jar by LtcsCliIT (./mvnw verify).
+Everything that talks to the real service is tested against the packaged jar by LtcsCliIT (./mvnw verify).
 """
 
 import hashlib
+import http.server
 import io
+import json
 import os
 import stat
 import tempfile
+import threading
 import unittest
+import urllib.parse
 from contextlib import redirect_stdout
 from importlib.machinery import SourceFileLoader
 from importlib.util import module_from_spec, spec_from_loader
@@ -205,6 +210,366 @@ class SharedVerifierTest(unittest.TestCase):
         with mock.patch("sys.stderr", err), redirect_stdout(io.StringIO()):
             self.assertEqual(ltcs.main(["audit", "verify", "/nonexistent/audit.jsonl"]), 2)
 
+
+# ---------------------------------------------------------------- against a stand-in for the service
+
+class FakeService:
+    """An HTTP server on 127.0.0.1 that answers what a test sets with answer() and records every request."""
+
+    def __init__(self):
+        self.routes = {}
+        self.requests = []
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def handle_any(self):
+                url = urllib.parse.urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                fake.requests.append({"method": self.command, "path": url.path,
+                                      "query": dict(urllib.parse.parse_qsl(url.query)),
+                                      "body": json.loads(raw) if raw else None,
+                                      "authorization": self.headers.get("Authorization")})
+                status, body = fake.routes.get((self.command, url.path), (404, {
+                    "type": "about:blank", "title": "Not Found", "status": 404, "code": "not-found",
+                    "detail": "no such thing"}))
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/problem+json" if status >= 400 else "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_DELETE = handle_any
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
+        self.thread.start()
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+
+    def answer(self, method, path, status, body):
+        self.routes[(method, path)] = (status, body)
+
+    def refuse(self, method, path, status, code, detail):
+        self.answer(method, path, status, {"type": "about:blank", "title": "Refused", "status": status,
+                                           "code": code, "detail": detail})
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+APPROVAL_ID = "7e1d2c3b4a596870"
+
+
+def approval(**fields):
+    """An Approval as the spec describes it: every field present, null where not applicable."""
+    a = {"id": APPROVAL_ID, "kind": "GRANT", "environment": "prod", "status": "PENDING",
+         "summary": "grant env-file:read on prod to deployer-1 for PT1H", "requestedBy": "alice",
+         "requestedAt": "2026-03-06T09:00:00Z", "expiresAt": "2099-03-07T09:00:00Z", "reason": "release 1.4",
+         "principal": "deployer-1", "permission": "env-file:read", "ttl": "PT1H", "secret": None,
+         "rotationKind": None, "decidedBy": None, "decidedAt": None, "decisionReason": None, "grantId": None,
+         "rotationId": None}
+    a.update(fields)
+    return a
+
+
+def rotation_approval(**fields):
+    a = approval(kind="ROTATION", summary="MANUAL rotation of prod/LTC_SECRET_KEY", principal=None, permission=None,
+                 ttl=None, secret="LTC_SECRET_KEY", rotationKind="MANUAL")
+    a.update(fields)
+    return a
+
+
+def rotation(status, **fields):
+    r = {"id": "9f2c41d07be85a13", "environment": "prod", "secret": "LTC_SECRET_KEY", "kind": "MANUAL",
+         "status": status, "fromVersion": 3, "toVersion": 4, "requestedBy": "alice", "reason": "quarterly",
+         "requestedAt": "2026-03-06T09:00:00Z", "finishedAt": "2026-03-06T09:00:02Z" if status != "RUNNING" else None,
+         "approvedBy": "bob", "approvalId": APPROVAL_ID,
+         "steps": [{"name": "generate", "status": "DONE", "at": "2026-03-06T09:00:01Z", "detail": None}]}
+    r.update(fields)
+    return r
+
+
+class AgainstAFakeService(unittest.TestCase):
+    def setUp(self):
+        self.service = FakeService()
+        self.addCleanup(self.service.close)
+
+    def run_cli(self, *argv, stdin=None):
+        """ltcs ARGV in this process: (exit status, stdout, stderr)."""
+        out, err = io.StringIO(), io.StringIO()
+        env = {"LTCS_URL": self.service.url, "LTCS_TOKEN": "ltcs_0123456789abcdef_test"}
+        patches = [mock.patch.dict(os.environ, env, clear=True), mock.patch("sys.stdout", out),
+                   mock.patch("sys.stderr", err)]
+        if stdin is not None:
+            patches.append(mock.patch("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin))))
+        for p in patches:
+            p.start()
+        try:
+            status = ltcs.main(list(argv))
+        except SystemExit as e:  # argparse's usage errors
+            status = e.code
+        finally:
+            for p in reversed(patches):
+                p.stop()
+        return status, out.getvalue(), err.getvalue()
+
+    def requests(self, method=None):
+        return [r for r in self.service.requests if method is None or r["method"] == method]
+
+
+class ApprovalCommandsTest(AgainstAFakeService):
+    def test_approvals_is_a_table_with_the_filters_passed_on(self):
+        self.service.answer("GET", "/api/v1/approvals", 200, [
+            approval(summary="grant env-file:read on prod\x1b[2J to deployer-1 for PT1H"),
+            rotation_approval(id="0123456789abcdef", status="APPROVED", decidedBy="bob", rotationId="9f2c41d07be85a13")])
+        status, out, _ = self.run_cli("approvals", "--environment", "prod", "--status", "pending")
+        self.assertEqual(status, 0)
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(), ["ID", "KIND", "ENV", "STATUS", "REQUESTED", "BY", "EXPIRES", "SUMMARY"])
+        self.assertIn(APPROVAL_ID, lines[1])
+        self.assertIn("GRANT", lines[1])
+        self.assertIn("2099-03-07 09:00 UTC", lines[1])
+        self.assertIn("prod?[2J to deployer-1", lines[1], "control characters from the server are replaced")
+        self.assertNotIn("\x1b", out)
+        self.assertRegex(lines[2], r"^0123456789abcdef\s+ROTATION\s+prod\s+APPROVED\s+alice\s+-\s+MANUAL rotation")
+        self.assertEqual(self.requests()[0]["query"], {"environment": "prod", "status": "PENDING"})
+        self.assertEqual(self.requests()[0]["authorization"], "Bearer ltcs_0123456789abcdef_test")
+
+    def test_approvals_json_is_the_apis_list(self):
+        self.service.answer("GET", "/api/v1/approvals", 200, [approval()])
+        status, out, _ = self.run_cli("approvals", "--json")
+        self.assertEqual(status, 0)
+        self.assertEqual(json.loads(out), [approval()])
+
+    def test_an_unknown_status_is_a_usage_error_before_any_request(self):
+        status, _, err = self.run_cli("approvals", "--status", "WAITING")
+        self.assertEqual(status, 2)
+        self.assertIn("PENDING", err)
+        self.assertEqual(self.requests(), [])
+
+    def test_approving_a_grant_says_which_grant_is_in_force(self):
+        path = "/api/v1/approvals/%s/approve" % APPROVAL_ID
+        self.service.answer("POST", path, 200, approval(status="APPROVED", decidedBy="bob",
+                                                        decidedAt="2026-03-06T09:05:00Z", decisionReason="ticket ok",
+                                                        grantId="5b0c9e2f7a41d3c8"))
+        status, out, _ = self.run_cli("approve", APPROVAL_ID, "--reason", "ticket ok")
+        self.assertEqual(status, 0)
+        self.assertEqual(out.strip(), "approved %s: grant 5b0c9e2f7a41d3c8 in force: deployer-1 may env-file:read "
+                                      "on prod for PT1H from the approval on" % APPROVAL_ID)
+        self.assertEqual(self.requests("POST")[0]["path"], path)
+        self.assertEqual(self.requests("POST")[0]["body"], {"reason": "ticket ok"})
+
+    def test_approving_a_rotation_names_it_and_wait_follows_it_to_its_outcome(self):
+        path = "/api/v1/approvals/%s/approve" % APPROVAL_ID
+        self.service.answer("POST", path, 200, rotation_approval(status="APPROVED", decidedBy="bob",
+                                                                 rotationId="9f2c41d07be85a13"))
+        status, out, _ = self.run_cli("approve", APPROVAL_ID, "--reason", "planned")
+        self.assertEqual(status, 0)
+        self.assertIn("approved %s: rotation 9f2c41d07be85a13 started" % APPROVAL_ID, out)
+        self.assertIn("ltcs rotation 9f2c41d07be85a13 --wait", out)
+
+        self.service.answer("GET", "/api/v1/rotations/9f2c41d07be85a13", 200, rotation("COMPLETED"))
+        status, out, _ = self.run_cli("approve", APPROVAL_ID, "--reason", "planned", "--wait")
+        self.assertEqual(status, 0, out)
+        self.assertRegex(out, r"(?m)^COMPLETED in 2s: MANUAL prod/LTC_SECRET_KEY v3 -> v4$")
+        self.assertIn("generate", out)
+
+        self.service.answer("GET", "/api/v1/rotations/9f2c41d07be85a13", 200, rotation("ROLLED_BACK"))
+        status, out, _ = self.run_cli("approve", APPROVAL_ID, "--reason", "planned", "--wait")
+        self.assertEqual(status, 1, "a rotation that ran and failed")
+        self.assertRegex(out, r"(?m)^ROLLED_BACK")
+
+    def test_deny_and_a_requesters_withdrawal(self):
+        path = "/api/v1/approvals/%s/deny" % APPROVAL_ID
+        self.service.answer("POST", path, 200, approval(status="DENIED", decidedBy="bob", decisionReason="no ticket"))
+        status, out, _ = self.run_cli("deny", APPROVAL_ID, "--reason", "no ticket")
+        self.assertEqual(status, 0)
+        self.assertEqual(out.strip(), "denied %s: grant env-file:read on prod to deployer-1 for PT1H; nothing was done"
+                         % APPROVAL_ID)
+        self.assertEqual(self.requests("POST")[0]["body"], {"reason": "no ticket"})
+        self.service.answer("POST", path, 200, approval(status="DENIED", decidedBy="alice", decisionReason="oops"))
+        status, out, _ = self.run_cli("deny", APPROVAL_ID, "--reason", "oops", "--json")
+        self.assertEqual(status, 0)
+        self.assertEqual(json.loads(out)["decidedBy"], "alice")
+        status, out, _ = self.run_cli("deny", APPROVAL_ID, "--reason", "oops")
+        self.assertTrue(out.startswith("withdrawn " + APPROVAL_ID), out)
+
+    def test_an_id_that_is_not_16_hex_is_refused_before_any_request(self):
+        for verb in ("approve", "deny", "approval"):
+            for bad in ("7E1D2C3B4A596870", "7e1d2c3b4a59687", "7e1d2c3b4a5968700", "../grants", "7e1d2c3b4a59687g"):
+                argv = [verb, bad] + (["--reason", "r"] if verb != "approval" else [])
+                status, out, err = self.run_cli(*argv)
+                self.assertEqual(status, 2, (verb, bad))
+                self.assertIn("16 lowercase hex", err)
+                self.assertEqual(out, "")
+        status, _, err = self.run_cli("approve", APPROVAL_ID)
+        self.assertEqual(status, 2, "--reason is required")
+        self.assertIn("--reason", err)
+        self.assertEqual(self.requests(), [])
+
+    def test_refusals_exit_3_with_the_problems_code_and_detail(self):
+        path = "/api/v1/approvals/%s/approve" % APPROVAL_ID
+        self.service.refuse("POST", path, 403, "forbidden", "the requester cannot approve its own request")
+        status, out, err = self.run_cli("approve", APPROVAL_ID, "--reason", "mine")
+        self.assertEqual(status, 3)
+        self.assertEqual(out, "")
+        self.assertIn("refused: HTTP 403 forbidden: the requester cannot approve its own request", err)
+        self.service.refuse("POST", path, 409, "conflict", "the approval is DENIED, not PENDING\x1b[31m")
+        status, _, err = self.run_cli("approve", APPROVAL_ID, "--reason", "late")
+        self.assertEqual(status, 3)
+        self.assertIn("HTTP 409 conflict: the approval is DENIED, not PENDING?[31m", err)
+        status, _, err = self.run_cli("deny", "0123456789abcdef", "--reason", "x")
+        self.assertEqual(status, 3)
+        self.assertIn("not-found", err)
+        self.service.refuse("GET", "/api/v1/approvals", 500, "internal", "boom")
+        status, _, _ = self.run_cli("approvals")
+        self.assertEqual(status, 4)
+
+    def test_one_approval_shows_what_who_why_and_how_to_approve(self):
+        self.service.answer("GET", "/api/v1/approvals/" + APPROVAL_ID, 200, approval())
+        status, out, _ = self.run_cli("approval", APPROVAL_ID)
+        self.assertEqual(status, 0)
+        self.assertIn("approval %s: grant env-file:read on prod to deployer-1 for PT1H" % APPROVAL_ID, out)
+        self.assertIn("PENDING GRANT on prod; requested by alice", out)
+        self.assertIn("ltcs approve %s --reason" % APPROVAL_ID, out)
+        self.service.answer("GET", "/api/v1/approvals/" + APPROVAL_ID, 200, rotation_approval(
+            status="APPROVED", decidedBy="bob", decidedAt="2026-03-06T09:05:00Z", decisionReason="planned",
+            rotationId="9f2c41d07be85a13"))
+        status, out, _ = self.run_cli("approval", APPROVAL_ID)
+        self.assertIn("approved by bob ", out)
+        self.assertIn("rotation 9f2c41d07be85a13 started", out)
+        self.service.answer("GET", "/api/v1/approvals/" + APPROVAL_ID, 200, approval(
+            status="DENIED", decidedBy="bob", decidedAt="2026-03-06T09:05:00Z", decisionReason="no ticket"))
+        status, out, _ = self.run_cli("approval", APPROVAL_ID)
+        self.assertIn("denied by bob: no ticket, ", out)
+
+
+class PendingApprovalTest(AgainstAFakeService):
+    """grant, rotate, rollback and import on an environment with approvals: 202 {"approval": …}, exit 0."""
+
+    def pending_line(self, summary):
+        return ("pending approval %s: %s; expires 2099-03-07 09:00 UTC (in " % (APPROVAL_ID, summary))
+
+    def test_a_grant_that_needs_approval_prints_the_pending_request_and_the_second_persons_command(self):
+        self.service.answer("POST", "/api/v1/grants", 202, {"approval": approval()})
+        status, out, err = self.run_cli("grant", "deployer-1", "prod", "env-file:read", "--ttl", "PT1H",
+                                        "--reason", "release 1.4")
+        self.assertEqual(status, 0, err)
+        self.assertTrue(out.startswith(self.pending_line("grant env-file:read on prod to deployer-1 for PT1H")), out)
+        self.assertIn("A second person approves with: ltcs approve %s --reason" % APPROVAL_ID, out)
+        self.assertNotIn("may env-file:read", out, "nothing is granted yet")
+        status, out, _ = self.run_cli("grant", "deployer-1", "prod", "env-file:read", "--ttl", "PT1H",
+                                      "--reason", "release 1.4", "--json")
+        self.assertEqual(json.loads(out), {"approval": approval()})
+
+    def test_a_rotation_that_needs_approval_is_not_waited_for(self):
+        base = "/api/v1/environments/prod/secrets/LTC_SECRET_KEY/"
+        for command, endpoint, stdin in (("rotate", "rotations", None), ("rollback", "rollback", None),
+                                         ("import", "import", b"an-existing-value\n")):
+            summary = "%s rotation of prod/LTC_SECRET_KEY" % endpoint.upper()
+            self.service.answer("POST", base + endpoint, 202, {"approval": rotation_approval(summary=summary)})
+            status, out, err = self.run_cli(command, "prod", "LTC_SECRET_KEY", "--reason", "planned", "--wait",
+                                            stdin=stdin)
+            self.assertEqual(status, 0, (command, err))
+            self.assertTrue(out.startswith(self.pending_line(summary)), out)
+            self.assertIn("ltcs approve %s --reason" % APPROVAL_ID, out)
+            self.assertIn("--wait does not wait for an approval", err)
+            status, out, err = self.run_cli(command, "prod", "LTC_SECRET_KEY", "--reason", "planned", stdin=stdin)
+            self.assertEqual(status, 0)
+            self.assertNotIn("--wait", err)
+        self.assertEqual([r for r in self.requests("GET")], [], "no rotation is polled: there is none yet")
+        self.assertEqual(self.requests("POST")[4]["body"], {"value": "an-existing-value", "reason": "planned"})
+
+    def test_json_with_wait_prints_the_approval_and_the_note_on_stderr(self):
+        self.service.answer("POST", "/api/v1/environments/prod/secrets/LTC_SECRET_KEY/rotations", 202,
+                            {"approval": rotation_approval()})
+        status, out, err = self.run_cli("rotate", "prod", "LTC_SECRET_KEY", "--reason", "x", "--wait", "--json")
+        self.assertEqual(status, 0)
+        self.assertEqual(json.loads(out), {"approval": rotation_approval()})
+        self.assertIn("--wait does not wait", err)
+
+    def test_an_approved_rotation_and_grant_name_the_approver(self):
+        self.service.answer("GET", "/api/v1/rotations/9f2c41d07be85a13", 200, rotation("COMPLETED"))
+        status, out, _ = self.run_cli("rotation", "9f2c41d07be85a13")
+        self.assertEqual(status, 0)
+        self.assertIn("approved by bob (approval %s)" % APPROVAL_ID, out)
+        self.service.answer("GET", "/api/v1/grants", 200, [{
+            "id": "5b0c9e2f7a41d3c8", "principal": "deployer-1", "environment": "prod", "permission": "env-file:read",
+            "grantedBy": "alice", "grantedAt": "2026-03-06T09:05:00Z", "expiresAt": "2099-01-01T00:00:00Z",
+            "reason": "release", "active": True, "useCount": 0, "approvedBy": "bob", "approvalId": APPROVAL_ID}])
+        status, out, _ = self.run_cli("grants")
+        self.assertIn("alice, approved by bob", out)
+
+
+class IncidentCommandsTest(AgainstAFakeService):
+    def incident(self, **fields):
+        i = {"incident": "INC-1", "rotationId": "9f2c41d07be85a13", "environment": "prod", "requestedBy": "alice",
+             "reason": "key in a log", "requestedAt": "2026-03-06T09:00:00Z", "finishedAt": "2026-03-06T09:00:05Z",
+             "outcome": "COMPLETED", "reviewRequired": False, "reviewedBy": None, "reviewedAt": None,
+             "reviewReason": None}
+        i.update(fields)
+        return i
+
+    def test_incidents_show_whether_a_review_is_required_and_by_whom_it_was_done(self):
+        self.service.answer("GET", "/api/v1/incidents", 200, [
+            self.incident(incident="INC-3", reviewRequired=True),
+            self.incident(incident="INC-2", reviewRequired=True, reviewedBy="bob", reviewedAt="2026-03-06T10:00:00Z"),
+            self.incident(incident=None, environment="staging")])
+        status, out, _ = self.run_cli("incidents", "--environment", "prod")
+        self.assertEqual(status, 0)
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split()[:6], ["INCIDENT", "ENV", "WHEN", "BY", "OUTCOME", "REVIEW"])
+        self.assertRegex(lines[1], r"^INC-3 .* COMPLETED\s+REQUIRED\s")
+        self.assertRegex(lines[2], r"^INC-2 .* COMPLETED\s+by bob\s")
+        self.assertRegex(lines[3], r"^-\s+staging .* COMPLETED\s+-\s")
+        self.assertIn("1 emergency awaits a second person's review: ltcs incident review INCIDENT", out)
+        self.assertEqual(self.requests()[0]["query"], {"environment": "prod"})
+
+    def test_incidents_of_a_service_without_reviews_show_none_required(self):
+        legacy = self.incident()
+        for key in ("reviewRequired", "reviewedBy", "reviewedAt", "reviewReason"):
+            del legacy[key]
+        self.service.answer("GET", "/api/v1/incidents", 200, [legacy])
+        status, out, _ = self.run_cli("incidents")
+        self.assertEqual(status, 0)
+        self.assertRegex(out.splitlines()[1], r"COMPLETED\s+-\s")
+        self.assertNotIn("await", out)
+
+    def test_review_posts_the_reason_and_prints_the_reviewed_incident(self):
+        # The id is one percent-encoded path segment (":" as %3A); JAX-RS decodes it.
+        self.service.answer("POST", "/api/v1/incidents/INC-2026.0042%3Aa_b/review", 200, self.incident(
+            incident="INC-2026.0042:a_b", reviewRequired=True, reviewedBy="bob", reviewedAt="2026-03-06T10:00:00Z",
+            reviewReason="leak confirmed"))
+        status, out, err = self.run_cli("incident", "review", "INC-2026.0042:a_b", "--reason", "leak confirmed")
+        self.assertEqual(status, 0, err)
+        self.assertIn("incident INC-2026.0042:a_b (prod emergency by alice, COMPLETED): reviewed by bob", out)
+        self.assertTrue(out.strip().endswith(": leak confirmed"), out)
+        self.assertEqual(self.requests("POST")[0]["body"], {"reason": "leak confirmed"})
+
+    def test_review_refusals_and_bad_input(self):
+        for argv in (["incident", "review", "no spaces", "--reason", "r"], ["incident", "review", "../x", "--reason", "r"],
+                     ["incident", "review", "I" * 65, "--reason", "r"], ["incident", "review", "--reason", "r"],
+                     ["incident", "review", "INC-1"], ["incident", "close", "INC-1", "--reason", "r"]):
+            status, _, _ = self.run_cli(*argv)
+            self.assertEqual(status, 2, argv)
+        self.assertEqual(self.requests(), [])
+        self.service.refuse("POST", "/api/v1/incidents/INC-1/review", 403, "forbidden",
+                            "the caller ran the emergency")
+        status, _, err = self.run_cli("incident", "review", "INC-1", "--reason", "self")
+        self.assertEqual(status, 3)
+        self.assertIn("HTTP 403 forbidden: the caller ran the emergency", err)
+        self.service.refuse("POST", "/api/v1/incidents/INC-1/review", 409, "conflict", "INC-1 needs no review")
+        status, _, err = self.run_cli("incident", "review", "INC-1", "--reason", "x")
+        self.assertEqual(status, 3)
+        self.assertIn("HTTP 409 conflict: INC-1 needs no review", err)
+        status, _, err = self.run_cli("incident", "review", "INC-9", "--reason", "x")
+        self.assertEqual(status, 3)
+        self.assertIn("not-found", err)
 
 if __name__ == "__main__":
     unittest.main()

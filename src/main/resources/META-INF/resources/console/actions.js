@@ -1,8 +1,10 @@
 // The action dialog: every action asks for a reason and an explicit confirmation (an emergency also for
-// the environment's name, typed), shows the API's problem when it is refused, and follows the rotation
-// it started step by step until it ends.
+// the environment's name, typed), shows the API's problem when it is refused, and shows what the action
+// did: a rotation it started is followed step by step until it ends; a request the environment's policy
+// holds for two-person approval (202 {"approval": …}) is shown as waiting for a second person, never as a
+// rotation or a grant.
 import { api, ApiProblem, seg } from './api.js';
-import { badge, clear, h, TERMINAL } from './dom.js';
+import { badge, clear, h, TERMINAL, time } from './dom.js';
 
 const dialog = document.getElementById('action-dialog');
 const form = document.getElementById('action-form');
@@ -111,16 +113,60 @@ form.addEventListener('submit', async (e) => {
   submit.hidden = true;
   for (const el of [reason, incident, nameInput, confirmBox]) el.disabled = true;
   cancel.textContent = 'Close';
-  if (result && result.id && result.kind) follow(result);
-  else progress.append(h('p', {}, 'Done.'));
+  outcome(result);
   cancel.focus();
 });
 
+// What the API answered, by its shape: {approval} (held for a second person), a rotation record (has
+// steps), a decided approval, a grant, a reviewed incident.
+function outcome(result) {
+  if (result && result.approval) {
+    waiting(result.approval);
+  } else if (result && Array.isArray(result.steps)) {
+    follow(result, progress);
+  } else if (result && result.summary && result.status && result.status !== 'PENDING') {
+    decided(result);
+  } else if (result && result.permission && result.grantedAt) {
+    progress.append(h('p', { class: 'grant-created', dataset: { grant: result.id } }, badge('OK'),
+      ` Granted: ${result.principal} holds ${result.permission} on ${result.environment} until ${time(result.expiresAt)} (grant `,
+      h('code', {}, result.id), ').'));
+  } else if (result && result.reviewedBy) {
+    progress.append(h('p', { class: 'incident-reviewed' }, badge('REVIEWED'),
+      ` Incident ${result.incident} reviewed by ${result.reviewedBy} at ${time(result.reviewedAt)}.`));
+  } else {
+    progress.append(h('p', {}, 'Done.'));
+  }
+}
+
+// 202 {"approval": …}: nothing happened yet; a second person approves it in the Approvals view.
+function waiting(a) {
+  progress.append(h('div', { class: 'notice approval-pending', dataset: { approval: a.id } },
+    h('p', {}, badge(a.status || 'PENDING'), ' Waiting for approval by a second person: nothing takes effect until then.'),
+    h('p', {}, 'Approval ', h('code', { class: 'approval-id' }, a.id), `: ${a.summary || a.kind}. `,
+      a.expiresAt ? `It lapses at ${time(a.expiresAt)} unless approved. ` : '',
+      'Another admin or security engineer decides it in ',
+      h('a', { href: '#/approvals', onclick: close }, 'Approvals'), '.')));
+}
+
+// An approval decided here: APPROVED names the grant it created or the rotation it started (followed).
+function decided(a) {
+  const what = a.grantId ? ['grant ', h('code', {}, a.grantId), ' is in force']
+    : a.rotationId ? ['rotation ', h('code', {}, a.rotationId), ' started'] : [];
+  progress.append(h('p', { class: 'approval-decided', dataset: { approval: a.id, status: a.status } },
+    badge(a.status), ` Approval ${a.id} ${a.status.toLowerCase()} by ${a.decidedBy || 'you'}`,
+    what.length ? ': ' : '.', what, what.length ? '.' : ''));
+  if (a.rotationId) {
+    const box = h('div');
+    progress.append(box);
+    follow({ id: a.rotationId, status: 'PENDING', steps: [] }, box);
+  }
+}
+
 // Polls the rotation until COMPLETED, FAILED or ROLLED_BACK, showing its steps as they are journaled.
-function follow(rotation) {
+function follow(rotation, into) {
   const render = (r) => {
     const versions = r.secret ? ` v${r.fromVersion ?? '–'} → v${r.toVersion ?? '–'}` : '';
-    clear(progress).append(
+    clear(into).append(
       h('p', { class: 'rotation-status', dataset: { status: r.status } }, 'Rotation ', h('code', {}, r.id), ': ', badge(r.status), versions),
       h('ol', { class: 'steps' }, (r.steps || []).map((s) => h('li', {}, badge(s.status), ` ${s.name}`,
         s.detail ? h('span', { class: 'muted' }, ` – ${s.detail}`) : null))));
@@ -133,7 +179,7 @@ function follow(rotation) {
       render(r);
       if (!TERMINAL.has(r.status)) polling = setTimeout(poll, 1000);
     } catch (err) {
-      progress.append(problemText(err));
+      into.append(problemText(err));
     }
   };
   if (!TERMINAL.has(rotation.status)) polling = setTimeout(poll, 300);

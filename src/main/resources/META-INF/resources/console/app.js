@@ -74,7 +74,7 @@ document.getElementById('sign-in-form').addEventListener('submit', async (e) => 
 
 // ---- routing ---------------------------------------------------------------------------------------------
 
-const ROUTES = { overview, secret, rotations, access, audit };
+const ROUTES = { overview, approvals, secret, rotations, access, audit };
 let routes = 0; // only the latest navigation renders; a slower earlier one is dropped
 
 async function route() {
@@ -199,6 +199,56 @@ function revokeAction(grant) {
   });
 }
 
+function grantAction(principal, environment, permission, ttl) {
+  openAction({
+    title: `Grant ${permission} on ${environment} to ${principal}`,
+    summary: `${principal} may use ${permission} on ${environment} for ${ttl} (ISO 8601 duration). Where the environment's `
+      + 'policy asks for two-person approval this only requests the grant: it takes effect when a second person approves it.',
+    confirm: `I want ${principal} to hold ${permission} on ${environment} for ${ttl}.`,
+    submit: 'Grant',
+    run: (reason) => api('POST', '/grants', { principal, environment, permission, ttl, reason }),
+    done: refresh,
+  });
+}
+
+function approveAction(a) {
+  openAction({
+    title: `Approve request ${a.id}`,
+    summary: `${a.summary}, requested by ${a.requestedBy}${a.reason ? ` (“${a.reason}”)` : ''}. Approving it makes it take `
+      + 'effect now, as if requested now, and records you as the second person.',
+    confirm: `I have checked this request and approve it as the second person: ${a.summary}.`,
+    submit: 'Approve',
+    run: (reason) => api('POST', `/approvals/${seg(a.id)}/approve`, { reason }),
+    done: refresh,
+  });
+}
+
+function denyAction(a) {
+  openAction({
+    title: `Deny request ${a.id}`,
+    summary: `${a.summary}, requested by ${a.requestedBy}. Denying it ends the request: nothing takes effect. `
+      + 'The requester may also withdraw their own request this way.',
+    confirm: `I want to deny this request: ${a.summary}.`,
+    submit: 'Deny',
+    danger: true,
+    run: (reason) => api('POST', `/approvals/${seg(a.id)}/deny`, { reason }),
+    done: refresh,
+  });
+}
+
+function reviewAction(i) {
+  openAction({
+    title: `Review incident ${i.incident}`,
+    summary: `The emergency rotation of ${i.environment} by ${i.requestedBy} at ${time(i.requestedAt)}`
+      + `${i.reason ? ` (“${i.reason}”)` : ''} ran at once, without a second person; its environment asks for two-person `
+      + 'approval, so a second person reviews it afterwards.',
+    confirm: `I have reviewed incident ${i.incident} as the second person.`,
+    submit: 'Record the review',
+    run: (reason) => api('POST', `/incidents/${seg(i.incident)}/review`, { reason }),
+    done: refresh,
+  });
+}
+
 // ---- overview --------------------------------------------------------------------------------------------
 
 function envFileState(envFile) {
@@ -282,6 +332,114 @@ async function overview() {
   return el;
 }
 
+// ---- approvals -------------------------------------------------------------------------------------------
+
+const DECIDED = ['APPROVED', 'DENIED', 'EXPIRED'];
+
+function expiresText(a, now) {
+  if (!a.expiresAt) return '–';
+  const left = (Date.parse(a.expiresAt) - now) / 1000;
+  return [timeEl(a.expiresAt), h('br'), h('span', { class: 'muted' }, left >= 0 ? `in ${duration(left)}` : `${duration(-left)} ago`)];
+}
+
+function pendingRow(a, now) {
+  return h('tr', { dataset: { approval: a.id, status: a.status } },
+    h('td', {}, timeEl(a.requestedAt)),
+    h('td', {}, a.kind),
+    h('td', {}, a.environment),
+    h('th', { scope: 'row', class: 'wrap' }, a.summary, h('div', { class: 'muted mono' }, a.id)),
+    h('td', {}, a.requestedBy),
+    h('td', { class: 'wrap' }, a.reason || '–'),
+    h('td', {}, expiresText(a, now)),
+    h('td', {}, h('div', { class: 'row-actions' },
+      h('button', { type: 'button', class: 'primary', 'aria-label': `Approve ${a.summary} (${a.id})`, onclick: () => approveAction(a) }, 'Approve…'),
+      h('button', { type: 'button', class: 'danger', 'aria-label': `Deny ${a.summary} (${a.id})`, onclick: () => denyAction(a) }, 'Deny…'))));
+}
+
+function decidedRow(a) {
+  const result = a.grantId ? ['grant ', h('code', {}, a.grantId)]
+    : a.rotationId ? ['rotation ', h('code', {}, a.rotationId)] : '–';
+  return h('tr', { dataset: { approval: a.id, status: a.status } },
+    h('td', {}, timeEl(a.requestedAt)),
+    h('td', {}, a.kind),
+    h('td', {}, a.environment),
+    h('th', { scope: 'row', class: 'wrap' }, a.summary, h('div', { class: 'muted mono' }, a.id)),
+    h('td', {}, a.requestedBy),
+    h('td', {}, badge(a.status)),
+    h('td', { class: 'wrap' }, a.decidedBy ? [a.decidedBy, ' ', h('span', { class: 'muted' }, time(a.decidedAt)),
+      a.decisionReason ? h('div', {}, a.decisionReason) : null] : (a.status === 'EXPIRED' ? ['lapsed ', timeEl(a.expiresAt)] : '–')),
+    h('td', {}, result));
+}
+
+function reviewCell(i) {
+  if (!i.reviewRequired) return h('span', { class: 'muted' }, 'not required');
+  if (i.reviewedBy) {
+    return [badge('REVIEWED'), ` by ${i.reviewedBy} `, h('span', { class: 'muted' }, time(i.reviewedAt)),
+      i.reviewReason ? h('div', { class: 'wrap' }, i.reviewReason) : null];
+  }
+  return h('div', { class: 'row-actions' }, badge('UNREVIEWED'),
+    h('button', { type: 'button', 'aria-label': `Review incident ${i.incident}`, onclick: () => reviewAction(i) }, 'Review…'));
+}
+
+function incidentRows(list) {
+  return list.map((i) => h('tr', { dataset: { incident: i.incident } },
+    h('th', { scope: 'row' }, i.incident || '–'), h('td', {}, i.environment), h('td', {}, i.requestedBy),
+    h('td', { class: 'wrap' }, i.reason), h('td', {}, timeEl(i.requestedAt)), h('td', {}, timeEl(i.finishedAt)),
+    h('td', {}, badge(i.outcome)), h('td', {}, reviewCell(i))));
+}
+
+const INCIDENT_HEADERS = ['Incident', 'Environment', 'By', 'Reason', 'Requested', 'Finished', 'Outcome', 'Review'];
+
+async function approvals() {
+  const names = await environmentNames();
+  const form = h('form', { class: 'filters', 'aria-label': 'Filter approvals' },
+    field('Environment', select('environment', [['', 'all'], ...names.map((n) => [n, n])], '')),
+    field('Decided', select('status', [['', 'any'], ...DECIDED.map((k) => [k, k])], '')),
+    field('Limit', h('input', { type: 'number', name: 'limit', min: 1, max: 1000, value: 50 })),
+    h('button', { type: 'submit', class: 'primary' }, 'Show'),
+    h('button', { type: 'button', onclick: refresh }, 'Refresh'));
+  const pending = h('div', { class: 'block', 'aria-live': 'polite' });
+  const recent = h('div', { class: 'block' });
+  const incidents = h('div', { class: 'block' });
+  const load = latest(async (current) => {
+    const f = Object.fromEntries(new FormData(form));
+    const [open, decided, emergencies] = await Promise.all([
+      api('GET', `/approvals${query({ status: 'PENDING', environment: f.environment, limit: 1000 })}`),
+      api('GET', `/approvals${query({ status: f.status, environment: f.environment, limit: f.limit })}`),
+      optional(api('GET', `/incidents${query({ environment: f.environment, limit: 100 })}`))]);
+    if (!current()) return;
+    const now = Date.now();
+    // The API shows a lapsed PENDING request as EXPIRED; this guards against a clock step between the two calls.
+    const waiting = open.filter((a) => a.status === 'PENDING');
+    clear(pending).append(table(`Waiting for a second person (${waiting.length})`,
+      ['Requested', 'Kind', 'Environment', 'Request', 'Requested by', 'Reason', 'Expires', 'Actions'],
+      waiting.map((a) => pendingRow(a, now))));
+    clear(recent).append(table('Recent decisions (newest first)',
+      ['Requested', 'Kind', 'Environment', 'Request', 'Requested by', 'Status', 'Decided by', 'Result'],
+      decided.filter((a) => a.status !== 'PENDING').map(decidedRow)));
+    if (emergencies.error) {
+      clear(incidents).append(problemText(emergencies.error));
+    } else {
+      const unreviewed = emergencies.filter((i) => i.reviewRequired && !i.reviewedBy);
+      clear(incidents).append(table(`Emergencies awaiting review (${unreviewed.length})`, INCIDENT_HEADERS, incidentRows(unreviewed)));
+    }
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    load().catch((err) => clear(pending).append(problemText(err)));
+  });
+  const el = page('Approvals',
+    h('p', { class: 'muted' }, 'Where an environment\'s policy asks for two people, a grant or a rotation waits here until another '
+      + 'admin or security engineer approves it; nobody approves their own request, nor a grant to themselves. '
+      + 'An emergency never waits: it is reviewed afterwards.'),
+    form,
+    h('h2', {}, 'Pending'), pending,
+    h('h2', {}, 'Emergencies to review'), incidents,
+    h('h2', {}, 'Recent'), recent);
+  el.afterMount = () => load().catch((err) => clear(pending).append(problemText(err)));
+  return el;
+}
+
 // ---- secret ----------------------------------------------------------------------------------------------
 
 function stepsList(r) {
@@ -300,7 +458,7 @@ function rotationRow(r, withEnv = true) {
     h('td', {}, r.kind),
     h('td', {}, badge(r.status)),
     h('td', {}, versions),
-    h('td', {}, r.requestedBy),
+    h('td', {}, r.requestedBy, r.approvedBy ? h('div', { class: 'approved-by muted' }, `approved by ${r.approvedBy}`) : null),
     h('td', { class: 'wrap' }, r.reason || '–', r.incident ? h('div', { class: 'muted' }, `incident ${r.incident}`) : null),
     h('td', {}, h('details', {}, h('summary', {}, `${(r.steps || []).length} steps`), stepsList(r))));
 }
@@ -386,6 +544,13 @@ async function rotations() {
   return el;
 }
 
+const PERMISSIONS = ['secret:rotate', 'env-file:read', 'env-file:write'];
+
+/** Who granted it, and who approved it where the environment asks for a second person. */
+function grantedBy(g) {
+  return [g.grantedBy, g.approvedBy ? h('div', { class: 'approved-by muted' }, `approved by ${g.approvedBy}`) : null];
+}
+
 // ---- access ----------------------------------------------------------------------------------------------
 
 async function access() {
@@ -393,15 +558,34 @@ async function access() {
   const now = Date.now();
   const grantRows = grants.map((g) => h('tr', {},
     h('th', { scope: 'row' }, g.principal), h('td', {}, g.environment), h('td', {}, g.permission),
-    h('td', {}, g.grantedBy), h('td', { class: 'wrap' }, g.reason), h('td', {}, timeEl(g.grantedAt)),
+    h('td', {}, grantedBy(g)), h('td', { class: 'wrap' }, g.reason), h('td', {}, timeEl(g.grantedAt)),
     h('td', {}, timeEl(g.expiresAt), h('br'), h('span', { class: 'muted' }, `${duration((Date.parse(g.expiresAt) - now) / 1000)} left`)),
     h('td', {}, `${g.useCount}`, g.lastUsedAt ? h('div', { class: 'muted' }, `last ${time(g.lastUsedAt)}`) : null),
     h('td', {}, h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${g.principal}'s ${g.permission} grant on ${g.environment}`,
       onclick: () => revokeAction(g) }, 'Revoke…'))));
+  const grantForm = h('form', { class: 'filters', 'aria-label': 'Grant a permission' },
+    field('Principal', h('input', { type: 'text', name: 'principal', required: true, autocomplete: 'off', spellcheck: 'false', maxlength: 64 })),
+    field('Environment', select('environment', names.map((n) => [n, n]), names[0])),
+    field('Permission', select('permission', PERMISSIONS.map((p) => [p, p]), PERMISSIONS[0])),
+    field('Duration (ISO 8601)', h('input', { type: 'text', name: 'ttl', value: 'PT1H', required: true, autocomplete: 'off', spellcheck: 'false', size: 8 })),
+    h('button', { type: 'submit' }, 'Grant…'));
+  const grantProblem = h('p', { class: 'problem', role: 'alert' });
+  grantForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const f = Object.fromEntries(new FormData(grantForm));
+    const principal = String(f.principal || '').trim();
+    const ttl = String(f.ttl || '').trim().toUpperCase();
+    if (!principal || !ttl) {
+      grantProblem.textContent = 'Name the principal and the duration (e.g. PT1H, P1D).';
+      return;
+    }
+    grantProblem.textContent = '';
+    grantAction(principal, f.environment, f.permission, ttl);
+  });
   const from = new Date(now - 30 * 86400 * 1000);
   const form = h('form', { class: 'filters', 'aria-label': 'Access review window' },
     field('Environment', select('environment', names.map((n) => [n, n]), names[0])),
-    field('Permission', select('permission', [['', 'any'], ['secret:rotate', 'secret:rotate'], ['env-file:read', 'env-file:read'], ['env-file:write', 'env-file:write']], '')),
+    field('Permission', select('permission', [['', 'any'], ...PERMISSIONS.map((p) => [p, p])], '')),
     field('From (UTC)', h('input', { type: 'datetime-local', name: 'from', value: inputFromDate(from) })),
     field('To (UTC)', h('input', { type: 'datetime-local', name: 'to', value: '' })),
     h('button', { type: 'submit', class: 'primary' }, 'Review'));
@@ -416,7 +600,7 @@ async function access() {
       table('Grants in force during the window', ['Principal', 'Role', 'Permission', 'Granted by', 'Reason', 'Granted', 'Ends', 'Uses in window', 'Last use in window'],
         r.entries.map((e) => h('tr', {},
           h('th', { scope: 'row' }, e.principal, e.principalEnabled ? null : h('div', { class: 'muted' }, '(disabled)')),
-          h('td', {}, e.role), h('td', {}, e.permission), h('td', {}, e.grantedBy), h('td', { class: 'wrap' }, e.reason),
+          h('td', {}, e.role), h('td', {}, e.permission), h('td', {}, grantedBy(e)), h('td', { class: 'wrap' }, e.reason),
           h('td', {}, timeEl(e.grantedAt)),
           h('td', {}, e.revokedAt ? ['revoked ', timeEl(e.revokedAt), ` by ${e.revokedBy}`] : timeEl(e.expiresAt)),
           h('td', {}, `${e.usesInWindow}`), h('td', {}, timeEl(e.lastUseInWindow))))));
@@ -428,6 +612,10 @@ async function access() {
   const el = page('Access',
     h('h2', {}, 'Grants in force'),
     table('Active grants (newest first)', ['Principal', 'Environment', 'Permission', 'Granted by', 'Reason', 'Granted', 'Expires', 'Uses', 'Actions'], grantRows),
+    h('h2', {}, 'Grant a permission'),
+    h('p', { class: 'muted' }, 'A grant on an environment whose policy asks for two-person approval waits until a second person approves it under ',
+      h('a', { href: '#/approvals' }, 'Approvals'), '.'),
+    grantForm, grantProblem,
     h('h2', {}, 'Access review'),
     h('p', { class: 'muted' }, 'Who could use a permission on an environment during a window, who granted it, why, and whether it was used.'),
     form, results);
@@ -437,7 +625,7 @@ async function access() {
 
 // ---- audit -----------------------------------------------------------------------------------------------
 
-const ACTIONS = ['auth.denied', 'principal.create', 'principal.disable', 'token.create', 'token.revoke', 'grant.create',
+const ACTIONS = ['approval.request', 'approval.approve', 'approval.deny', 'approval.expire', 'incident.review', 'auth.denied', 'principal.create', 'principal.disable', 'token.create', 'token.revoke', 'grant.create',
   'grant.revoke', 'grant.expire', 'rotation.request', 'rotation.complete', 'rotation.fail', 'rotation.rollback',
   'secret.due-soon', 'secret.overdue', 'secret.retire', 'envfile.read', 'envfile.write', 'envfile.drift',
   'emergency.start', 'emergency.complete', 'audit.export', 'audit.checkpoint', 'audit.archive', 'system.start',
@@ -531,12 +719,7 @@ async function audit() {
     exportStatus,
     events, pager,
     h('h2', {}, 'Incidents'),
-    incidents.error ? problemText(incidents.error) : table('Emergency procedures (newest first)',
-      ['Incident', 'Environment', 'By', 'Reason', 'Requested', 'Finished', 'Outcome'],
-      incidents.map((i) => h('tr', {},
-        h('th', { scope: 'row' }, i.incident || '–'), h('td', {}, i.environment), h('td', {}, i.requestedBy),
-        h('td', { class: 'wrap' }, i.reason), h('td', {}, timeEl(i.requestedAt)), h('td', {}, timeEl(i.finishedAt)),
-        h('td', {}, badge(i.outcome))))));
+    incidents.error ? problemText(incidents.error) : table('Emergency procedures (newest first)', INCIDENT_HEADERS, incidentRows(incidents)));
   el.afterMount = () => loadEvents(0).catch(showErr);
   return el;
 }

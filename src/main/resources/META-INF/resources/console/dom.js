@@ -64,6 +64,8 @@ const STATES = {
   OVERDUE: ['state-bad', '✕'], FAIL: ['state-bad', '✕'], FAILED: ['state-bad', '✕'], 'NO-GO': ['state-bad', '✕'],
   DENIED: ['state-bad', '⛔'], REVOKED: ['state-bad', '⛔'], INVALID: ['state-bad', '✕'], CONFLICT: ['state-bad', '✕'],
   ROLLED_BACK: ['state-warn', '↶'], RETIRED: ['state-neutral', '○'],
+  APPROVED: ['state-ok', '✓'], REVIEWED: ['state-ok', '✓'], EXPIRED: ['state-neutral', '⌛'],
+  UNREVIEWED: ['state-warn', '⚠'],
 };
 
 /** A state as a badge: the word itself, an icon and a colour (never the colour alone). */

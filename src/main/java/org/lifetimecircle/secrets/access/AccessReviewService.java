@@ -55,7 +55,8 @@ public class AccessReviewService {
                     Use u = uses.getOrDefault(g.id, Use.NONE);
                     return new ReviewEntry(g.id, g.principal.name, g.principal.role.id(), g.principal.enabled(),
                             g.permission.id(), g.grantedBy, g.grantedAt, g.reason, g.expiresAt, g.revokedAt,
-                            g.revokedBy, g.revokeReason, u.count(), u.last(), g.useCount, g.lastUsedAt);
+                            g.revokedBy, g.revokeReason, u.count(), u.last(), g.useCount, g.lastUsedAt,
+                            g.approvedBy);
                 })
                 .toList();
         // No time left in the database for the archive's bound: now, the latest it can be.

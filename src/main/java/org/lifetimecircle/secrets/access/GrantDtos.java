@@ -4,7 +4,7 @@ import java.time.Instant;
 import java.util.List;
 
 /** Request and response bodies of the grant and access-review endpoints. */
-final class GrantDtos {
+public final class GrantDtos {
 
     private GrantDtos() {
     }
@@ -13,18 +13,19 @@ final class GrantDtos {
      * {@code POST /grants}. Exactly one of {@code ttl} (ISO-8601 duration) and {@code expiresAt}
      * (RFC 3339) says until when. Checked in {@link GrantService}, which names the field at fault.
      */
-    record CreateGrant(String principal, String environment, String permission, String ttl, String expiresAt,
+    public record CreateGrant(String principal, String environment, String permission, String ttl, String expiresAt,
                        String reason) {
     }
 
     /** A grant as the API shows it, with its use so far. */
-    record GrantView(String id, String principal, String environment, String permission, String grantedBy,
+    public record GrantView(String id, String principal, String environment, String permission, String grantedBy,
                      Instant grantedAt, Instant expiresAt, String reason, boolean active, Instant revokedAt,
-                     String revokedBy, String revokeReason, Instant lastUsedAt, long useCount) {
-        static GrantView of(GrantEntity g, Instant now) {
+                     String revokedBy, String revokeReason, Instant lastUsedAt, long useCount, String approvedBy,
+                     String approvalId) {
+        public static GrantView of(GrantEntity g, Instant now) {
             return new GrantView(g.id, g.principal.name, g.environment, g.permission.id(), g.grantedBy, g.grantedAt,
                     g.expiresAt, g.reason, g.activeAt(now), g.revokedAt, g.revokedBy, g.revokeReason, g.lastUsedAt,
-                    g.useCount);
+                    g.useCount, g.approvedBy, g.approvalId);
         }
     }
 
@@ -45,6 +46,6 @@ final class GrantDtos {
     record ReviewEntry(String grantId, String principal, String role, boolean principalEnabled, String permission,
                        String grantedBy, Instant grantedAt, String reason, Instant expiresAt, Instant revokedAt,
                        String revokedBy, String revokeReason, long usesInWindow, String lastUseInWindow,
-                       long useCount, Instant lastUsedAt) {
+                       long useCount, Instant lastUsedAt, String approvedBy) {
     }
 }

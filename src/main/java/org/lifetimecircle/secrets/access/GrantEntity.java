@@ -52,6 +52,13 @@ public class GrantEntity extends PanacheEntityBase {
     @Column(name = "revoke_reason")
     public String revokeReason;
 
+    /** Who approved it (two-person approval), or null when it needed no approval. */
+    @Column(name = "approved_by")
+    public String approvedBy;
+
+    @Column(name = "approval_id")
+    public String approvalId;
+
     /** Written by the audit writer with each successful use's event (plain SQL, see AuditWriter). */
     @Column(name = "last_used_at", insertable = false, updatable = false)
     public Instant lastUsedAt;

@@ -21,6 +21,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.lifetimecircle.secrets.access.GrantDtos.AccessReview;
 import org.lifetimecircle.secrets.access.GrantDtos.CreateGrant;
 import org.lifetimecircle.secrets.access.GrantDtos.GrantView;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.lifetimecircle.secrets.audit.Audited;
 import org.lifetimecircle.secrets.auth.CallerContext;
 import org.lifetimecircle.secrets.auth.Permission;
@@ -41,7 +42,11 @@ public class GrantResource {
     private final CallerContext caller;
     private final Clock clock;
 
-    GrantResource(GrantService grants, AccessReviewService reviews, CallerContext caller, Clock clock) {
+    private final GrantApprovalGate approvals;
+
+    GrantResource(GrantService grants, AccessReviewService reviews, CallerContext caller, Clock clock,
+                  GrantApprovalGate approvals) {
+        this.approvals = approvals;
         this.grants = grants;
         this.reviews = reviews;
         this.caller = caller;
@@ -54,7 +59,14 @@ public class GrantResource {
     @Audited("grant.create")
     @Requires(Permission.GRANT_MANAGE)
     @Operation(summary = "Grant an environment-scoped permission on one environment until ttl or expiresAt")
+    @APIResponse(responseCode = "201", description = "The grant, in force now")
+    @APIResponse(responseCode = "202", description = "{approval}: the environment's policy asks for two-person "
+            + "approval; nothing is granted until a second person approves (Location: the approval)")
     public Response create(CreateGrant body) {
+        Optional<Response> pending = approvals.divert(body, caller.require());
+        if (pending.isPresent()) {
+            return pending.get();
+        }
         GrantEntity g = grants.create(body, caller.require());
         return Response.created(URI.create("/api/v1/grants/" + g.id)).entity(GrantView.of(g, clock.instant())).build();
     }

@@ -74,6 +74,28 @@ public class GrantService {
     }
 
     private GrantEntity insert(CreateGrant body, Caller caller) {
+        Instant now = Clocks.now(clock);
+        GrantPlan plan = check(body, caller, now);
+        return persist(plan, caller.name(), now, null, null);
+    }
+
+    /**
+     * A grant that every rule allows, not yet made: the grantee, environment, permission, lifetime and
+     * reason. Two-person approval keeps it as a request and {@link #persist}s it on approval.
+     */
+    public record GrantPlan(PrincipalEntity grantee, EnvironmentPolicy environment, Permission permission,
+                            Duration lifetime, String reason) {
+    }
+
+    /**
+     * Every rule a grant must pass, in the order the caller can act on: body fields, environment,
+     * permission, reason, lifetime, grantee (exists, enabled, not the caller unless an admin, role
+     * ceiling). Call inside the writer unit. {@code body} is a POST /grants body.
+     */
+    // Called inside writer units, where a refusal must fail this unit alone: without dontRollbackOn the
+    // interceptor of this SUPPORTS bean would mark the writer's whole transaction rollback-only.
+    @Transactional(value = Transactional.TxType.SUPPORTS, dontRollbackOn = ApiException.class)
+    public GrantPlan check(CreateGrant body, Caller caller, Instant now) {
         PrincipalName name = new PrincipalName(required("principal", body.principal()));
         EnvironmentPolicy environment = environments.require(required("environment", body.environment()));
         Permission permission = Permission.fromId(required("permission", body.permission()))
@@ -84,7 +106,6 @@ public class GrantService {
                     + "' is not environment-scoped: the role alone gives it, a grant cannot");
         }
         Reason reason = Reason.of("reason", body.reason());
-        Instant now = Clocks.now(clock);
         Instant expiresAt = expiry(body, now, environment);
 
         PrincipalEntity grantee = principals.findByName(name.value())
@@ -99,15 +120,25 @@ public class GrantService {
             throw ApiException.policyViolation("role '" + grantee.role.id() + "' of principal '" + name.value()
                     + "' cannot hold permission '" + permission.id() + "'");
         }
+        return new GrantPlan(grantee, environment, permission, Duration.between(now, expiresAt), reason.value());
+    }
+
+    /**
+     * Makes the grant of a checked plan, in force from {@code now} for the plan's lifetime; call inside
+     * the writer unit. {@code approvedBy}/{@code approvalId}: the second person of a two-person approval.
+     */
+    public GrantEntity persist(GrantPlan plan, String grantedBy, Instant now, String approvedBy, String approvalId) {
         GrantEntity g = new GrantEntity();
         g.id = newId();
-        g.principal = grantee;
-        g.environment = environment.environment();
-        g.permission = permission;
-        g.grantedBy = caller.name();
+        g.principal = plan.grantee();
+        g.environment = plan.environment().environment();
+        g.permission = plan.permission();
+        g.grantedBy = grantedBy;
         g.grantedAt = now;
-        g.expiresAt = expiresAt;
-        g.reason = reason.value();
+        g.expiresAt = Clocks.truncate(now.plus(plan.lifetime()));
+        g.reason = plan.reason();
+        g.approvedBy = approvedBy;
+        g.approvalId = approvalId;
         grants.persist(g);
         return g;
     }
@@ -154,7 +185,7 @@ public class GrantService {
     }
 
     /** The longest grant on an environment: the service-wide maximum, lowered by the policy's {@code grants.maxTtl}. */
-    Duration maxTtl(EnvironmentPolicy environment) {
+    public Duration maxTtl(EnvironmentPolicy environment) {
         Duration global = config.grants().maxTtl();
         return environment.grants().flatMap(GrantsPolicy::maxTtl).filter(d -> d.compareTo(global) < 0).orElse(global);
     }

@@ -6,7 +6,7 @@ import org.lifetimecircle.secrets.auth.Permission;
 
 /** Stores a permission by its wire name, which the schema's CHECK constraint also lists. */
 @Converter
-class PermissionConverter implements AttributeConverter<Permission, String> {
+public class PermissionConverter implements AttributeConverter<Permission, String> {
 
     @Override
     public String convertToDatabaseColumn(Permission permission) {

@@ -50,6 +50,14 @@ public final class Envelope {
     /** Where a secret version lives; a blob only decrypts with the binding it was encrypted with. */
     public record Binding(String environment, String secret, long version) {
 
+        /**
+         * Where an IMPORT's value waits for a second person's approval: bound to that request (the secret's
+         * name with {@code #approval-<id>}), so the blob opens for that request only, never as a version.
+         */
+        public static Binding awaitingApproval(String environment, String secret, String approvalId) {
+            return new Binding(environment, secret + "#approval-" + approvalId, 1);
+        }
+
         public Binding {
             requireText(environment, "environment");
             requireText(secret, "secret");

@@ -5,6 +5,7 @@ import org.hibernate.community.dialect.SQLiteDialect;
 import org.hibernate.engine.jdbc.dialect.spi.DialectResolutionInfo;
 import org.hibernate.service.ServiceRegistry;
 import org.hibernate.type.SqlTypes;
+import org.hibernate.type.descriptor.jdbc.VarbinaryJdbcType;
 
 /**
  * The community SQLite dialect with {@code Instant} columns read and written as epoch milliseconds
@@ -34,5 +35,11 @@ public class SecretsSQLiteDialect extends SQLiteDialect {
         super.contributeTypes(typeContributions, serviceRegistry);
         typeContributions.getTypeConfiguration().getJdbcTypeRegistry()
                 .addDescriptor(SqlTypes.TIMESTAMP_UTC, EpochMillisInstantJdbcType.INSTANCE);
+        // byte[] columns resolve to a (materialized) BLOB here, and a null BLOB binds as setNull(Types.BLOB), which
+        // pgjdbc sends as an oid: PostgreSQL then refuses it for a bytea column. VARBINARY binds the same bytes on
+        // both stores and a null that both accept.
+        var registry = typeContributions.getTypeConfiguration().getJdbcTypeRegistry();
+        registry.addDescriptor(SqlTypes.BLOB, VarbinaryJdbcType.INSTANCE);
+        registry.addDescriptor(SqlTypes.MATERIALIZED_BLOB, VarbinaryJdbcType.INSTANCE);
     }
 }

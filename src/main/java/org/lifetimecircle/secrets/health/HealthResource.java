@@ -1,5 +1,6 @@
 package org.lifetimecircle.secrets.health;
 
+import org.lifetimecircle.secrets.rotation.IncidentReviews;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -23,7 +24,10 @@ public class HealthResource {
     private final ServiceHealth health;
     private final AuditIntegrity auditIntegrity;
 
-    HealthResource(ServiceHealth health, AuditIntegrity auditIntegrity) {
+    private final IncidentReviews reviews;
+
+    HealthResource(ServiceHealth health, AuditIntegrity auditIntegrity, IncidentReviews reviews) {
+        this.reviews = reviews;
         this.health = health;
         this.auditIntegrity = auditIntegrity;
     }
@@ -33,6 +37,16 @@ public class HealthResource {
      * an operator needs to act, never an exception class.
      */
     public record HealthView(String status, String role, Map<String, String> checks, String reason) {
+    }
+
+    private String incidentReviews() {
+        try {
+            int overdue = reviews.overdue().size();
+            return overdue == 0 ? "UP" : "OVERDUE: " + overdue + " emergency rotation(s) not reviewed by a second "
+                    + "person for more than a day (GET /api/v1/incidents)";
+        } catch (RuntimeException e) {
+            return "UNKNOWN";
+        }
     }
 
     @GET
@@ -53,6 +67,10 @@ public class HealthResource {
         }
         // Reported, not fatal: a broken chain is evidence to examine, and the service must stay up to export it.
         checks.put("audit-chain", auditIntegrity.valid() ? "UP" : "BROKEN");
+        // Reported, not fatal either: an emergency a second person has not reviewed for a day (two-person approval).
+        if (up) {
+            checks.put("incident-reviews", incidentReviews());
+        }
         return Response.status(up ? 200 : 503)
                 .header("Cache-Control", "no-store")
                 .entity(new HealthView(up ? "UP" : "DOWN", health.role().wire(), checks,

@@ -156,11 +156,13 @@ public class MasterKeyRewrap {
                 byKey.merge(KeyIds.ofSealedKey(rs.getBytes(1)), new Counts(1, 0), Counts::plus);
             }
         }
-        try (PreparedStatement ps = c.prepareStatement(
-                "select ciphertext from secret_version where ciphertext is not null");
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                byKey.merge(KeyIds.ofEnvelope(rs.getBytes(1)), new Counts(0, 1), Counts::plus);
+        // An IMPORT waiting for approval holds its value sealed like a version's: counted with them.
+        for (String sql : List.of("select ciphertext from secret_version where ciphertext is not null",
+                "select import_ciphertext from approval where import_ciphertext is not null")) {
+            try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    byKey.merge(KeyIds.ofEnvelope(rs.getBytes(1)), new Counts(0, 1), Counts::plus);
+                }
             }
         }
         return byKey;
@@ -183,7 +185,7 @@ public class MasterKeyRewrap {
     private Counts rewrapAll(MasterKey from, MasterKey to) {
         return em.unwrap(Session.class).doReturningWork(c -> {
             long keys = rewrapInstallationKeys(c, from, to);
-            long versions = rewrapSecretVersions(c, from, to);
+            long versions = rewrapSecretVersions(c, from, to) + rewrapAwaitingImports(c, from, to);
             return new Counts(keys, versions);
         });
     }
@@ -244,6 +246,32 @@ public class MasterKeyRewrap {
                 }
             }
         }
+    }
+
+    /** The values of IMPORTs waiting for approval (few: one per open request at most). */
+    private static long rewrapAwaitingImports(Connection c, MasterKey from, MasterKey to) throws SQLException {
+        List<Object[]> rows = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("select id, environment, secret, import_ciphertext from approval"
+                + " where import_ciphertext is not null order by id"); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                rows.add(new Object[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getBytes(4)});
+            }
+        }
+        long count = 0;
+        try (PreparedStatement update = c.prepareStatement("update approval set import_ciphertext = ? where id = ?")) {
+            for (Object[] row : rows) {
+                byte[] blob = (byte[]) row[3];
+                if (needsRewrap(KeyIds.ofEnvelope(blob), from, to)) {
+                    Envelope.Binding binding = Envelope.Binding.awaitingApproval((String) row[1], (String) row[2],
+                            (String) row[0]);
+                    update.setBytes(1, Envelope.rewrap(from, to, blob, binding));
+                    update.setString(2, (String) row[0]);
+                    update.executeUpdate();
+                    count++;
+                }
+            }
+        }
+        return count;
     }
 
     /** Under the previous key: re-wrap; under the current one: leave; under any other: stop the whole unit. */

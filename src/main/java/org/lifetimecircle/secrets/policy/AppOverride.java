@@ -65,6 +65,6 @@ public record AppOverride(Optional<List<String>> restartCommand, Optional<URI> h
                     .replace("app.healthUrl", "health-url"), reason);
         }
         return new EnvironmentPolicy(p.environment(), p.sourceFile(), p.envFile(), p.variables(), p.secrets(),
-                Optional.of(overridden), p.paths(), p.grants());
+                Optional.of(overridden), p.paths(), p.grants(), p.approvals());
     }
 }

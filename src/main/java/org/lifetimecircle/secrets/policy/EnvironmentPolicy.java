@@ -11,7 +11,15 @@ import java.util.TreeMap;
 /** One environment's validated policy: its env file, static variables, secrets, app, paths and grant limits. */
 public record EnvironmentPolicy(String environment, Path sourceFile, EnvFilePolicy envFile,
                                 SortedMap<String, String> variables, SortedMap<String, SecretPolicy> secrets,
-                                Optional<AppPolicy> app, Optional<PathsPolicy> paths, Optional<GrantsPolicy> grants) {
+                                Optional<AppPolicy> app, Optional<PathsPolicy> paths, Optional<GrantsPolicy> grants,
+                                Optional<ApprovalsPolicy> approvals) {
+
+    /** A policy without an {@code approvals} section. */
+    public EnvironmentPolicy(String environment, Path sourceFile, EnvFilePolicy envFile,
+                             SortedMap<String, String> variables, SortedMap<String, SecretPolicy> secrets,
+                             Optional<AppPolicy> app, Optional<PathsPolicy> paths, Optional<GrantsPolicy> grants) {
+        this(environment, sourceFile, envFile, variables, secrets, app, paths, grants, Optional.empty());
+    }
 
     /** A policy without a {@code grants} section. */
     public EnvironmentPolicy(String environment, Path sourceFile, EnvFilePolicy envFile,
@@ -27,6 +35,7 @@ public record EnvironmentPolicy(String environment, Path sourceFile, EnvFilePoli
         Objects.requireNonNull(app, "app");
         Objects.requireNonNull(paths, "paths");
         Objects.requireNonNull(grants, "grants");
+        Objects.requireNonNull(approvals, "approvals");
         // Copies sorted by name: the env file renders in this order, so the same policy gives the same bytes.
         variables = Collections.unmodifiableSortedMap(new TreeMap<>(variables));
         secrets = Collections.unmodifiableSortedMap(new TreeMap<>(secrets));
@@ -48,6 +57,31 @@ public record EnvironmentPolicy(String environment, Path sourceFile, EnvFilePoli
     public String toString() {
         return "EnvironmentPolicy[environment=" + environment + ", sourceFile=" + sourceFile + ", envFile=" + envFile
                 + ", variables=" + variables.keySet() + ", secrets=" + secrets.values() + ", app=" + app
-                + ", paths=" + paths + ", grants=" + grants + "]";
+                + ", paths=" + paths + ", grants=" + grants + ", approvals=" + approvals + "]";
+    }
+
+    /** Whether grants on this environment wait for a second person. */
+    public boolean grantsNeedApproval() {
+        return approvals.map(ApprovalsPolicy::grants).orElse(false);
+    }
+
+    /** Whether MANUAL, ROLLBACK and IMPORT rotations of this environment wait for a second person. */
+    public boolean rotationsNeedApproval() {
+        return approvals.map(ApprovalsPolicy::rotations).orElse(false);
+    }
+
+    /**
+     * SHA-256 (hex) of everything this policy says, variable values included: a request waiting for approval
+     * remembers it, and is refused when the policy it was judged under has changed since.
+     */
+    public String fingerprint() {
+        StringBuilder text = new StringBuilder(toString());
+        variables.forEach((k, v) -> text.append('\n').append(k).append('=').append(v));
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
     }
 }

@@ -128,4 +128,12 @@ final class PolicyNode {
         }
         return node.textValue();
     }
+
+    /** A YAML boolean ({@code true} or {@code false}); a string "true" or a number is refused with {@code hint}. */
+    boolean bool(String hint) {
+        if (!node.isBoolean()) {
+            throw error(hint);
+        }
+        return node.booleanValue();
+    }
 }

@@ -25,7 +25,7 @@ import java.util.stream.Collectors;
 final class PolicyReader {
 
     private static final List<String> TOP = List.of("environment", "envFile", "variables", "secrets", "app", "paths",
-            "grants");
+            "grants", "approvals");
     private static final List<String> ENV_FILE = List.of("path", "mode", "group", "onDrift");
     private static final List<String> SECRET = List.of("length", "alphabet", "rotateEvery", "warnBefore",
             "previousGrace", "exportPreviousAs", "whenOverdue");
@@ -33,6 +33,7 @@ final class PolicyReader {
             "user");
     private static final List<String> PATHS = List.of("data", "storage");
     private static final List<String> GRANTS = List.of("maxTtl");
+    private static final List<String> APPROVALS = List.of("grants", "rotations", "expireAfter");
 
     private static final String MODE_HINT = "must be a quoted string \"0600\" or \"0640\"";
     private static final String STRING_HINT = "must be a string; quote it so YAML does not reinterpret it";
@@ -70,8 +71,9 @@ final class PolicyReader {
         Optional<AppPolicy> app = root.get("app").map(PolicyReader::app);
         Optional<PathsPolicy> paths = root.get("paths").map(PolicyReader::paths);
         Optional<GrantsPolicy> grants = root.get("grants").map(PolicyReader::grants);
+        Optional<ApprovalsPolicy> approvals = root.get("approvals").map(PolicyReader::approvals);
         return new EnvironmentPolicy(environment, sourceFile, envFile, new TreeMap<>(variables), new TreeMap<>(secrets),
-                app, paths, grants);
+                app, paths, grants, approvals);
     }
 
     private static String environment(PolicyNode node, String expected) {
@@ -223,6 +225,18 @@ final class PolicyReader {
     private static GrantsPolicy grants(PolicyNode node) {
         node.mapping(GRANTS, "must be a mapping with maxTtl");
         return new GrantsPolicy(node.get("maxTtl").map(PolicyReader::duration));
+    }
+
+    private static ApprovalsPolicy approvals(PolicyNode node) {
+        node.mapping(APPROVALS, "must be a mapping with grants, rotations and/or expireAfter");
+        boolean grants = node.get("grants").map(n -> n.bool("must be true or false")).orElse(false);
+        boolean rotations = node.get("rotations").map(n -> n.bool("must be true or false")).orElse(false);
+        Duration expireAfter = node.get("expireAfter").map(n -> {
+            Duration d = duration(n);
+            fail(n, ApprovalsPolicy.expireAfterProblem(d));
+            return d;
+        }).orElse(ApprovalsPolicy.DEFAULT_EXPIRE_AFTER);
+        return new ApprovalsPolicy(grants, rotations, expireAfter);
     }
 
     private static String absolutePath(PolicyNode node) {

@@ -18,6 +18,7 @@ import org.lifetimecircle.secrets.auth.Caller;
 import org.lifetimecircle.secrets.config.Clocks;
 import org.lifetimecircle.secrets.crypto.SecretGenerator;
 import org.lifetimecircle.secrets.crypto.SecretValue;
+import org.lifetimecircle.secrets.policy.ApprovalsPolicy;
 import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.SecretPolicy;
 import org.lifetimecircle.secrets.secret.SecretVersionEntity;
@@ -91,7 +92,7 @@ public class EmergencyService {
     }
 
     /** What the first commit did: the rotation, and how many grants of other principals it revoked. */
-    record Started(RotationEntity rotation, int grantsRevoked) {
+    record Started(RotationEntity rotation, int grantsRevoked, int approvalsDenied) {
     }
 
     /** The reason recorded on every grant an emergency revokes; also how they are counted later. */
@@ -106,6 +107,12 @@ public class EmergencyService {
         d.put("incident", row.incident);
         d.put("reason", row.reason);
         d.put("grantsRevoked", started.grantsRevoked());
+        if (started.approvalsDenied() > 0) {
+            d.put("approvalsDenied", started.approvalsDenied());
+        }
+        if (row.reviewRequired == 1) {
+            d.put("reviewRequired", true);
+        }
         return d;
     }
 
@@ -128,6 +135,8 @@ public class EmergencyService {
         r.reason = reason.value();
         r.incident = incident == null ? "EMR-" + r.id : incident;
         r.requestedAt = now;
+        // Emergencies never wait for a second person; where the policy asks for one, they review it afterwards.
+        r.reviewRequired = policy.approvals().map(ApprovalsPolicy::any).orElse(false) ? 1 : 0;
         rotations.persist(r);
         RotationStepEntity.of(r.id, "request", StepStatus.DONE, now, "incident " + r.incident).persist();
 
@@ -142,9 +151,16 @@ public class EmergencyService {
 
         // Before the new values exist: from the next request on only the caller can fetch them.
         int revokedGrants = grants.revokeAllOnExcept(env, keepPrincipalId, actor, grantRevokeReason(r), now);
+        // A grant or rotation still waiting for approval was judged before the leak: approving it later must not
+        // open the door again (or bring back an imported value), so the emergency denies them in the same commit.
+        int voided = em.createNativeQuery("update approval set status = 'DENIED', decided_at = ?1, "
+                        + "decision_reason = ?2, import_ciphertext = NULL where environment = ?3 and status = 'PENDING'")
+                .setParameter(1, now.toEpochMilli()).setParameter(2, "voided by emergency rotation " + r.id
+                        + " (incident " + r.incident + ")").setParameter(3, env).executeUpdate();
         RotationStepEntity.of(r.id, "revoke-grants", StepStatus.DONE, now, revokedGrants + " grant(s) "
                 + (keepPrincipalId == null ? "revoked; nobody keeps access" : "of other principals revoked; "
-                + actor + " keeps access")).persist();
+                + actor + " keeps access") + (voided == 0 ? "" : "; " + voided + " pending approval(s) denied"))
+                .persist();
 
         int revoked = 0;
         StringJoiner promoted = new StringJoiner(",");
@@ -174,6 +190,6 @@ public class EmergencyService {
         RotationStepEntity.of(r.id, "revoke-versions", StepStatus.DONE, now, revoked + " version(s) REVOKED, values destroyed")
                 .persist();
         RotationStepEntity.of(r.id, "generate-and-promote", StepStatus.DONE, now, "CURRENT now " + promoted).persist();
-        return new Started(r, revokedGrants);
+        return new Started(r, revokedGrants, voided);
     }
 }

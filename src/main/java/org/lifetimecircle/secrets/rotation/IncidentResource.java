@@ -1,6 +1,9 @@
 package org.lifetimecircle.secrets.rotation;
 
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
@@ -13,7 +16,9 @@ import org.lifetimecircle.secrets.audit.Audited;
 import org.lifetimecircle.secrets.auth.Permission;
 import org.lifetimecircle.secrets.auth.Requires;
 import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
+import org.lifetimecircle.secrets.auth.CallerContext;
 import org.lifetimecircle.secrets.rotation.RotationViews.IncidentView;
+import org.lifetimecircle.secrets.rotation.RotationViews.ReviewRequest;
 import org.lifetimecircle.secrets.web.ApiException;
 import org.lifetimecircle.secrets.web.QueryParams;
 
@@ -25,9 +30,29 @@ import org.lifetimecircle.secrets.web.QueryParams;
 public class IncidentResource {
 
     private final RotationRepository repository;
+    private final IncidentReviews reviews;
+    private final CallerContext caller;
 
-    IncidentResource(RotationRepository repository) {
+    IncidentResource(RotationRepository repository, IncidentReviews reviews, CallerContext caller) {
         this.repository = repository;
+        this.reviews = reviews;
+        this.caller = caller;
+    }
+
+    @POST
+    @Path("/{incident}/review")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Audited("incident.review")
+    @Requires(Permission.AUDIT_READ)
+    @Operation(summary = "Review an emergency that ran in an environment with two-person approval (reason required)",
+            description = "An emergency never waits for approval; where the environment's policy has an approvals "
+                    + "section it is recorded with reviewRequired true until a second person reviews it. 403 for the "
+                    + "person who ran it, 409 when the incident needs no review; reviewing twice changes nothing.")
+    public IncidentView review(@PathParam("incident") String incident, ReviewRequest body) {
+        if (body == null) {
+            throw ApiException.invalid("a JSON body {reason} is required");
+        }
+        return IncidentView.of(reviews.review(incident, body.reason(), caller.require()));
     }
 
     @GET

@@ -50,4 +50,32 @@ public class RotationEntity extends PanacheEntityBase {
     public Instant finishedAt;
 
     public String incident;
+
+    /** Who approved it (two-person approval), or null when it needed no approval. */
+    @Column(name = "approved_by")
+    public String approvedBy;
+
+    @Column(name = "approval_id")
+    public String approvalId;
+
+    /** 1 for an EMERGENCY in an environment with approvals: it ran at once and waits for a second person's review. */
+    @Column(name = "review_required", nullable = false)
+    public int reviewRequired;
+
+    @Column(name = "reviewed_by")
+    public String reviewedBy;
+
+    @Column(name = "reviewed_at")
+    public Instant reviewedAt;
+
+    @Column(name = "review_reason")
+    public String reviewReason;
+
+    @Column(name = "review_alerted_at")
+    public Instant reviewAlertedAt;
+
+    /** Whether this emergency still waits for its review. */
+    public boolean awaitingReview() {
+        return reviewRequired == 1 && reviewedAt == null;
+    }
 }

@@ -3,6 +3,7 @@ package org.lifetimecircle.secrets.rotation;
 import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
 import io.quarkus.panache.common.Parameters;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -81,5 +82,20 @@ public class RotationRepository implements PanacheRepositoryBase<RotationEntity,
         });
         String query = (where.isEmpty() ? "" : String.join(" and ", where) + " ") + "order by requestedAt desc, id";
         return find(query, params).page(0, limit).list();
+    }
+
+    /** The emergencies recorded under an incident id, newest first. */
+    public List<RotationEntity> emergenciesOf(String incident) {
+        return list("kind = ?1 and incident = ?2 order by requestedAt desc, id", RotationKind.EMERGENCY, incident);
+    }
+
+    /**
+     * Emergencies awaiting their review that started before {@code before}, oldest first; with
+     * {@code unalertedOnly} only those whose overdue alert has not gone out yet.
+     */
+    public List<RotationEntity> awaitingReviewSince(Instant before, boolean unalertedOnly) {
+        return list("kind = ?1 and reviewRequired = 1 and reviewedAt is null and requestedAt < ?2"
+                + (unalertedOnly ? " and reviewAlertedAt is null" : "") + " order by requestedAt, id",
+                RotationKind.EMERGENCY, before);
     }
 }

@@ -105,11 +105,41 @@ public class RotationService {
      * file may do that. secret:rotate alone does not suffice; a security engineer, whose role ceiling
      * deliberately excludes env-file:read, must not learn the key by picking it (403).
      */
+    // Called inside writer units, where a refusal must fail this unit alone: without dontRollbackOn the
+    // interceptor of this SUPPORTS bean would mark the writer's whole transaction rollback-only.
+    @Transactional(value = Transactional.TxType.SUPPORTS, dontRollbackOn = ApiException.class)
     public void requireReadGrantForImport(long principalId, String environment) {
         if (!grants.hasActiveGrant(principalId, environment, Permission.ENV_FILE_READ, Clocks.now(clock))) {
             throw ApiException.forbidden("an import chooses the secret's value: it needs an active env-file:read "
                     + "grant on environment '" + environment + "' as well as secret:rotate");
         }
+    }
+
+    /**
+     * Journals a rotation a second person approved, inside the approval's writer unit: the same checks and
+     * staging as {@link #request}, requested by {@code requester}, approved by {@code approver}. The caller
+     * starts its job with {@link #start} once the unit has committed.
+     */
+    // Called inside writer units, where a refusal must fail this unit alone: without dontRollbackOn the
+    // interceptor of this SUPPORTS bean would mark the writer's whole transaction rollback-only.
+    @Transactional(value = Transactional.TxType.SUPPORTS, dontRollbackOn = ApiException.class)
+    public RotationEntity stageApproved(EnvironmentPolicy policy, SecretPolicy secret, RotationKind kind,
+                                        Reason reason, Optional<SecretValue> imported, String requester,
+                                        String approver, String approvalId) {
+        RotationEntity r = stage(policy, secret, kind, reason, imported, requester);
+        r.approvedBy = approver;
+        r.approvalId = approvalId;
+        return r;
+    }
+
+    /** Starts the job of a rotation journaled by {@link #stageApproved}. */
+    public void start(String rotationId, String requestId) {
+        engine.schedule(rotationId, requestId);
+    }
+
+    /** Whether a secret has a PREVIOUS version a ROLLBACK could bring back. */
+    public boolean hasPrevious(String environment, String secret) {
+        return versions.inState(environment, secret, VersionState.PREVIOUS).isPresent();
     }
 
     static Map<String, Object> requestDetails(RotationEntity row) {
@@ -119,6 +149,10 @@ public class RotationService {
         d.put("fromVersion", row.fromVersion);
         d.put("toVersion", row.toVersion);
         d.put("reason", row.reason);
+        if (row.approvalId != null) {
+            d.put("approvalId", row.approvalId);
+            d.put("approvedBy", row.approvedBy);
+        }
         return d;
     }
 

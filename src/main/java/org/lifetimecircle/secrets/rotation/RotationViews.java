@@ -31,7 +31,8 @@ final class RotationViews {
      */
     record RotationView(String id, String environment, String secret, RotationKind kind, RotationStatus status,
                         Long fromVersion, Long toVersion, String requestedBy, String reason, String incident,
-                        Instant requestedAt, Instant finishedAt, List<StepView> steps, List<SecretChange> secrets) {
+                        Instant requestedAt, Instant finishedAt, List<StepView> steps, List<SecretChange> secrets,
+                        String approvedBy, String approvalId) {
         static RotationView of(RotationEntity r, RotationRepository repository) {
             return of(r, repository, List.of());
         }
@@ -49,7 +50,8 @@ final class RotationViews {
                         .filter(s -> !steps.contains(s)).forEach(steps::add);
             }
             return new RotationView(r.id, r.environment, r.secret, r.kind, r.status, r.fromVersion, r.toVersion,
-                    r.requestedBy, r.reason, r.incident, r.requestedAt, r.finishedAt, List.copyOf(steps), secrets);
+                    r.requestedBy, r.reason, r.incident, r.requestedAt, r.finishedAt, List.copyOf(steps), secrets,
+                    r.approvedBy, r.approvalId);
         }
     }
 
@@ -61,13 +63,21 @@ final class RotationViews {
         }
     }
 
-    /** One emergency procedure, as {@code GET /incidents} lists it. */
+    /**
+     * One emergency procedure, as {@code GET /incidents} lists it. {@code reviewRequired}: it ran in an
+     * environment with two-person approval, so a second person reviews it afterwards ({@code reviewedBy}, …).
+     */
     record IncidentView(String incident, String rotationId, String environment, String requestedBy, String reason,
-                        Instant requestedAt, Instant finishedAt, RotationStatus outcome) {
+                        Instant requestedAt, Instant finishedAt, RotationStatus outcome, boolean reviewRequired,
+                        String reviewedBy, Instant reviewedAt, String reviewReason) {
         static IncidentView of(RotationEntity r) {
             return new IncidentView(r.incident, r.id, r.environment, r.requestedBy, r.reason, r.requestedAt,
-                    r.finishedAt, r.status);
+                    r.finishedAt, r.status, r.reviewRequired == 1, r.reviewedBy, r.reviewedAt, r.reviewReason);
         }
+    }
+
+    /** {@code POST /incidents/{incident}/review}. */
+    record ReviewRequest(String reason) {
     }
 
     /** One journaled step. */

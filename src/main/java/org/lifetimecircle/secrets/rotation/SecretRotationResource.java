@@ -22,6 +22,7 @@ import org.lifetimecircle.secrets.policy.EnvironmentPolicy;
 import org.lifetimecircle.secrets.policy.EnvironmentRegistry;
 import org.lifetimecircle.secrets.policy.SecretPolicy;
 import org.lifetimecircle.secrets.rotation.RotationViews.ImportRequest;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.lifetimecircle.secrets.rotation.RotationViews.RotateRequest;
 import org.lifetimecircle.secrets.rotation.RotationViews.RotationView;
 import org.lifetimecircle.secrets.secret.SecretNames;
@@ -35,14 +36,21 @@ import org.lifetimecircle.secrets.web.Reason;
 @SecurityRequirement(name = "bearer")
 public class SecretRotationResource {
 
+    private static final String APPROVAL_NOTE = "The rotation record (poll Location); or {approval} when the "
+            + "environment's policy asks for two-person approval of rotations (approvals.rotations): nothing starts "
+            + "until a second person approves, Location is then the approval";
+
     private final RotationService rotations;
     private final RotationRepository repository;
     private final EnvironmentRegistry environments;
     private final CallerContext caller;
     private final AuditContext audit;
 
+    private final RotationApprovalGate approvals;
+
     SecretRotationResource(RotationService rotations, RotationRepository repository, EnvironmentRegistry environments,
-                           CallerContext caller, AuditContext audit) {
+                           CallerContext caller, AuditContext audit, RotationApprovalGate approvals) {
+        this.approvals = approvals;
         this.rotations = rotations;
         this.repository = repository;
         this.environments = environments;
@@ -55,6 +63,7 @@ public class SecretRotationResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Audited("rotation.request")
     @Requires(Permission.SECRET_ROTATE)
+    @APIResponse(responseCode = "202", description = APPROVAL_NOTE)
     @Operation(summary = "Rotate a secret (kind MANUAL): 202 with the rotation; poll Location until it finishes")
     public Response rotate(@PathParam("env") String env, @PathParam("name") String name, RotateRequest body) {
         return start(env, name, RotationKind.MANUAL, body == null ? null : body.reason(), Optional.empty());
@@ -65,6 +74,7 @@ public class SecretRotationResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Audited("rotation.request")
     @Requires(Permission.SECRET_ROTATE)
+    @APIResponse(responseCode = "202", description = APPROVAL_NOTE)
     @Operation(summary = "Make PREVIOUS the CURRENT version again (kind ROLLBACK); 409 without a PREVIOUS")
     public Response rollback(@PathParam("env") String env, @PathParam("name") String name, RotateRequest body) {
         return start(env, name, RotationKind.ROLLBACK, body == null ? null : body.reason(), Optional.empty());
@@ -75,6 +85,7 @@ public class SecretRotationResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Audited("rotation.request")
     @Requires(Permission.SECRET_ROTATE)
+    @APIResponse(responseCode = "202", description = APPROVAL_NOTE)
     @Operation(summary = "Adopt an existing value as the new CURRENT (kind IMPORT), checked against the policy",
             description = "Needs secret:rotate AND an active env-file:read grant on the environment (403 otherwise): "
                     + "whoever imports chooses the value and so knows it, so only someone who may read the env file "
@@ -97,6 +108,10 @@ public class SecretRotationResource {
         EnvironmentPolicy policy = environments.require(env);
         SecretPolicy secret = SecretNames.require(policy, name);
         Reason reason = Reason.of("reason", reasonText);
+        Optional<Response> pending = approvals.divert(policy, secret, kind, reason, value, caller.require());
+        if (pending.isPresent()) {
+            return pending.get();
+        }
         RotationEntity r = rotations.request(policy, secret, kind, reason, value, caller.require(), audit.requestId());
         return Response.accepted(RotationView.of(r, repository))
                 .location(URI.create("/api/v1/rotations/" + r.id))

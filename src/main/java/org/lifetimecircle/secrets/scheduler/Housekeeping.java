@@ -1,5 +1,7 @@
 package org.lifetimecircle.secrets.scheduler;
 
+import org.lifetimecircle.secrets.approval.ApprovalService;
+import org.lifetimecircle.secrets.rotation.IncidentReviews;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
@@ -16,8 +18,8 @@ import org.lifetimecircle.secrets.startup.StartupSequence;
 /**
  * The scheduler: every {@code ltc-secrets.scheduler.check-every} it starts a job for any PENDING rotation
  * that has none (its request committed after its caller was answered 503), records due-state changes and acts
- * on overdue secrets, ends PREVIOUS versions' grace, checks env files for drift and records expired
- * grants and tokens, and (with {@code ltc-secrets.audit.retention}) archives audit events older than the
+ * on overdue secrets, ends PREVIOUS versions' grace, checks env files for drift, records expired
+ * grants and tokens and lapsed approval requests, alerts emergencies unreviewed for a day, and (with {@code ltc-secrets.audit.retention}) archives audit events older than the
  * retention, in that order, at one instant from the injected {@link Clock}. Only the active instance runs it
  * ({@link Leadership}, a shared PostgreSQL store); runs never overlap;
  * a step that fails is logged and the others still run (the run then counts as failed in the metrics).
@@ -47,10 +49,14 @@ public class Housekeeping {
     private final RotationEngine engine;
     private final Clock clock;
     private final ReentrantLock running = new ReentrantLock();
+    private final ApprovalService approvals;
+    private final IncidentReviews reviews;
 
     Housekeeping(DueStates dueStates, PreviousRetirement retirement, DriftCheck drift, Expiries expiries,
                  AuditArchiver archiver, SchedulerMetrics metrics, StartupSequence startup, Leadership leadership,
-                 RotationEngine engine, Clock clock) {
+                 RotationEngine engine, Clock clock, ApprovalService approvals, IncidentReviews reviews) {
+        this.approvals = approvals;
+        this.reviews = reviews;
         this.leadership = leadership;
         this.engine = engine;
         this.archiver = archiver;
@@ -92,6 +98,8 @@ public class Housekeeping {
         int retired = step("retirement", ok, () -> retirement.retireExpired(now));
         int drifts = step("drift check", ok, () -> drift.check(now));
         int expired = step("expiries", ok, () -> expiries.record(now));
+        expired += step("lapsed approvals", ok, () -> approvals.expire(now));
+        step("unreviewed emergencies", ok, () -> reviews.alertOverdue(now));
         // Last: everything the steps above recorded is in the chain before the oldest part moves out.
         long archived = step("audit retention", ok, () -> (int) Math.min(Integer.MAX_VALUE, archiver.applyRetention(now)));
         metrics.runFinished(now, ok[0]);

@@ -1,5 +1,6 @@
 package org.lifetimecircle.secrets.scheduler;
 
+import org.lifetimecircle.secrets.rotation.IncidentReviews;
 import static org.lifetimecircle.secrets.db.ReadTransaction.read;
 
 import io.micrometer.core.instrument.Counter;
@@ -27,7 +28,8 @@ import org.lifetimecircle.secrets.startup.DataReady;
  * {@code ltc_rotations_total{environment,kind,outcome}} (finished rotations, counted from the journal,
  * so they survive restarts), {@code ltc_envfile_drift{environment}} (1 while the file differs from what
  * was written), {@code ltc_envfile_drift_events_total{environment}}, and the scheduler's own
- * {@code ltc_scheduler_last_success_timestamp_seconds} and {@code ltc_scheduler_runs_total{outcome}}.
+ * {@code ltc_scheduler_last_success_timestamp_seconds} and {@code ltc_scheduler_runs_total{outcome}}, and
+ * {@code ltc_incidents_unreviewed} (emergencies awaiting a second person's review for more than a day).
  */
 @ApplicationScoped
 public class SchedulerMetrics {
@@ -52,6 +54,9 @@ public class SchedulerMetrics {
     private record Counts(long queriedAt, Map<String, Long> byKey) {
     }
 
+    @jakarta.inject.Inject
+    IncidentReviews reviews;
+
     SchedulerMetrics(MeterRegistry registry, EnvironmentRegistry environments, RotationRepository rotations,
                      EnvFileStates states) {
         this.registry = registry;
@@ -64,6 +69,15 @@ public class SchedulerMetrics {
         register();
     }
 
+    // A database that cannot answer reports NaN (no sample), never a misleading 0.
+    private double unreviewed() {
+        try {
+            return reviews.overdue().size();
+        } catch (RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
     /** Registers the meters; called once the schema exists and the policies are loaded. */
     public synchronized void register() {
         Gauge.builder("ltc_scheduler_last_success_timestamp_seconds", lastSuccessSeconds, AtomicLong::doubleValue)
@@ -73,6 +87,10 @@ public class SchedulerMetrics {
                 .tags("outcome", "success").register(registry);
         failedRuns = Counter.builder("ltc_scheduler_runs").description("scheduler runs by outcome")
                 .tags("outcome", "failure").register(registry);
+        Gauge.builder("ltc_incidents_unreviewed", this, SchedulerMetrics::unreviewed)
+                .description("emergencies in environments with two-person approval that a second person has not "
+                        + "reviewed for more than a day")
+                .register(registry);
         for (EnvironmentPolicy p : environments.all()) {
             String env = p.environment();
             for (RotationKind kind : RotationKind.values()) {

@@ -43,6 +43,23 @@ public class SecretStore {
         }
     }
 
+    /**
+     * Seals the value of an IMPORT that waits for a second person's approval: bound to that approval (the
+     * secret's name with {@code #approval-<id>}), so the blob opens for that request only and never as a version.
+     */
+    public byte[] sealAwaitingApproval(String environment, String secret, String approvalId, SecretValue value) {
+        return Envelope.encrypt(masterKeys.key(), value, Envelope.Binding.awaitingApproval(environment, secret, approvalId));
+    }
+
+    /** The value sealed by {@link #sealAwaitingApproval}; a failure means tampering or a foreign master key. */
+    public SecretValue openAwaitingApproval(String environment, String secret, String approvalId, byte[] blob) {
+        try {
+            return Envelope.decrypt(masterKeys.key(), blob, Envelope.Binding.awaitingApproval(environment, secret, approvalId));
+        } catch (DecryptionFailedException e) {
+            throw new IllegalStateException("the imported value of approval " + approvalId + " does not open");
+        }
+    }
+
     /** {@code hmac-sha256:<hex>} of the value under the installation's fingerprint key. */
     public String fingerprint(SecretValue value) {
         byte[] bytes = value.utf8Copy();

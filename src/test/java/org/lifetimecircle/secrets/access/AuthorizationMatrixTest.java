@@ -66,6 +66,8 @@ class AuthorizationMatrixTest {
 
     private static final String ENV = "prod";
     private static final String OTHER_ENV = "staging";
+    /** A test policy whose grants and rotations wait for a second person. */
+    private static final String APPROVALS_ENV = "approved";
     private static final int PAGE = 1000;
     private static final Set<String> HTTP_METHODS = Set.of("get", "put", "post", "delete", "options", "head",
             "patch", "trace");
@@ -137,6 +139,9 @@ class AuthorizationMatrixTest {
     private static String targetGrantId;
     private static String exportFrom;
     private static String initialRotationId;
+    private static String requesterToken;
+    private static String approvalId;
+    private static String reviewIncident;
     private static final List<Caller> CALLERS = new ArrayList<>();
 
     // auth.denied events read so far, by request id; the cursor is the highest seq seen.
@@ -226,6 +231,21 @@ class AuthorizationMatrixTest {
                         () -> Call.to("/api/v1/environments/" + ENV + "/env-file/write")),
                 new Row("GET", "/api/v1/incidents", METADATA_READ, 200,
                         () -> Call.to("/api/v1/incidents")),
+                // Reviewing a reviewed incident is a 200 again, so one fixture emergency serves every cell.
+                new Row("POST", "/api/v1/incidents/{incident}/review", AUDIT_READ, 200,
+                        () -> Call.to("/api/v1/incidents/" + reviewIncident + "/review")
+                                .body(Map.of("reason", "authorization matrix"))),
+                // two-person approval: a fresh request (by a fixture admin no caller is) for every cell
+                new Row("GET", "/api/v1/approvals", METADATA_READ, 200,
+                        () -> Call.to("/api/v1/approvals").query("environment", APPROVALS_ENV)),
+                new Row("GET", "/api/v1/approvals/{id}", METADATA_READ, 200,
+                        () -> Call.to("/api/v1/approvals/" + approvalId)),
+                new Row("POST", "/api/v1/approvals/{id}/approve", GRANT_MANAGE, 200,
+                        () -> Call.to("/api/v1/approvals/" + pendingApproval() + "/approve")
+                                .body(Map.of("reason", "authorization matrix"))),
+                new Row("POST", "/api/v1/approvals/{id}/deny", GRANT_MANAGE, 200,
+                        () -> Call.to("/api/v1/approvals/" + pendingApproval() + "/deny")
+                                .body(Map.of("reason", "authorization matrix"))),
                 new Row("GET", "/api/v1/environments/{env}/preflight", METADATA_READ, 200,
                         () -> Call.to("/api/v1/environments/" + ENV + "/preflight")),
                 // environment-scoped test-only probes (one per permission, independent of the endpoints above)
@@ -420,6 +440,14 @@ class AuthorizationMatrixTest {
         return call;
     }
 
+    /** A grant request on the approvals environment, for a fresh deployer, made by the fixture requester. */
+    private static String pendingApproval() {
+        String grantee = principal("mx-grantee", Role.DEPLOYER);
+        return as(requesterToken).contentType(ContentType.JSON)
+                .body(grantBody(grantee, APPROVALS_ENV, ENV_FILE_READ, "PT1H")).post("/api/v1/grants").then()
+                .statusCode(202).extract().path("approval.id");
+    }
+
     private static String importable() {
         byte[] bytes = new byte[48];
         new java.security.SecureRandom().nextBytes(bytes);
@@ -447,6 +475,24 @@ class AuthorizationMatrixTest {
         // The export row exports only this test's part of the trail, from the service's clock (which
         // other tests may have moved ahead of the real one).
         exportFrom = Instant.parse(targetGrant.<String>path("grantedAt")).truncatedTo(ChronoUnit.SECONDS).toString();
+
+        // Two-person approval: an admin no caller is makes the requests; its emergency on the approvals
+        // environment (its secret:rotate grant approved by the bootstrap admin) is the incident to review.
+        String requester = principal("mx-requester", Role.ADMIN);
+        requesterToken = token(requester, Map.of());
+        approvalId = pendingApproval();
+        String selfGrant = as(requesterToken).contentType(ContentType.JSON)
+                .body(grantBody(requester, APPROVALS_ENV, SECRET_ROTATE, "PT2H")).post("/api/v1/grants").then()
+                .statusCode(202).extract().path("approval.id");
+        as(admin).contentType(ContentType.JSON).body(Map.of("reason", "authorization matrix"))
+                .post("/api/v1/approvals/" + selfGrant + "/approve").then().statusCode(200);
+        Rotations.awaitIdle(admin, APPROVALS_ENV);
+        reviewIncident = "MX-REVIEW-" + Long.toHexString(System.nanoTime());
+        String emergency = as(requesterToken).contentType(ContentType.JSON)
+                .body(Map.of("reason", "authorization matrix", "incident", reviewIncident))
+                .post("/api/v1/environments/" + APPROVALS_ENV + "/emergency-rotations").then().statusCode(202)
+                .extract().path("id");
+        Rotations.awaitFinished(admin, emergency);
 
         CALLERS.add(new Caller("without a token", null, null, null, null));
         CALLERS.add(new Caller("with an invalid token", null, null, null,

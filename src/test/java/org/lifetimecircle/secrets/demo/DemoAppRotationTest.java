@@ -42,9 +42,18 @@ class DemoAppRotationTest {
                 .post("/api/v1/principals").then().statusCode(201);
         String token = as(adminToken()).contentType(ContentType.JSON).body("{}")
                 .post("/api/v1/principals/" + name + "/tokens").then().statusCode(201).extract().path("token");
-        as(adminToken()).contentType(ContentType.JSON).body(Map.of("principal", name, "environment", "prod",
-                        "permission", "secret:rotate", "ttl", "PT1H", "reason", "first rotation on a laptop"))
-                .post("/api/v1/grants").then().statusCode(201);
+        // The shipped prod policy asks a second person to approve every grant on prod (approvals.grants).
+        String approval = as(adminToken()).contentType(ContentType.JSON).body(Map.of("principal", name,
+                        "environment", "prod", "permission", "secret:rotate", "ttl", "PT1H",
+                        "reason", "first rotation on a laptop"))
+                .post("/api/v1/grants").then().statusCode(202).extract().path("approval.id");
+        String second = Api.uniqueName("laptop-approver");
+        as(adminToken()).contentType(ContentType.JSON).body(Map.of("name", second, "role", "admin"))
+                .post("/api/v1/principals").then().statusCode(201);
+        String secondToken = as(adminToken()).contentType(ContentType.JSON).body("{}")
+                .post("/api/v1/principals/" + second + "/tokens").then().statusCode(201).extract().path("token");
+        as(secondToken).contentType(ContentType.JSON).body(Map.of("reason", "second pair of eyes"))
+                .post("/api/v1/approvals/" + approval + "/approve").then().statusCode(200);
 
         JsonPath manual = Rotations.rotateAndWait(token, "prod", SECRET);
         assertThat(manual.getString("status")).as(manual.prettify()).isEqualTo("COMPLETED");
@@ -67,6 +76,9 @@ class DemoAppRotationTest {
         assertThat(demoAppFingerprint()).isEqualTo(fingerprint(afterEmergency));
         assertThat(demoAppPid()).isNotEqualTo(firstPid);
         assertThat(DemoAppTest.running(firstPid)).isFalse();
+        // Emergencies never wait for approval; on prod a second person reviews them afterwards.
+        assertThat(as(token).get("/api/v1/incidents?environment=prod").then().statusCode(200).extract().jsonPath()
+                .getBoolean("find { it.incident == 'INC-DEMO-1' }.reviewRequired")).isTrue();
     }
 
     private static String step(JsonPath r, String name, String field) {

@@ -22,9 +22,9 @@ class EnvironmentEndpointsTest {
     void listsOneEnvironmentPerPolicy() {
         as(adminToken()).get("/api/v1/environments").then()
                 .statusCode(200)
-                .body("name", contains("apptest", "drift-emergency", "drift-flag", "drift-repair", "due-emergency",
+                .body("name", contains("approved", "approved-due", "apptest", "drift-emergency", "drift-flag", "drift-repair", "due-emergency",
                         "due-flag", "due-rotate", "preflight", "preflight-bad", "preflight-min", "prod", "staging"))
-                .body("[10].envFilePath", equalTo("/etc/lifetimecircle/prod.env"))
+                .body("[12].envFilePath", equalTo("/etc/lifetimecircle/prod.env"))
                 .body("[10].secrets", contains("LTC_SECRET_KEY"));
     }
 

@@ -51,6 +51,9 @@ class LtcsCliIT {
     private static final Duration DEADLINE = Duration.ofSeconds(90);
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final String CLI_ENV = "cli";
+    /** An environment whose grants and rotations wait for a second person. */
+    private static final String TWO_ENV = "cli-approved";
+    private static final Pattern PENDING = Pattern.compile("pending approval ([0-9a-f]{16}): ");
 
     @TempDir
     static Path tmp;
@@ -100,6 +103,19 @@ class LtcsCliIT {
                 + "  healthUrl: http://127.0.0.1:" + health.getAddress().getPort() + "/health\n"
                 + "  restartTimeout: PT30S\n"
                 + "  healthTimeout: PT3S\n", StandardCharsets.UTF_8);
+        Files.writeString(policies.resolve("environments/" + TWO_ENV + ".yaml"), ""
+                + "environment: " + TWO_ENV + "\n"
+                + "envFile:\n"
+                + "  path: /etc/lifetimecircle/" + TWO_ENV + ".env\n"
+                + "  mode: \"0600\"\n"
+                + "variables:\n"
+                + "  LTC_ENV: " + TWO_ENV + "\n"
+                + "secrets:\n"
+                + "  LTC_SECRET_KEY:\n"
+                + "    rotateEvery: P90D\n"
+                + "approvals:\n"
+                + "  grants: true\n"
+                + "  rotations: true\n", StandardCharsets.UTF_8);
         service = ServiceProcess.dev(tmp, tmp.resolve("data"), policies, tmp.resolve("data/root"))
                 .log(tmp.resolve("service.log"))
                 .startHealthy(ServiceProcess.START_DEADLINE);
@@ -240,7 +256,7 @@ class LtcsCliIT {
     void everyCommandHasHelpWithAnExample() throws Exception {
         List<String> commands = List.of("status", "rotate", "rollback", "import", "emergency", "rotation", "rotations",
                 "versions", "fetch", "write-env-file", "preflight", "principal", "principals", "token", "grant", "grants",
-                "access-review", "audit");
+                "access-review", "audit", "approvals", "approval", "approve", "deny", "incidents", "incident");
         Run top = ok(run(Map.of(), null, "--help"));
         for (String c : commands) {
             assertThat(top.out()).contains(c);
@@ -556,6 +572,128 @@ class LtcsCliIT {
         } finally {
             stub.stop(0);
         }
+    }
+
+    // ------------------------------------------------------------------ two-person approval
+
+    @Test
+    @Order(10)
+    void grantsAndRotationsWaitForASecondPersonAndEmergenciesForAReview() throws Exception {
+        ok(admin("principal", "create", "sec-1", "security-engineer"));
+        ok(admin("principal", "create", "sec-2", "security-engineer"));
+        Path sec1 = tokenFile("sec-1");
+        Path sec2 = tokenFile("sec-2");
+
+        // A grant: pending, nothing granted yet; its requester cannot approve it; another person can.
+        Run requested = ok(cli(sec1, "grant", "deploy-bot", TWO_ENV, "env-file:read", "--ttl", "PT1H",
+                "--reason", "release 2.0"));
+        String grantApproval = pendingId(requested);
+        assertThat(requested.out()).contains("ltcs approve " + grantApproval + " --reason");
+        assertThat(ok(admin("grants", "--principal", "deploy-bot", "--environment", TWO_ENV)).out())
+                .doesNotContain("env-file:read");
+        Path file = work.resolve("two.env");
+        Run notYet = cli(deployToken, "fetch", TWO_ENV, "-o", file.toString());
+        assertThat(notYet.exit()).as(notYet.all()).isEqualTo(3);
+        assertThat(notYet.err()).contains("forbidden");
+        assertThat(ok(admin("approvals", "--environment", TWO_ENV, "--status", "PENDING")).out())
+                .contains(grantApproval).contains("GRANT").contains("PENDING").contains("sec-1");
+
+        Run own = cli(sec1, "approve", grantApproval, "--reason", "my own");
+        assertThat(own.exit()).as(own.all()).isEqualTo(3);
+        assertThat(own.err()).contains("403").contains("forbidden");
+        Run badId = cli(sec2, "approve", grantApproval.toUpperCase(), "--reason", "x");
+        assertThat(badId.exit()).isEqualTo(2);
+
+        Run approved = ok(admin("approve", grantApproval, "--reason", "change ticket checked"));
+        Matcher g = Pattern.compile("approved " + grantApproval + ": grant ([0-9a-f]{16}) in force: deploy-bot may "
+                + "env-file:read on " + TWO_ENV).matcher(approved.out());
+        assertThat(g.find()).as(approved.out()).isTrue();
+        assertThat(ok(cli(deployToken, "fetch", TWO_ENV, "-o", file.toString())).out()).startsWith("written");
+        assertThat(ok(admin("grants", "--environment", TWO_ENV)).out()).contains(g.group(1))
+                .contains("sec-1, approved by bootstrap-admin");
+        Run again = cli(sec2, "approve", grantApproval, "--reason", "twice");
+        assertThat(again.exit()).as(again.all()).isEqualTo(3);
+        assertThat(again.err()).contains("409").contains("conflict");
+        assertThat(ok(cli(sec2, "approval", grantApproval)).out()).contains("APPROVED").contains("bootstrap-admin");
+
+        // Rotation rights on the environment are grants too: each approved by someone who is not its grantee.
+        Run toSelf = admin("approve", pendingId(ok(cli(sec1, "grant", "bootstrap-admin", TWO_ENV, "secret:rotate",
+                "--ttl", "PT1H", "--reason", "rotate"))), "--reason", "to myself");
+        assertThat(toSelf.exit()).as(toSelf.all()).isEqualTo(3);
+        assertThat(toSelf.err()).contains("forbidden");
+        String adminGrant = pendingId(ok(admin("approvals", "--environment", TWO_ENV, "--status", "PENDING")).out());
+        ok(cli(sec2, "approve", adminGrant, "--reason", "ok"));
+        ok(cli(sec2, "approve", pendingId(ok(admin("grant", "sec-1", TWO_ENV, "secret:rotate", "--ttl", "PT1H",
+                "--reason", "rotate"))), "--reason", "ok"));
+
+        // A rotation: pending (--wait does not wait for it), nothing rotated; it runs once another person approves.
+        Run rotate = ok(cli(sec1, "rotate", TWO_ENV, "LTC_SECRET_KEY", "--reason", "planned", "--wait"));
+        String rotationApproval = pendingId(rotate);
+        assertThat(rotate.out()).contains("MANUAL");
+        assertThat(rotate.err()).contains("--wait does not wait for an approval");
+        assertThat(ok(admin("versions", TWO_ENV, "LTC_SECRET_KEY")).out()).doesNotContain("v2");
+        Run ownRotation = cli(sec1, "approve", rotationApproval, "--reason", "mine");
+        assertThat(ownRotation.exit()).as(ownRotation.all()).isEqualTo(3);
+        assertThat(ownRotation.err()).contains("forbidden");
+        Run ran = ok(admin("approve", rotationApproval, "--reason", "planned change", "--wait"));
+        assertThat(ran.out()).contains("approved " + rotationApproval + ": rotation ")
+                .containsPattern("(?m)^COMPLETED.*MANUAL " + TWO_ENV + "/LTC_SECRET_KEY v1 -> v2");
+        Matcher r = Pattern.compile("rotation ([0-9a-f]{16}) started").matcher(ran.out());
+        assertThat(r.find()).as(ran.out()).isTrue();
+        assertThat(ok(admin("rotation", r.group(1))).out()).contains("approved by bootstrap-admin")
+                .contains(rotationApproval).contains("requested by sec-1");
+        assertThat(ok(admin("versions", TWO_ENV, "LTC_SECRET_KEY")).out()).containsPattern("v2\\s+CURRENT");
+
+        // Denied: nothing happens, and it cannot be approved afterwards; a requester withdraws its own.
+        String rollback = pendingId(ok(cli(sec1, "rollback", TWO_ENV, "LTC_SECRET_KEY", "--reason", "undo")));
+        assertThat(ok(admin("deny", rollback, "--reason", "no need")).out())
+                .startsWith("denied " + rollback + ": ").contains("nothing was done");
+        Run late = admin("approve", rollback, "--reason", "changed my mind");
+        assertThat(late.exit()).as(late.all()).isEqualTo(3);
+        assertThat(late.err()).contains("conflict");
+        assertThat(ok(admin("versions", TWO_ENV, "LTC_SECRET_KEY")).out()).containsPattern("v2\\s+CURRENT");
+        String mine = pendingId(ok(cli(sec1, "grant", "deploy-bot", TWO_ENV, "env-file:read", "--ttl", "PT1H",
+                "--reason", "by mistake")));
+        assertThat(ok(cli(sec1, "deny", mine, "--reason", "by mistake")).out()).startsWith("withdrawn " + mine);
+        assertThat(ok(admin("approvals", "--environment", TWO_ENV, "--status", "DENIED")).out())
+                .contains(rollback).contains(mine);
+        assertThat(ok(admin("approvals", "--environment", TWO_ENV, "--status", "PENDING")).out().strip())
+                .as("nothing left waiting").doesNotContain("\n");
+
+        // An emergency never waits, but a second person reviews it; not the one who ran it.
+        Run emergency = cli(sec1, "emergency", TWO_ENV, "--reason", "key in a log", "--incident", "INC-2", "--wait");
+        assertThat(emergency.exit()).as(emergency.all()).isZero();
+        assertThat(emergency.out()).containsPattern("(?m)^COMPLETED");
+        assertThat(ok(admin("incidents", "--environment", TWO_ENV)).out()).containsPattern("INC-2 .*REQUIRED")
+                .contains("awaits a second person's review");
+        assertThat(ok(admin("incidents", "--environment", "staging")).out()).containsPattern("INC-1 .*COMPLETED\\s+-");
+        Run self = cli(sec1, "incident", "review", "INC-2", "--reason", "mine");
+        assertThat(self.exit()).as(self.all()).isEqualTo(3);
+        assertThat(self.err()).contains("forbidden");
+        assertThat(ok(cli(sec2, "incident", "review", "INC-2", "--reason", "leak confirmed")).out())
+                .contains("reviewed by sec-2").contains("leak confirmed");
+        assertThat(ok(admin("incidents", "--environment", TWO_ENV)).out()).containsPattern("INC-2 .*by sec-2")
+                .doesNotContain("awaits");
+        Run noReview = admin("incident", "review", "INC-1", "--reason", "staging has no approvals");
+        assertThat(noReview.exit()).as(noReview.all()).isEqualTo(3);
+        assertThat(noReview.err()).contains("conflict");
+        Run badIncident = admin("incident", "review", "no spaces", "--reason", "x");
+        assertThat(badIncident.exit()).isEqualTo(2);
+    }
+
+    private static String pendingId(Run r) {
+        return pendingId(r.out());
+    }
+
+    /** The id of the first pending approval a command printed (or an approvals table lists). */
+    private static String pendingId(String out) {
+        Matcher m = PENDING.matcher(out);
+        if (m.find()) {
+            return m.group(1);
+        }
+        Matcher row = Pattern.compile("(?m)^([0-9a-f]{16})\\s+\\S+\\s+\\S+\\s+PENDING").matcher(out);
+        assertThat(row.find()).as("a pending approval in " + out).isTrue();
+        return row.group(1);
     }
 
     // ------------------------------------------------------------------ helpers

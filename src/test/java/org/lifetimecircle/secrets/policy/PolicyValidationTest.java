@@ -476,6 +476,43 @@ class PolicyValidationTest {
                 "unknown field");
     }
 
+    // approvals (two-person approval)
+
+    @Test
+    void approvalsAreOptionalWithDefaults() {
+        assertThat(parse(edit("paths:", "paths:")).approvals()).isEqualTo(Optional.empty());
+        ApprovalsPolicy only = parse(edit("paths:", "approvals:\n  grants: true\npaths:")).approvals().orElseThrow();
+        assertThat(only).isEqualTo(new ApprovalsPolicy(true, false, Duration.ofHours(24)));
+        ApprovalsPolicy all = parse(edit("paths:", "approvals:\n  grants: false\n  rotations: true\n"
+                + "  expireAfter: PT1M\npaths:")).approvals().orElseThrow();
+        assertThat(all).isEqualTo(new ApprovalsPolicy(false, true, Duration.ofMinutes(1)));
+        assertThat(parse(edit("paths:", "approvals:\n  expireAfter: P7D\npaths:")).approvals().orElseThrow()
+                .expireAfter()).isEqualTo(Duration.ofDays(7));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"PT59S", "P8D", "PT0S", "-PT1H", "1d", "P1M"})
+    void expireAfterOutsidePT1MToP7DIsRefused(String value) {
+        PolicyException e = assertThatExceptionOfType(PolicyException.class)
+                .isThrownBy(() -> parse(edit("paths:", "approvals:\n  grants: true\n  expireAfter: " + value
+                        + "\npaths:"))).actual();
+        assertThat(e.field()).isEqualTo("approvals.expireAfter");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\"true\"", "yes-please", "1", "[true]"})
+    void approvalSwitchesMustBeBooleans(String value) {
+        PolicyException e = assertThatExceptionOfType(PolicyException.class)
+                .isThrownBy(() -> parse(edit("paths:", "approvals:\n  grants: " + value + "\npaths:"))).actual();
+        assertThat(e.field()).isEqualTo("approvals.grants");
+    }
+
+    @Test
+    void unknownApprovalsFieldIsRefused() {
+        assertRefusedStartingWith(edit("paths:", "approvals:\n  emergencies: true\npaths:"), "approvals.emergencies",
+                "unknown field");
+    }
+
     private static String with0640Group(String group) {
         return edit(edit("mode: \"0600\"", "mode: \"0640\""), "onDrift: repair", "onDrift: repair\n  group: " + group);
     }

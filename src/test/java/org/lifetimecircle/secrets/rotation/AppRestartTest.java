@@ -384,7 +384,8 @@ class AppRestartTest {
                 .get("/api/v1/incidents").then().statusCode(200).extract().jsonPath().getList("$");
         assertThat(incidents).hasSize(2);
         assertThat(incidents).allSatisfy(i -> assertThat(i).containsOnlyKeys("incident", "rotationId", "environment",
-                "requestedBy", "reason", "requestedAt", "finishedAt", "outcome"));
+                "requestedBy", "reason", "requestedAt", "finishedAt", "outcome", "reviewRequired", "reviewedBy", "reviewedAt",
+                "reviewReason"));
         Map<String, Object> newest = incidents.get(0);
         assertThat(newest).containsEntry("rotationId", failedId)
                 .containsEntry("incident", "EMR-" + failedId) // none given: one is made up from the rotation id

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.lifetimecircle.secrets.testing.Api;
 import org.lifetimecircle.secrets.testing.Db;
 import org.lifetimecircle.secrets.testing.Rotations;
 import org.lifetimecircle.secrets.testing.TestDataDir;
@@ -48,7 +49,7 @@ class FuzzTest {
     /** Tables whose content a refused request must leave alone (audit_event records the refusals). */
     private static final List<String> STATE = List.of("principal", "api_token", "access_grant", "secret_version",
             "rotation", "rotation_step", "emergency_secret", "env_file_state", "secret_due_state", "audit_checkpoint",
-            "installation_key", "audit_anchor");
+            "installation_key", "audit_anchor", "approval");
 
     /** {@code optionalBody}: no body (or JSON null) means "the defaults", so those are valid there. */
     private record Target(String path, Map<String, Object> body, boolean optionalBody) {
@@ -57,9 +58,16 @@ class FuzzTest {
         }
     }
 
-    private static List<Target> bodies(String principal) {
+    private static List<Target> bodies(String principal, String approval) {
         String value = "fuzzImportValue_" + "x".repeat(60);
         return List.of(
+                // two-person approval: a grant and a rotation that would wait, and the decisions on a pending one
+                new Target("/api/v1/grants", Map.of("principal", principal, "environment", "approved",
+                        "permission", "env-file:read", "ttl", "PT1H", "reason", "fuzz")),
+                new Target("/api/v1/environments/approved/secrets/" + SECRET + "/rotations", Map.of("reason", "fuzz")),
+                new Target("/api/v1/approvals/" + approval + "/approve", Map.of("reason", "fuzz")),
+                new Target("/api/v1/approvals/" + approval + "/deny", Map.of("reason", "fuzz")),
+                new Target("/api/v1/incidents/INC-1/review", Map.of("reason", "fuzz")),
                 new Target("/api/v1/principals", Map.of("name", "fuzz-new", "role", "auditor")),
                 new Target("/api/v1/principals/" + principal + "/tokens", Map.of("ttl", "PT1H"), true),
                 new Target("/api/v1/grants", Map.of("principal", principal, "environment", ENV,
@@ -85,6 +93,8 @@ class FuzzTest {
             "/api/v1/audit/export?from=yesterday", "/api/v1/audit/export?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",
             "/api/v1/access-review?from=2026-13-01T00:00:00Z", "/api/v1/access-review?permission=root",
             "/api/v1/incidents?limit=0", "/api/v1/incidents?environment=a%0Ab",
+            "/api/v1/approvals?status=done", "/api/v1/approvals?environment=..%2Fprod", "/api/v1/approvals?limit=0",
+            "/api/v1/approvals/not-an-id", "/api/v1/approvals/..%2F..%2Fetc", "/api/v1/approvals/0123456789ABCDEF",
             "/api/v1/grants/not-an-id", "/api/v1/rotations/..%2F..%2Fetc", "/api/v1/principals/..%2Fbootstrap-admin",
             "/api/v1/environments/..%2Fprod", "/api/v1/environments/prod%00", "/api/v1/environments/%2e%2e",
             "/api/v1/environments/" + "a".repeat(300), "/api/v1/environments/" + ENV + "/secrets/..%2FX/versions",
@@ -97,12 +107,14 @@ class FuzzTest {
         String principal = principal();
         grant("secret:rotate");
         grant("env-file:read"); // an import needs it too; without it every import body would be a 403
+        // A pending request by another admin, which every mutated decision must leave PENDING.
+        String approval = pendingApproval(principal);
         Rotations.awaitIdle(adminToken(), ENV);
         Map<String, String> before = state();
 
         List<String> failures = new ArrayList<>();
         int sent = 0;
-        for (Target t : bodies(principal)) {
+        for (Target t : bodies(principal, approval)) {
             for (int round = 0; round < ROUNDS; round++) {
                 Mutation m = mutate(t.body(), t.optionalBody(), random);
                 RequestSpecification req = as(adminToken()).contentType(m.contentType()).body(m.body());
@@ -225,6 +237,17 @@ class FuzzTest {
                 .post("/api/v1/principals").then().statusCode(org.hamcrest.Matchers.anyOf(
                         org.hamcrest.Matchers.is(201), org.hamcrest.Matchers.is(409)));
         return name;
+    }
+
+    private static String pendingApproval(String grantee) {
+        String requester = Api.uniqueName("fuzz-requester");
+        as(adminToken()).contentType("application/json").body(Map.of("name", requester, "role", "admin"))
+                .post("/api/v1/principals").then().statusCode(201);
+        String token = as(adminToken()).contentType("application/json").body("{}")
+                .post("/api/v1/principals/" + requester + "/tokens").then().statusCode(201).extract().path("token");
+        return as(token).contentType("application/json").body(Map.of("principal", grantee, "environment", "approved",
+                        "permission", "env-file:read", "ttl", "PT1H", "reason", "fuzz test"))
+                .post("/api/v1/grants").then().statusCode(202).extract().path("approval.id");
     }
 
     private static void grant(String permission) {

@@ -64,8 +64,10 @@ VERSION=$(feature "$JAVA")
 [[ -n $VERSION ]] || { echo "aot-cache.sh: $JAVA: not a java" >&2; exit 2; }
 if ((VERSION >= 25)); then
     CACHE=$DIR/app.aot
-    RECORD=(-XX:AOTCacheOutput="$CACHE.tmp-$$")
-    USE=(-XX:AOTCache="$CACHE")
+    # --enable-native-access: sqlite-jdbc loads its native library; without it JDK 24+ prints four WARNING lines
+    # at every start. In both runs: the cache is used only with the module options it was made with.
+    RECORD=(-XX:AOTCacheOutput="$CACHE.tmp-$$" --enable-native-access=ALL-UNNAMED)
+    USE=(-XX:AOTCache="$CACHE" --enable-native-access=ALL-UNNAMED)
 else
     CACHE=$DIR/app-cds.jsa
     RECORD=(-XX:ArchiveClassesAtExit="$CACHE.tmp-$$")

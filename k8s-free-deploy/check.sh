@@ -7,7 +7,7 @@
 #   1. every unit in systemd/: `systemd-analyze verify` in a throwaway root (see below), any warning fails
 #   2. every service: `systemd-analyze security --offline=true`, exposure at most 2.0
 #   3. nginx/*.conf: `nginx -t` with a throwaway self-signed certificate; ltc-secrets (:8300) never proxied
-#   4. every *.sh under k8s-free-deploy/: `bash -n` and `shellcheck`
+#   4. every *.sh under k8s-free-deploy/ and the unit's launcher ltc-secrets-java: `bash -n` and `shellcheck`
 #   5. polkit/*.rules: compiled by Duktape (polkitd's own engine) and, for the restart rule, decided
 #      against the cases in polkit/rule-test.js plus each unit that a policy's restartCommand restarts
 #   6. every service has LimitCORE=0 (a core dump would hold keys); each policy's app.user is the User=
@@ -38,6 +38,7 @@ fi
 # so it resolves every Exec*= path inside the throwaway root: a unit naming anything other than these
 # (or than a program that exists on this host, for /usr/bin/java and the like) fails verification.
 layout=(
+    /opt/ltc-secrets/bin/ltc-secrets-java
     /opt/lifetimecircle/venv/bin/uvicorn
     /opt/lifetimecircle-staging/venv/bin/uvicorn
 )
@@ -138,7 +139,7 @@ while IFS= read -r -d '' script; do
     rel=${script#"$repo"/}
     if bash -n "$script" 2>"$work/bash-n.txt"; then ok "bash -n $rel"; else bad "bash -n $rel"; sed 's/^/     /' "$work/bash-n.txt"; fi
     if out=$(shellcheck -x -P SCRIPTDIR "$script" 2>&1); then ok "shellcheck $rel"; else bad "shellcheck $rel"; printf '%s\n' "$out" | sed 's/^/     /'; fi
-done < <(find "$here" -name '*.sh' -type f -print0 | sort -z)
+done < <(find "$here" \( -name '*.sh' -o -name ltc-secrets-java \) -type f -print0 | sort -z)
 
 # --- 5. polkit ------------------------------------------------------------------------------------
 # The units the policies restart must be exactly what the rule allows, and must exist as unit files.

@@ -20,10 +20,12 @@
 #                                   and never printed. systemd hands it to the service (LoadCredential=).
 #                                   BACK IT UP OFFLINE: backups of the database are useless without it.
 #   /opt/ltc-secrets/quarkus-app    the packaged app (root 0755/0644; replaced as a whole when it differs).
-#   /opt/ltc-secrets/app-cds.jsa    AppCDS archive for this host's java (appcds.sh; faster start-up).
-#                                   With --root it names the jar under PREFIX: make it again on the
-#                                   target host (run install.sh there) or the JVM ignores it.
-#   /opt/ltc-secrets/tools/{audit-verify,ltcs}, /opt/ltc-secrets/bin/{backup.sh,restore.sh,ltc-secrets-db}
+#   /opt/ltc-secrets/jvm            the start-up cache for this host's newest JDK 25+ (a JDK AOT cache) or
+#                                   /usr/bin/java (an AppCDS archive), with `java` and `flags` for the unit's
+#                                   launcher /opt/ltc-secrets/bin/ltc-secrets-java (aot-cache.sh; start-up in
+#                                   about a third of the time). With --root it names the jar under PREFIX:
+#                                   make it again on the target host (run install.sh there) or the JVM ignores it.
+#   /opt/ltc-secrets/tools/{audit-verify,ltcs}, /opt/ltc-secrets/bin/{ltc-secrets-java,backup.sh,restore.sh,ltc-secrets-db}
 #   /usr/local/bin/ltcs             a link to /opt/ltc-secrets/tools/ltcs (the command-line client)
 #   units, polkit rules, nginx site from k8s-free-deploy/{systemd,polkit,nginx} if present. Units
 #   are installed, not enabled or started; the nginx site goes to sites-available, not enabled.
@@ -218,33 +220,36 @@ INSTALLED=0
 sync_tree "$APP_SRC" /opt/ltc-secrets/quarkus-app
 APP_CHANGED=$INSTALLED
 sync_tree "$POLICIES_SRC" /etc/ltc-secrets/policies
-# A running service keeps the app and policies it started with.
+# The unit's launcher (its ExecStart=): java with the start-up cache below, or /usr/bin/java without one.
+install_file "$HERE/ltc-secrets-java" /opt/ltc-secrets/bin/ltc-secrets-java 0755
+# A running service keeps the app, policies and launcher it started with.
 RESTART_NEEDED=$INSTALLED
 
-# The AppCDS archive the unit starts with (-XX:SharedArchiveFile=/opt/ltc-secrets/app-cds.jsa): made
-# here, for this host's java and the installed jar, because it is valid only for both (appcds.sh).
-# Outside the app tree, so that tree stays an exact copy of the build. Made again when the app
-# changed, the archive is missing, or java is another build than the one that made it. Without it
-# the service still starts, only slower: a failure here is a warning, not an error.
-JAVA_BIN=/usr/bin/java
-[[ -x $JAVA_BIN ]] || JAVA_BIN=$(command -v java || true)
+# The start-up cache the launcher uses (/opt/ltc-secrets/jvm: the cache, `java`, `flags`): made here, for the java
+# aot-cache.sh chooses on this host (the newest JDK 25+, else /usr/bin/java) and the installed jar, because it is
+# valid only for both. Outside the app tree, so that tree stays an exact copy of the build. Made again when the app
+# changed, the cache is missing, or the chosen java is another build than the one that made it. Without it the
+# service still starts, only slower: a failure here is a warning, not an error.
+rm -f "$R/opt/ltc-secrets/app-cds.jsa" "$R/opt/ltc-secrets/app-cds.jsa.stamp"   # appcds.sh's, before the launcher
+JAVA_BIN=$("$HERE/aot-cache.sh" --java || true)
 if [[ -z $JAVA_BIN ]]; then
-    step "WARNING: no java found; AppCDS archive not made (install a JDK 17+, then run install.sh again)"
+    step "WARNING: no java found; start-up cache not made (install a JDK 17+, then run install.sh again)"
 else
-    CDS=$R/opt/ltc-secrets/app-cds.jsa
-    cds_stamp="$("$JAVA_BIN" -version 2>&1 | tr '\n' ' ') $R/opt/ltc-secrets/quarkus-app/quarkus-run.jar"
-    if [[ $APP_CHANGED -eq 1 || ! -s $CDS || $(cat "$CDS.stamp" 2>/dev/null) != "$cds_stamp" ]]; then
-        if "$HERE/appcds.sh" "$R/opt/ltc-secrets/quarkus-app/quarkus-run.jar" "$CDS" "$R/etc/ltc-secrets/policies" "$JAVA_BIN" >/dev/null; then
-            printf '%s\n' "$cds_stamp" >"$CDS.stamp"
-            chmod 0644 "$CDS.stamp"
-            step "made AppCDS archive /opt/ltc-secrets/app-cds.jsa for $("$JAVA_BIN" -version 2>&1 | head -1)"
+    JVM_DIR=$R/opt/ltc-secrets/jvm
+    cache_stamp="$JAVA_BIN $("$JAVA_BIN" -version 2>&1 | tr '\n' ' ') $R/opt/ltc-secrets/quarkus-app/quarkus-run.jar $(sha256sum <"$HERE/aot-cache.sh")"
+    if [[ $APP_CHANGED -eq 1 || ! -s $JVM_DIR/flags || $(cat "$JVM_DIR/stamp" 2>/dev/null) != "$cache_stamp" ]]; then
+        if "$HERE/aot-cache.sh" "$R/opt/ltc-secrets/quarkus-app/quarkus-run.jar" "$JVM_DIR" "$R/etc/ltc-secrets/policies" "$JAVA_BIN" >/dev/null; then
+            printf '%s\n' "$cache_stamp" >"$JVM_DIR/stamp"
+            chmod 0644 "$JVM_DIR/stamp"
+            chmod 0755 "$JVM_DIR"
+            step "made the start-up cache /opt/ltc-secrets/jvm ($(head -n 1 "$JVM_DIR/flags")) for $("$JAVA_BIN" -version 2>&1 | head -1)"
             RESTART_NEEDED=1
         else
-            rm -f "$CDS" "$CDS.stamp"
-            step "WARNING: AppCDS archive not made; ltc-secrets starts without it (slower)"
+            rm -rf "$JVM_DIR"
+            step "WARNING: start-up cache not made; ltc-secrets starts without it (slower)"
         fi
     else
-        step "AppCDS archive up to date"
+        step "start-up cache up to date"
     fi
 fi
 

@@ -114,28 +114,32 @@ trap 'exit 143' TERM
 
 # ---- the unit's command line -----------------------------------------------------------------
 
-# ExecStart= with its continuation lines joined; the JVM flags are everything between java and -jar.
+# ExecStart= with its continuation lines joined: the launcher install.sh installs (or a java), then the JVM flags,
+# everything up to -jar.
 exec_start=$(sed -e ':a' -e '/\\$/{N;s/\\\n//;ba}' "$UNIT" | sed -n 's/^ExecStart=[-@:+!]*//p' | head -n 1)
 read -r -a argv <<<"$exec_start"
+LAUNCHER=${argv[0]:-}
 JVM_FLAGS=()
 JAR=
-CDS_FILE=
 for ((i = 1; i < ${#argv[@]}; i++)); do
     if [[ ${argv[i]} == -jar ]]; then JAR=${argv[i + 1]:-}; break; fi
     case ${argv[i]} in
         # Paths and ports of the host are replaced by the root's (environment below); a -D would win over them.
         -Dltc-secrets.*|-Dquarkus.http.*) continue ;;
         *'$'*|*%*) fail "ExecStart flag ${argv[i]} uses a variable or specifier the smoke test cannot reproduce" ;;
-        # A host path: start_service uses the archive install.sh made under the root instead.
-        -XX:SharedArchiveFile=/*) CDS_FILE=${argv[i]#-XX:SharedArchiveFile=}; continue ;;
     esac
     JVM_FLAGS+=("${argv[i]}")
 done
-[[ -n $JAR ]] || fail "no 'java … -jar <jar>' in ExecStart= of $UNIT"
+[[ -n $JAR ]] || fail "no '<launcher> … -jar <jar>' in ExecStart= of $UNIT"
 [[ " ${JVM_FLAGS[*]} " == *" -Dquarkus.profile=prod "* ]] || fail "ExecStart= of $UNIT does not run the prod profile"
+# The unit's Environment= lines without a specifier (MALLOC_ARENA_MAX=2); the paths are set below.
+UNIT_ENV=()
+while read -r assignment; do
+    [[ $assignment == *'$'* || $assignment == *%* ]] || UNIT_ENV+=("$assignment")
+done < <(sed -n 's/^Environment=//p' "$UNIT" | grep -v '^LTC_SECRETS_')
 WORKDIR=$(sed -n 's/^WorkingDirectory=[-]*//p' "$UNIT" | head -n 1)
 WORKDIR=${WORKDIR:-/var/lib/ltc-secrets}
-step "unit: java ${JVM_FLAGS[*]} -jar $JAR (cwd $WORKDIR, umask 0077)"
+step "unit: ${UNIT_ENV[*]} $LAUNCHER ${JVM_FLAGS[*]} -jar $JAR (cwd $WORKDIR, umask 0077)"
 
 # ---- stand-ins for systemd and the LTC app ----------------------------------------------------
 
@@ -183,22 +187,27 @@ start_service() {
     port=$(free_port "${PORT:-18300}")
     URL=http://127.0.0.1:$port
     [[ -f $root$JAR ]] || fail "the unit runs $JAR, which install.sh did not install under the root ($root$JAR missing)"
-    local flags=("${JVM_FLAGS[@]}")
-    if [[ -n $CDS_FILE ]]; then
-        [[ -s $root$CDS_FILE ]] || fail "the unit starts with the AppCDS archive $CDS_FILE, which install.sh did not make under the root"
-        # -Xshare:on: fail rather than quietly start without an archive install.sh made for this jar and java.
-        flags+=("-XX:SharedArchiveFile=$root$CDS_FILE" -Xshare:on)
+    local flags=("${JVM_FLAGS[@]}") launcher=java
+    if [[ $LAUNCHER == /opt/* ]]; then
+        # The launcher install.sh installed under the root, with the start-up cache it made there for this jar.
+        launcher=$root$LAUNCHER
+        [[ -x $launcher ]] || fail "the unit starts $LAUNCHER, which install.sh did not install under the root"
+        local cache_flags=$root/opt/ltc-secrets/jvm/flags
+        [[ -s $cache_flags ]] || fail "install.sh made no start-up cache under the root ($cache_flags missing)"
+        # Fail rather than quietly start without the cache install.sh made for this jar and java.
+        if grep -q '^-XX:AOTCache=' "$cache_flags"; then flags+=(-XX:AOTMode=on); else flags+=(-Xshare:on); fi
     fi
     (
         cd "$root$WORKDIR"
         umask 0077
         export PATH="$WORK/bin:$PATH"
+        if ((${#UNIT_ENV[@]})); then export "${UNIT_ENV[@]}"; fi
         export LTC_SECRETS_DATA_DIR=$root/var/lib/ltc-secrets
         export LTC_SECRETS_POLICIES_DIR=$root/etc/ltc-secrets/policies
         export LTC_SECRETS_FILE_ROOT=$root
         export LTC_SECRETS_MASTER_KEY_FILE=$root/etc/ltc-secrets/master.key
         export QUARKUS_HTTP_PORT=$port
-        exec java "${flags[@]}" -jar "$root$JAR"
+        exec "$launcher" "${flags[@]}" -jar "$root$JAR"
     ) >"$WORK/service-$name.log" 2>&1 &
     SVC_PID=$!
     local i

@@ -23,7 +23,7 @@
  *       and the health probe, which must find out whether the database takes a write without
  *       queueing behind the writer (its one row is no audited state);</li>
  *       <li>work outside the ORM's life cycle: start-up paths before the writer runs (installation
- *       keys), the active/standby lock session ({@code ha.Leadership}: its own connection, outside the
+ *       keys, {@link Migrations}' check that the schema is current), the active/standby lock session ({@code ha.Leadership}: its own connection, outside the
  *       pool) and the epoch fence the writer runs first in each of its transactions
  *       ({@code ha.EpochFence}), the audit reader, verifier, archiver, exporter and checkpoints that
  *       stream the chain,

@@ -69,6 +69,8 @@ public class StartupSequence {
     private final Event<DataReady> dataReady;
     private final MasterKeyRewrap rewrap;
     private final Leadership leadership;
+    /** How long each step took, for the debug log (docs/performance.md profiles a start with it). */
+    private final StepTimes steps = new StepTimes();
     private volatile boolean prepared;
     private volatile boolean started;
 
@@ -94,18 +96,23 @@ public class StartupSequence {
 
     void onStart(@Observes @Priority(1) StartupEvent event) {
         long t0 = System.nanoTime();
+        steps.start();
         try {
             ConfigCheck.validate(config);
             dataDirectory();
             interruptedFirstStart();
             DatabaseFiles.makePrivate(ConfigProvider.getConfig()
                     .getOptionalValue("quarkus.datasource.jdbc.url", String.class));
+            steps.done("config and data directory");
             masterKeys.load(config.effectiveMasterKeyFile(), config.createMasterKey());
             // Loaded (and checked) as early as the master key, so a bad file stops the start before anything else.
             config.previousMasterKeyFile().ifPresent(masterKeys::loadPrevious);
+            steps.done("master key");
             environments.load(config.policiesDir(), AppOverrides.effective(config, io.quarkus.runtime.LaunchMode.current(),
                     io.quarkus.runtime.configuration.ConfigUtils.getProfiles()));
+            steps.done("policies");
             migrate();
+            steps.done("schema");
         } catch (MasterKeyException | PolicyException | StartupRefusedException e) {
             LOG.errorf("ltc-secrets refused to start: %s", e.getMessage());
             throw new StartupRefusedException(e.getMessage());
@@ -121,18 +128,27 @@ public class StartupSequence {
         try {
             // The writer starts before the installation keys are loaded: a master-key rotation re-wraps them
             // (and every data key) as one audited unit of the writer, and only then can they open.
+            steps.start(); // on a standby, the wait for the lock is not a step
             writer.start();
+            steps.done("audit writer");
             Optional<MasterKeyRewrap.Result> rewrapped = rewrap.run();
+            steps.done("re-wrap check");
             boolean keysCreated = installationKeys();
+            steps.done("installation keys");
             // Before the chain is checked: files of an archive a crash interrupted (its events are still here).
             archiver.removeLeftovers();
             VerifyResult chain = integrity.checkTail();
+            steps.done("audit chain tail");
             writer.record(AuditDraft.by(Actors.SYSTEM).action("system.start")
                     .details(startDetails(keysCreated, chain, rewrapped)));
+            steps.done("system.start event");
             bootstrap.run();
+            steps.done("bootstrap admin");
             rotations.run();
+            steps.done("rotations and env files");
             secretMetrics.register();
             dataReady.fire(new DataReady()); // the scheduler's meters register here
+            steps.done("metrics");
         } catch (MasterKeyException | PolicyException | RewrapRefusedException | StartupRefusedException e) {
             LOG.errorf("ltc-secrets refused to start: %s", e.getMessage());
             throw new StartupRefusedException(e.getMessage());
@@ -141,6 +157,7 @@ public class StartupSequence {
         LOG.infof("ltc-secrets ready in %d ms: %d environment(s), data dir %s, master key %s",
                 (System.nanoTime() - t0) / 1_000_000, environments.all().size(), config.dataDir().toAbsolutePath(),
                 masterKeys.keyId().orElse("?"));
+        LOG.debugf("start-up steps: %s", steps);
     }
 
     /** The schema brought up to date; a store that cannot be reached or logged in to stops the start with its reason. */

@@ -4,14 +4,15 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.lifetimecircle.secrets.audit.EventUses;
 
 /**
  * The access tables' share of an audit event: a successful use of a grant counts on the grant (the
  * access review's "did they use it"), and the token that authenticated a request gets the event's
- * time as its {@code last_used_at}. Written by the single audit writer on its own connection, inside
- * the event's savepoint and transaction, so a use is recorded exactly when its event is; the SQL is
+ * time as its {@code last_used_at}. Written by the single audit writer on its own connection, in the
+ * events' transaction (and savepoint, when they have one), so a use is recorded exactly when its event is; the SQL is
  * here because the tables are access's. Statements are prepared once per connection use, not per event.
  *
  * <p>A deploy script fetching in a loop puts many events of one token in a batch: its
@@ -19,7 +20,7 @@ import org.lifetimecircle.secrets.audit.EventUses;
  */
 public final class UseCounts implements EventUses {
 
-    private static final String GRANT_USED = "update access_grant set use_count = use_count + 1, last_used_at = ? "
+    private static final String GRANT_USED = "update access_grant set use_count = use_count + ?, last_used_at = ? "
             + "where id = ?";
     // Never moves a last_used_at back (a clock set back, an older event committed after a newer one).
     // Plain JDBC: positional "?" only (SQLite's "?1" reuse is not SQL PostgreSQL's driver accepts).
@@ -30,21 +31,46 @@ public final class UseCounts implements EventUses {
     private PreparedStatement grantUse;
     private PreparedStatement tokenUse;
     private final Map<String, Long> tokenUses = new HashMap<>();
+    /** Noted grant uses not written yet: how many, and the time of the latest noted. */
+    private final Map<String, long[]> grantUses = new LinkedHashMap<>();
 
     /** On the connection (and so in the transaction) that appends the events. */
     public UseCounts(Connection c) {
         this.c = c;
     }
 
-    /** Counts one use of the grant at {@code at} (epoch milliseconds), now, in the current savepoint. */
+    /** Notes one use of the grant at {@code at} (epoch milliseconds); see {@link #writeGrantUses}. */
     @Override
-    public void grantUsed(String grantId, long at) throws SQLException {
+    public void grantUsed(String grantId, long at) {
+        long[] use = grantUses.computeIfAbsent(grantId, id -> new long[2]);
+        use[0]++;
+        use[1] = at; // the last event's time, as one update per event left it
+    }
+
+    /**
+     * Writes the noted grant uses, one update per grant with the uses summed: a deploy script fetching in a
+     * loop puts many events of one grant in a batch.
+     */
+    @Override
+    public void writeGrantUses() throws SQLException {
+        if (grantUses.isEmpty()) {
+            return;
+        }
         if (grantUse == null) {
             grantUse = c.prepareStatement(GRANT_USED);
         }
-        grantUse.setLong(1, at);
-        grantUse.setString(2, grantId);
-        grantUse.executeUpdate();
+        for (Map.Entry<String, long[]> use : grantUses.entrySet()) {
+            grantUse.setLong(1, use.getValue()[0]);
+            grantUse.setLong(2, use.getValue()[1]);
+            grantUse.setString(3, use.getKey());
+            grantUse.executeUpdate();
+        }
+        grantUses.clear();
+    }
+
+    @Override
+    public void forgetGrantUses() {
+        grantUses.clear();
     }
 
     /** Notes that the token authenticated a request whose event has time {@code at}; see {@link #writeTokenUses}. */

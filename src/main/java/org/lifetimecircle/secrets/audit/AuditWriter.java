@@ -35,7 +35,7 @@ import org.lifetimecircle.secrets.db.ReadTransaction;
  *
  * <p>Most units are only an event (every read is audited), so a batch of nothing but events takes a
  * shorter path: plain JDBC on one pooled connection, with neither a JTA transaction nor a Hibernate
- * session, the same savepoint per unit and the same durable commit. This thread is the one serial
+ * session, no savepoints unless an event fails ({@link #runEvents}) and the same durable commit. This thread is the one serial
  * step of every audited request, so what it does per batch and per unit bounds the service's rate.
  *
  * <p>Each of its transactions first asks the {@link CommitFence} whether this instance may still commit (on a
@@ -106,6 +106,11 @@ public class AuditWriter {
     /** How many units were refused since the start because the audit trail could not be written. */
     public long refusedUnits() {
         return refusedUnits.get();
+    }
+
+    /** How many units wait for the writer (tests: to know a batch is queued before letting the writer on). */
+    int queued() {
+        return queue.size();
     }
 
     /** The last committed event. */
@@ -285,17 +290,38 @@ public class AuditWriter {
         batch.forEach(Pending::complete);
     }
 
-    /** A batch of event-only units: plain JDBC, one savepoint per unit, one durable commit. */
+    /**
+     * A batch of event-only units: plain JDBC, one durable commit. First without savepoints, the uses summed per
+     * grant and token (two statements per event fewer, and one update per grant instead of one per event); if an
+     * event cannot be written that way, the transaction is rolled back and the batch is run again with one
+     * savepoint per unit, so only the units whose event fails are refused, as before.
+     */
     private void runEvents(List<Pending<?>> batch) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
-            try (Statements st = new Statements(c, uses)) {
-                fence.check(c);
-                for (Pending<?> p : batch) {
-                    appendEvent(st, p);
+            try {
+                ChainHead before = head;
+                boolean whole;
+                try (Statements st = new Statements(c, uses)) {
+                    fence.check(c);
+                    whole = appendAll(st, batch);
+                    if (whole) {
+                        st.writeTokenUses();
+                        c.commit();
+                    }
                 }
-                st.writeTokenUses();
-                c.commit();
+                if (!whole) {
+                    c.rollback();
+                    head = before;
+                    try (Statements st = new Statements(c, uses)) {
+                        fence.check(c);
+                        for (Pending<?> p : batch) {
+                            appendEvent(st, p);
+                        }
+                        st.writeTokenUses();
+                        c.commit();
+                    }
+                }
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
@@ -305,17 +331,36 @@ public class AuditWriter {
         }
     }
 
+    /** Appends every unit's event and its grant uses without savepoints; false (nothing to keep) if one fails. */
+    private boolean appendAll(Statements st, List<Pending<?>> batch) {
+        try {
+            for (Pending<?> p : batch) {
+                AuditDraft draft = p.unit.onSuccess().apply(null);
+                st.tokenUsed(draft.tokenUse(), append(st, draft, p.details));
+                p.outcome(null, null);
+            }
+            st.uses.writeGrantUses();
+            return true;
+        } catch (SQLException | RuntimeException e) {
+            LOG.warnf("audit writer: a batch of %d event(s) failed (%s); retrying it one event at a time",
+                    batch.size(), rootCause(e));
+            return false;
+        }
+    }
+
     private <R> void appendEvent(Statements st, Pending<R> p) throws SQLException {
         ChainHead before = head;
         st.execute("SAVEPOINT event");
         try {
             AuditDraft draft = p.unit.onSuccess().apply(null);
             long at = append(st, draft, p.details);
+            st.uses.writeGrantUses();
             st.execute("RELEASE event");
             // Noted only once the event stands; written once per token for the whole batch, before its commit.
             st.tokenUsed(draft.tokenUse(), at);
             p.outcome(null, null);
         } catch (SQLException | RuntimeException e) {
+            st.uses.forgetGrantUses();
             st.execute("ROLLBACK TO event");
             st.execute("RELEASE event");
             head = before;
@@ -375,6 +420,7 @@ public class AuditWriter {
             try (Statements st = new Statements(c, uses)) {
                 // Inside the unit's savepoint: undone with the event if the unit is rolled back.
                 st.tokenUsed(d.tokenUse(), append(st, d, canonicalDetails));
+                st.uses.writeGrantUses();
                 st.writeTokenUses();
             }
         });

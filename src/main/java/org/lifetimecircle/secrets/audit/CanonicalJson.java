@@ -62,6 +62,55 @@ final class CanonicalJson {
     }
 
     /**
+     * The RFC 8785 form of a flat object, written directly: every key and string value free of surrogates, every
+     * value a string, a boolean, null or an integer of at most 15 digits (a read's details: fingerprint, versions,
+     * flags). Keys sorted in UTF-16 order ({@link String#compareTo}). Null for anything else (nested values, other
+     * numbers, surrogates), which then goes through the JCS library: this is a shortcut, never a second opinion.
+     */
+    static String flatObject(java.util.Map<String, Object> map) {
+        String[] keys = map.keySet().toArray(new String[0]);
+        java.util.Arrays.sort(keys);
+        StringBuilder out = new StringBuilder(64 + 48 * keys.length).append('{');
+        for (int k = 0; k < keys.length; k++) {
+            Object v = map.get(keys[k]);
+            if (keys[k] == null || hasSurrogate(keys[k])) {
+                return null;
+            }
+            if (k > 0) {
+                out.append(',');
+            }
+            appendString(out, keys[k]);
+            out.append(':');
+            if (v == null || v instanceof Boolean) {
+                out.append(v);
+            } else if (v instanceof String str) {
+                if (hasSurrogate(str)) {
+                    return null;
+                }
+                appendString(out, str);
+            } else if (v instanceof Integer || v instanceof Long || v instanceof Short) {
+                long n = ((Number) v).longValue();
+                if (Math.abs(n) >= 1_000_000_000_000_000L) {
+                    return null;
+                }
+                out.append(n);
+            } else {
+                return null;
+            }
+        }
+        return out.append('}').toString();
+    }
+
+    private static boolean hasSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (Character.isSurrogate(s.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * True only if {@code json} is certainly its own RFC 8785 form: no whitespace, object keys in
      * strictly ascending UTF-16 order, strings without escapes, control characters or surrogates,
      * integers of at most 15 digits, no fractions or exponents. Conservative: false means "let the

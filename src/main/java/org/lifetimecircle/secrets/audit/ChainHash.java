@@ -36,7 +36,8 @@ public final class ChainHash {
 
     /** Canonical JSON of a details map. Floating-point numbers are refused: their text is not portable. */
     public static String canonicalDetails(Map<String, Object> details) {
-        return canonical(details);
+        String flat = CanonicalJson.flatObject(details);
+        return flat != null ? flat : canonical(details);
     }
 
     /** Canonical JSON of the event without its hash. */

@@ -49,12 +49,12 @@ public class EnvFileResource {
     public Response read(@PathParam("env") String env, @HeaderParam("If-None-Match") String ifNoneMatch) {
         EnvironmentPolicy policy = environments.require(env);
         envFiles.requireNotHeld(); // after a restore the CURRENT values may be ones an emergency revoked since
-        EnvFileWrites.Rendered rendered = envFiles.render(policy);
+        RenderedEnvFiles.Served rendered = envFiles.serve(policy);
         String etag = "\"" + rendered.sha256() + "\"";
         boolean notModified = ifNoneMatch != null && matches(ifNoneMatch, etag);
         Map<String, Object> details = new LinkedHashMap<>();
         // The ETag (to this reader only) is the plain hash; the trail, which auditors read, gets the keyed one.
-        details.put("fingerprint", envFiles.fingerprint(rendered.content()));
+        details.put("fingerprint", rendered.fingerprint());
         details.put("secretVersions", rendered.secretVersions());
         details.put("notModified", notModified);
         // Durable before a byte of the file leaves.

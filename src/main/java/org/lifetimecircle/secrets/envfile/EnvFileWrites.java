@@ -24,12 +24,14 @@ public class EnvFileWrites {
 
     private final CurrentValues currentValues;
     private final EnvFileService files;
+    private final RenderedEnvFiles rendered;
     @jakarta.inject.Inject
     org.lifetimecircle.secrets.restorehold.EnvFileHold hold;
 
-    EnvFileWrites(CurrentValues currentValues, EnvFileService files) {
+    EnvFileWrites(CurrentValues currentValues, EnvFileService files, RenderedEnvFiles rendered) {
         this.currentValues = currentValues;
         this.files = files;
+        this.rendered = rendered;
     }
 
     /** The keyed fingerprint of rendered content, for audit details (never its plain hash). */
@@ -45,10 +47,32 @@ public class EnvFileWrites {
     /** The env file as it is (or would be) on disk: byte for byte what a write would put there. */
     public Rendered render(EnvironmentPolicy policy) {
         // No transaction: one autocommit statement reads a consistent set of rows (see readableSlots).
-        Map<String, SecretValues> values = currentValues.values(policy, currentValues.readableSlots(policy.environment()))
+        return render(policy, currentValues.readableSlots(policy.environment()));
+    }
+
+    private Rendered render(EnvironmentPolicy policy, Map<String, CurrentValues.Slot> slots) {
+        Map<String, SecretValues> values = currentValues.values(policy, slots)
                 .orElseThrow(() -> ApiException.conflict("environment '" + policy.environment()
                         + "' has a secret without a CURRENT version yet"));
         byte[] content = EnvFileRenderer.render(policy, values);
         return new Rendered(content, EnvFileRenderer.sha256Hex(content), EnvFileService.versions(values));
+    }
+
+    /**
+     * {@link #render} with its keyed fingerprint, for serving it on a fetch: the rows are read from the database
+     * every time, and only the decryption and rendering are skipped when they are the rows of the last file
+     * served ({@link RenderedEnvFiles}).
+     */
+    RenderedEnvFiles.Served serve(EnvironmentPolicy policy) {
+        Map<String, CurrentValues.Slot> slots = currentValues.readableSlots(policy.environment());
+        RenderedEnvFiles.Served kept = rendered.find(policy, slots);
+        if (kept != null) {
+            return kept;
+        }
+        Rendered fresh = render(policy, slots);
+        RenderedEnvFiles.Served served = new RenderedEnvFiles.Served(fresh.content(), fresh.sha256(),
+                fingerprint(fresh.content()), fresh.secretVersions());
+        rendered.keep(policy, slots, served);
+        return served;
     }
 }

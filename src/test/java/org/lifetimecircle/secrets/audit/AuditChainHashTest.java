@@ -36,6 +36,43 @@ class AuditChainHashTest {
         }
     }
 
+    /** A read's flat details are written directly (issue 24): byte for byte what the JCS library makes of them. */
+    @Test
+    void flatDetailsWrittenDirectlyAreTheLibrarysForm() throws Exception {
+        for (int c = 0; c <= 0xffff; c++) {
+            if (Character.isSurrogate((char) c)) {
+                continue;
+            }
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("v" + (char) c, "a" + (char) c + "b");
+            d.put((char) c + "k", c % 2 == 0);
+            d.put("n", c - 30_000);
+            assertThat(CanonicalJson.flatObject(d)).as("U+%04X", c).isEqualTo(jcs(d));
+        }
+        Map<String, Object> mixed = new LinkedHashMap<>();
+        mixed.put("secretVersions", "LTC_SECRET_KEY:12,OTHER:3");
+        mixed.put("notModified", false);
+        mixed.put("fingerprint", "hmac-sha256:00ff");
+        mixed.put("tokenId", "tok_1");
+        mixed.put("Z", null);
+        mixed.put("big", 999_999_999_999_999L);
+        mixed.put("neg", -999_999_999_999_999L);
+        mixed.put("short", (short) 7);
+        mixed.put("é", "日本");
+        assertThat(CanonicalJson.flatObject(mixed)).isEqualTo(jcs(mixed));
+        assertThat(ChainHash.canonicalDetails(mixed)).isEqualTo(jcs(mixed));
+        // Not flat, not exact, or not plain text: left to the library (and its refusals).
+        assertThat(CanonicalJson.flatObject(Map.of("a", List.of(1)))).isNull();
+        assertThat(CanonicalJson.flatObject(Map.of("a", 1_000_000_000_000_000L))).isNull();
+        assertThat(CanonicalJson.flatObject(Map.of("a", 1.5))).isNull();
+        assertThat(CanonicalJson.flatObject(Map.of("a", "\uD83D\uDE00"))).isNull();
+        assertThatThrownBy(() -> ChainHash.canonicalDetails(Map.of("a", 1.5))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static String jcs(Map<String, Object> map) throws Exception {
+        return new org.erdtman.jcs.JsonCanonicalizer(new ObjectMapper().writeValueAsString(map)).getEncodedString();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"{\"b\":1,\"a\":2}", "{ }", "{}\n", "{\"a\":1,\"a\":2}", "{\"a\":\"\\u0041\"}",
             "{\"a\":\"\\/\"}", "{\"a\":\"\\u00e9\"}", "{\"a\":\"\\uD83D\\uDE00\"}", "{\"😀\":1,\"a\":2}", "{\"a\":-0}",

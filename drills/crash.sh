@@ -27,7 +27,7 @@
 #
 # Run (after ./mvnw package -DskipTests; needs java 17+, curl, jq, python3, sqlite3):
 #   drills/crash.sh 5       short (CI, about a minute)
-#   drills/crash.sh 100     long (the README's "Reliability drills" result; ~15 min on 2 cores)
+#   drills/crash.sh 100     long (the result in docs/drills.md; ~15 min on 2 cores)
 # Knobs: DRILL_SEED=<n> reproduces the delays of a run (printed at the start; the interleaving
 #        inside the JVM is not reproducible), KILL_WINDOW_MS=2500 (kill within this after the burst's
 #        first rotation is accepted), RESTART_KILL_EVERY=4 (kill during start-up in about one iteration in this many; 0: never),

@@ -18,6 +18,10 @@ POLICIES=$WORK/policies
 PID=
 URL=
 STARTS=0
+# HTTP_PORT: a fixed port instead of 0 (drills/soak.sh keeps one URL across restarts, and its load generator with it);
+# SERVICE_PROPS: more -D options for the next start (drills/soak.sh: the master-key files of a key rotation).
+HTTP_PORT=${HTTP_PORT:-0}
+SERVICE_PROPS=()
 # Seconds a start may take before the drill gives up: 2-4 s on a quiet machine, but a start took
 # over 120 s with other builds on the two cores, which is load, not a fault of the service.
 START_DEADLINE=${START_DEADLINE:-600}
@@ -39,16 +43,16 @@ dotenv_python() {
 }
 
 # start_service: launch the jar on port 0 (the JVM binds a free port itself; no race with other
-# processes on a shared machine) and set PID and URL from Quarkus's "Listening on:" line.
+# processes on a shared machine; or on HTTP_PORT) and set PID and URL from Quarkus's "Listening on:" line.
 launch_service() {
     STARTS=$((STARTS + 1))
     LOG=$WORK/service-$STARTS.log
     : >"$LOG"   # before the launch, so await_healthy never reads a log that is not there yet
     (
         cd "$WORK" || exit 1
-        exec java "${JVM_FLAGS[@]}" -Dquarkus.profile=dev -Dquarkus.http.port=0 \
+        exec java "${JVM_FLAGS[@]}" -Dquarkus.profile=dev -Dquarkus.http.port="$HTTP_PORT" \
             -Dltc-secrets.data-dir="$DATA" -Dltc-secrets.policies-dir="$POLICIES" \
-            -Dltc-secrets.file-root="$ROOT" -jar "$JAR"
+            -Dltc-secrets.file-root="$ROOT" "${SERVICE_PROPS[@]}" -jar "$JAR"
     ) >"$LOG" 2>&1 &
     PID=$!
     URL=

@@ -283,6 +283,9 @@ public class AuditWriter {
             head = committed;
             LOG.errorf("audit writer: commit of %d unit(s) failed (%s); all refused, nothing changed",
                     batch.size(), rootCause(e));
+            // The whole trace only at DEBUG: a JTA RollbackException's cause is the stack of whoever marked the
+            // transaction rollback-only, which is the one way to tell which unit poisoned the batch.
+            LOG.debug("audit writer: the failed commit", e);
             refusedUnits.addAndGet(batch.size());
             batch.forEach(p -> p.result.completeExceptionally(new AuditUnavailableException("audit write failed")));
             return;

@@ -50,23 +50,12 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/ltc-drill-crash.XXXXXX")
 chmod 700 "$WORK"
 T0=$SECONDS
 BAD=0
-WORKERS=()
 
 fail() { echo "crash drill: FAILED: $*" >&2; exit 1; }
 # shellcheck source=drills/lib.sh
 source "$REPO/drills/lib.sh"
 
-cleanup() {
-    local rc=$? w
-    touch "$WORK/stop"
-    stop_service   # first: a bare wait would also wait for the JVM
-    for w in "${WORKERS[@]}"; do kill "$w" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    if [[ -n ${KEEP:-} || $rc -ne 0 && -n ${KEEP_ON_FAILURE:-} ]]; then echo "crash drill: kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+install_cleanup crash
 
 need_tools
 DOTENV_PY=$(dotenv_python)
@@ -363,17 +352,17 @@ for ((i = 1; i <= ITERATIONS; i++)); do
     restart_kill_ms=-1
     if ((RESTART_KILL_EVERY > 0 && RANDOM % RESTART_KILL_EVERY == 0)); then restart_kill_ms=$((RANDOM % 4000)); else : $((RANDOM)); fi
     rm -f "$WORK/stop"
-    WORKERS=()
-    for s in "${SECRETS[@]}"; do rotate_worker "$i" "${s%/*}" "${s#*/}" & WORKERS+=("$!"); done
-    for env in "${ENVS[@]}"; do fetch_worker "$env" & WORKERS+=("$!"); done
+    BACKGROUND=()
+    for s in "${SECRETS[@]}"; do rotate_worker "$i" "${s%/*}" "${s#*/}" & BACKGROUND+=("$!"); done
+    for env in "${ENVS[@]}"; do fetch_worker "$env" & BACKGROUND+=("$!"); done
     # The delay counts from the burst's first accepted rotation: on a loaded machine the clients
     # can take longer to start than the whole window, and a kill before any rotation proves little.
     for ((w = 0; w < 600; w++)); do grep -q "^$i " "$WORK/accepted" 2>/dev/null && break; sleep 0.05; done
     sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
     kill9
     touch "$WORK/stop"
-    wait "${WORKERS[@]}" 2>/dev/null || true
-    WORKERS=()
+    wait "${BACKGROUND[@]}" 2>/dev/null || true
+    BACKGROUND=()
     if [[ -n ${DRILL_SELFTEST:-} && $i == 1 ]]; then
         # Faults the checks must catch: a torn env file, and a temporary file nobody removes.
         head -c 40 "$(env_file drill-b)" >"$WORK/torn" && cat "$WORK/torn" >"$(env_file drill-b)" && rm -f "$WORK/torn"

@@ -26,6 +26,32 @@ SERVICE_PROPS=()
 # over 120 s with other builds on the two cores, which is load, not a fault of the service.
 START_DEADLINE=${START_DEADLINE:-600}
 
+# BACKGROUND: the drill's own background loops; at exit they are told to stop (WORK/stop) and killed.
+BACKGROUND=()
+
+# install_cleanup NAME: at exit, however the drill ends (also on Ctrl-C or TERM): tell the loops to stop and kill
+# them, stop the service (before waiting: a bare wait would also wait for the JVM), and remove WORK unless
+# KEEP=1 (or KEEP_ON_FAILURE=1 and the drill failed).
+install_cleanup() {
+    DRILL_NAME=$1
+    trap drill_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+drill_cleanup() {
+    local rc=$? p
+    touch "$WORK/stop"
+    for p in "${BACKGROUND[@]}"; do kill "$p" 2>/dev/null || true; done
+    stop_service
+    wait 2>/dev/null || true
+    if [[ -n ${KEEP:-} || $rc -ne 0 && -n ${KEEP_ON_FAILURE:-} ]]; then
+        echo "$DRILL_NAME drill: kept $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+}
+
 need_tools() {
     local t
     for t in java curl jq python3 sqlite3 sha256sum stat; do

@@ -234,18 +234,7 @@ source "$REPO/drills/lib.sh"
 # measures the service as it runs in production, with C2, not the C1-only flags of the restart-heavy drills.
 read -r -a JVM_FLAGS <<<"${DRILL_JVM_FLAGS:--Xms32m -Xmx128m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError}"
 
-LOOPS=()
-cleanup() {
-    local rc=$? p
-    touch "$WORK/stop"
-    for p in "${LOOPS[@]}"; do kill "$p" 2>/dev/null || true; done
-    stop_service   # first: a bare wait would also wait for the JVM
-    wait 2>/dev/null || true
-    if [[ -n ${KEEP:-} || $rc -ne 0 && -n ${KEEP_ON_FAILURE:-} ]]; then echo "soak drill: kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+install_cleanup soak
 
 need_tools
 for t in wrk jcmd; do
@@ -439,9 +428,9 @@ echo "$STARTS" >"$WORK/starts"
 echo "soak drill: $((DURATION_S / 60)) min after ${WARMUP_S} s of warm-up, about $RATE fetches/s on $CONNS connections, a MANUAL rotation every ${MANUAL_EVERY} s, $RESTARTS master-key restart(s); service at $URL (work dir $WORK, results in $OUT)"
 T0=$(awk -v t="$(now)" -v w="$WARMUP_S" 'BEGIN { printf "%.6f", t + w }')   # the quarters' zero
 LOAD0=$SECONDS
-fetch_loop & LOOPS+=("$!")
-manual_loop & LOOPS+=("$!")
-sample_loop & LOOPS+=("$!")
+fetch_loop & BACKGROUND+=("$!")
+manual_loop & BACKGROUND+=("$!")
+sample_loop & BACKGROUND+=("$!")
 for ((k = 1; k <= RESTARTS; k++)); do
     if ((WARMUP_S > 0)); then at=$((LOAD0 + 10 * k)); else at=$((LOAD0 + DURATION_S * k / 12)); fi
     while ((SECONDS < at)); do sleep 1; done
@@ -452,8 +441,8 @@ while ((SECONDS < LOAD0 + WARMUP_S + DURATION_S)); do
     sleep 1
 done
 touch "$WORK/stop"
-wait "${LOOPS[@]}" || true
-LOOPS=()
+wait "${BACKGROUND[@]}" || true
+BACKGROUND=()
 echo "soak drill: load done after $((SECONDS - LOAD0)) s; checking"
 
 # --- the end state

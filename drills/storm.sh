@@ -51,16 +51,7 @@ fail() { echo "storm drill: FAILED: $*" >&2; exit 1; }
 # shellcheck source=drills/lib.sh
 source "$REPO/drills/lib.sh"
 
-cleanup() {
-    local rc=$?
-    touch "$WORK/done"
-    stop_service   # first: a bare wait would also wait for the JVM
-    wait 2>/dev/null || true
-    if [[ -n ${KEEP:-} || $rc -ne 0 && -n ${KEEP_ON_FAILURE:-} ]]; then echo "storm drill: kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+install_cleanup storm
 
 report() {
     local line
@@ -148,7 +139,7 @@ fetch_client() {
     local n=$1
     local out=$WORK/fetch-$n meta=$WORK/meta-$n round t0 t1 code version etag sum
     for ((round = 0; round < FETCH_ROUNDS; round++)); do
-        ((round > 0)) && [[ -e $WORK/done ]] && break
+        ((round > 0)) && [[ -e $WORK/stop ]] && break
         t0=$EPOCHREALTIME
         sum=$(curl -s -w '%{stderr}%{http_code} %header{x-secret-version} %header{etag}' -H @"$WORK/auth.hdr" \
             --max-time 60 "$URL/api/v1/environments/$ENV/env-file" 2>"$meta" | sha256sum) || true
@@ -167,7 +158,7 @@ rotators=()
 for ((n = 1; n <= FETCHERS; n++)); do fetch_client "$n" & fetchers+=("$!"); done
 for ((n = 1; n <= ROTATIONS; n++)); do rotate_client "$n" & rotators+=("$!"); done
 wait "${rotators[@]}"
-touch "$WORK/done"
+touch "$WORK/stop"
 ((${#fetchers[@]} == 0)) || wait "${fetchers[@]}"
 STORM_S=$((SECONDS - STORM0))
 # One fetch more, after the last rotation: the file served for the final CURRENT version, compared with disk.

@@ -550,7 +550,8 @@ public class AuditWriter {
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
         }
-        // SQLite's messages name the error class (SQLITE_FULL, SQLITE_IOERR), never bound values.
+        // SQLite's messages name the error class (SQLITE_FULL, SQLITE_IOERR), never bound values; PostgreSQL's
+        // leave out the server's detail, which would quote key values (StoreDriver: logServerErrorDetail).
         return t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 

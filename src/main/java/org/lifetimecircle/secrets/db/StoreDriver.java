@@ -50,8 +50,10 @@ public final class StoreDriver implements Driver {
      * PostgreSQL's connection settings, as the SQLite URL carries SQLite's: a transaction reads one snapshot
      * (REPEATABLE READ, what SQLite's WAL mode gives a read transaction; the single writer never conflicts), a
      * statement in a transaction fetches its rows in batches (an audit export streams, as on SQLite, instead of
-     * loading the trail into the heap), and the sessions name themselves in {@code pg_stat_activity}.
-     * A setting the URL gives itself wins.
+     * loading the trail into the heap), the sessions name themselves in {@code pg_stat_activity}, and an
+     * error's message leaves out the server's detail: a unique violation's detail quotes the row's key values
+     * ({@code Key (name)=(…) already exists}), and our messages end up in log lines; the SQLSTATE and the
+     * constraint's name, all the service acts on, stay. A setting the URL gives itself wins.
      */
     private static Properties postgresqlSettings(Properties info) {
         Properties p = new Properties();
@@ -61,6 +63,7 @@ public final class StoreDriver implements Driver {
         p.putIfAbsent("options", "-c default_transaction_isolation=repeatable\\ read");
         p.putIfAbsent("defaultRowFetchSize", "1000");
         p.putIfAbsent("ApplicationName", "ltc-secrets");
+        p.putIfAbsent("logServerErrorDetail", "false");
         return p;
     }
 

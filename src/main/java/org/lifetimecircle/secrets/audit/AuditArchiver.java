@@ -269,13 +269,11 @@ public class AuditArchiver {
                         while (rs.next()) {
                             AuditEvent e = rows.event(rs.getBytes(1), f);
                             if (e.seq() != expected || !e.prevHash().equals(prev)
-                                    || !hasher.hash(e.seq(), e.time(), e.actor(), e.action(), e.environment(), e.target(),
-                                    e.outcome().name(), e.requestId(), e.sourceIp(), e.details(), e.prevHash())
-                                    .equals(e.hash())
+                                    || !hasher.hash(e.seq(), f, rows.escaped()).equals(e.hash())
                                     || (checkpoints.containsKey(e.seq()) && !checkpoints.get(e.seq()).equals(e.hash()))) {
                                 throw brokenChain(expected);
                             }
-                            ExportFormat.jsonl(chunk, e);
+                            ExportFormat.jsonl(chunk, e, rows.escaped());
                             chunk.append('\n');
                             if (chunk.length() >= CHUNK_CHARS) {
                                 out.write(chunk.toString().getBytes(StandardCharsets.UTF_8));

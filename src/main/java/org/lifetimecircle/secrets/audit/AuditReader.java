@@ -123,10 +123,10 @@ public class AuditReader {
                     for (byte[] row = ahead.next(); row != null; row = ahead.next()) {
                         AuditEvent e = rows.event(row, fields);
                         if (csv) {
-                            ExportFormat.csv(chunk, e);
+                            ExportFormat.csv(chunk, e, rows.escaped());
                             chunk.append("\r\n");
                         } else {
-                            ExportFormat.jsonl(chunk, e);
+                            ExportFormat.jsonl(chunk, e, rows.escaped());
                             chunk.append('\n');
                         }
                         if (chunk.length() >= CHUNK_CHARS) {

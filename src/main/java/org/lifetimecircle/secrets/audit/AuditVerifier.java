@@ -147,9 +147,7 @@ public class AuditVerifier {
                         return invalid(at, count, lastSeq, lastHash, seq, "prevHash of seq " + seq
                                 + " does not match the hash of seq " + (seq - 1));
                     }
-                    String recomputed = hasher.hash(seq, f[EventRows.TIME], f[EventRows.ACTOR],
-                            f[EventRows.ACTION], f[EventRows.ENVIRONMENT], f[EventRows.TARGET], f[EventRows.OUTCOME],
-                            f[EventRows.REQUEST_ID], f[EventRows.SOURCE_IP], f[EventRows.DETAILS], prevHash);
+                    String recomputed = hasher.hash(seq, f, rows.escaped());
                     if (!recomputed.equals(hash)) {
                         return invalid(at, count, lastSeq, lastHash, seq, "hash of seq " + seq + " does not match its content");
                     }

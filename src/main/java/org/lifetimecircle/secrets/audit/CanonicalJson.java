@@ -32,9 +32,14 @@ final class CanonicalJson {
 
     /** Appends {@code value} as an RFC 8785 string, or {@code null}. */
     static void appendString(StringBuilder out, String value) {
+        appendString(out, value, true);
+    }
+
+    /** As {@link #appendString(StringBuilder, String)}; {@code check} false: {@code value} is known to need no escape. */
+    static void appendString(StringBuilder out, String value, boolean check) {
         if (value == null) {
             out.append("null");
-        } else if (!needsEscape(value)) {
+        } else if (!check || !needsEscape(value)) {
             out.append('"').append(value).append('"');
         } else {
             out.append('"');

@@ -44,7 +44,7 @@ public final class ChainHash {
     public static String canonicalWithoutHash(AuditEvent e) {
         StringBuilder out = new StringBuilder(512);
         appendCanonical(out, e.seq(), e.time(), e.actor(), e.action(), e.environment(), e.target(),
-                e.outcome().name(), e.requestId(), e.sourceIp(), e.details(), e.prevHash());
+                e.outcome().name(), e.requestId(), e.sourceIp(), e.details(), e.prevHash(), EventRows.ANY_ESCAPED);
         return out.toString();
     }
 
@@ -69,7 +69,22 @@ public final class ChainHash {
             text.setLength(0);
             text.append(prevHash).append('\n');
             appendCanonical(text, seq, time, actor, action, environment, target, outcome, requestId, sourceIp,
-                    details, prevHash);
+                    details, prevHash, EventRows.ANY_ESCAPED);
+            return digest();
+        }
+
+        /** The hash of a row {@link EventRows} just unpacked into {@code f}, with its {@link EventRows#escaped()}. */
+        String hash(long seq, String[] f, int escaped) {
+            String prevHash = f[EventRows.PREV_HASH];
+            text.setLength(0);
+            text.append(prevHash).append('\n');
+            appendCanonical(text, seq, f[EventRows.TIME], f[EventRows.ACTOR], f[EventRows.ACTION],
+                    f[EventRows.ENVIRONMENT], f[EventRows.TARGET], f[EventRows.OUTCOME], f[EventRows.REQUEST_ID],
+                    f[EventRows.SOURCE_IP], f[EventRows.DETAILS], prevHash, escaped);
+            return digest();
+        }
+
+        private String digest() {
             // toString + getBytes keeps String's UTF-8 rules exactly (a lone surrogate becomes '?').
             return HEX.formatHex(sha256.digest(text.toString().getBytes(StandardCharsets.UTF_8)));
         }
@@ -80,11 +95,12 @@ public final class ChainHash {
      * directly in RFC 8785 key order; only {@code details} is free-form, and it is stored in
      * canonical form, which {@link CanonicalJson#isCanonical} confirms in one pass. Anything that
      * check does not vouch for (and an out-of-range seq) takes the library path, so the result is
-     * always exactly what the JCS library gives for the whole event.
+     * always exactly what the JCS library gives for the whole event. {@code escaped}: which fields may hold a
+     * character to escape ({@link EventRows#escaped()}); the others are not scanned for one.
      */
     private static void appendCanonical(StringBuilder out, long seq, String time, String actor, String action,
                                         String environment, String target, String outcome, String requestId,
-                                        String sourceIp, String details, String prevHash) {
+                                        String sourceIp, String details, String prevHash, int escaped) {
         if (Math.abs(seq) >= MAX_EXACT_SEQ || !CanonicalJson.isCanonical(details)) {
             out.append(canonicalByLibrary(seq, time, actor, action, environment, target, outcome, requestId,
                     sourceIp, details, prevHash));
@@ -93,25 +109,25 @@ public final class ChainHash {
         // Keys in UTF-16 order: action, actor, details, environment, outcome, prevHash, requestId, seq,
         // sourceIp, target, time.
         out.append("{\"action\":");
-        CanonicalJson.appendString(out, action);
+        CanonicalJson.appendString(out, action, EventRows.mayNeedEscape(escaped, EventRows.ACTION));
         out.append(",\"actor\":");
-        CanonicalJson.appendString(out, actor);
+        CanonicalJson.appendString(out, actor, EventRows.mayNeedEscape(escaped, EventRows.ACTOR));
         out.append(",\"details\":").append(details);
         out.append(",\"environment\":");
-        CanonicalJson.appendString(out, environment);
+        CanonicalJson.appendString(out, environment, EventRows.mayNeedEscape(escaped, EventRows.ENVIRONMENT));
         out.append(",\"outcome\":");
-        CanonicalJson.appendString(out, outcome);
+        CanonicalJson.appendString(out, outcome, EventRows.mayNeedEscape(escaped, EventRows.OUTCOME));
         out.append(",\"prevHash\":");
-        CanonicalJson.appendString(out, prevHash);
+        CanonicalJson.appendString(out, prevHash, EventRows.mayNeedEscape(escaped, EventRows.PREV_HASH));
         out.append(",\"requestId\":");
-        CanonicalJson.appendString(out, requestId);
+        CanonicalJson.appendString(out, requestId, EventRows.mayNeedEscape(escaped, EventRows.REQUEST_ID));
         out.append(",\"seq\":").append(seq);
         out.append(",\"sourceIp\":");
-        CanonicalJson.appendString(out, sourceIp);
+        CanonicalJson.appendString(out, sourceIp, EventRows.mayNeedEscape(escaped, EventRows.SOURCE_IP));
         out.append(",\"target\":");
-        CanonicalJson.appendString(out, target);
+        CanonicalJson.appendString(out, target, EventRows.mayNeedEscape(escaped, EventRows.TARGET));
         out.append(",\"time\":");
-        CanonicalJson.appendString(out, time);
+        CanonicalJson.appendString(out, time, EventRows.mayNeedEscape(escaped, EventRows.TIME));
         out.append('}');
     }
 

@@ -21,27 +21,33 @@ final class ExportFormat {
 
     /** One JSON object, fields in {@link AuditEvent}'s order, details raw, nulls written; no newline. */
     static void jsonl(StringBuilder out, AuditEvent e) {
+        jsonl(out, e, EventRows.ANY_ESCAPED);
+    }
+
+    /** As {@link #jsonl(StringBuilder, AuditEvent)}, for an event just unpacked with {@link EventRows#escaped()}. */
+    static void jsonl(StringBuilder out, AuditEvent e, int escaped) {
         out.append("{\"seq\":").append(e.seq());
-        jsonField(out, "time", e.time());
-        jsonField(out, "actor", e.actor());
-        jsonField(out, "action", e.action());
-        jsonField(out, "environment", e.environment());
-        jsonField(out, "target", e.target());
-        jsonField(out, "outcome", e.outcome().name());
-        jsonField(out, "requestId", e.requestId());
-        jsonField(out, "sourceIp", e.sourceIp());
+        jsonField(out, "time", e.time(), EventRows.mayNeedEscape(escaped, EventRows.TIME));
+        jsonField(out, "actor", e.actor(), EventRows.mayNeedEscape(escaped, EventRows.ACTOR));
+        jsonField(out, "action", e.action(), EventRows.mayNeedEscape(escaped, EventRows.ACTION));
+        jsonField(out, "environment", e.environment(), EventRows.mayNeedEscape(escaped, EventRows.ENVIRONMENT));
+        jsonField(out, "target", e.target(), EventRows.mayNeedEscape(escaped, EventRows.TARGET));
+        jsonField(out, "outcome", e.outcome().name(), false);
+        jsonField(out, "requestId", e.requestId(), EventRows.mayNeedEscape(escaped, EventRows.REQUEST_ID));
+        jsonField(out, "sourceIp", e.sourceIp(), EventRows.mayNeedEscape(escaped, EventRows.SOURCE_IP));
         // Stored as the canonical JSON that was hashed: written raw, never re-encoded.
         out.append(",\"details\":").append(e.details());
-        jsonField(out, "prevHash", e.prevHash());
-        jsonField(out, "hash", e.hash());
+        jsonField(out, "prevHash", e.prevHash(), EventRows.mayNeedEscape(escaped, EventRows.PREV_HASH));
+        jsonField(out, "hash", e.hash(), EventRows.mayNeedEscape(escaped, EventRows.HASH));
         out.append('}');
     }
 
-    private static void jsonField(StringBuilder out, String name, String value) {
+    /** {@code check}: whether {@code value} may hold a character to escape (false only when known not to). */
+    private static void jsonField(StringBuilder out, String name, String value, boolean check) {
         out.append(",\"").append(name).append("\":");
         if (value == null) {
             out.append("null");
-        } else if (!CanonicalJson.needsEscape(value)) {
+        } else if (!check || !CanonicalJson.needsEscape(value)) {
             out.append('"').append(value).append('"');
         } else {
             out.append('"');
@@ -52,28 +58,36 @@ final class ExportFormat {
 
     /** One RFC 4180 record without its line break; details as canonical JSON in one field. */
     static void csv(StringBuilder out, AuditEvent e) {
-        out.append(e.seq());
-        csvField(out, e.time());
-        csvField(out, e.actor());
-        csvField(out, e.action());
-        csvField(out, e.environment());
-        csvField(out, e.target());
-        csvField(out, e.outcome().name());
-        csvField(out, e.requestId());
-        csvField(out, e.sourceIp());
-        csvField(out, e.details());
-        csvField(out, e.prevHash());
-        csvField(out, e.hash());
+        csv(out, e, EventRows.ANY_ESCAPED);
     }
 
-    /** Null is an empty field (events never hold empty strings); quoted only when it must be. */
-    private static void csvField(StringBuilder out, String value) {
+    /** As {@link #csv(StringBuilder, AuditEvent)}, for an event just unpacked with {@link EventRows#escaped()}. */
+    static void csv(StringBuilder out, AuditEvent e, int escaped) {
+        out.append(e.seq());
+        csvField(out, e.time(), EventRows.mayNeedEscape(escaped, EventRows.TIME));
+        csvField(out, e.actor(), EventRows.mayNeedEscape(escaped, EventRows.ACTOR));
+        csvField(out, e.action(), EventRows.mayNeedEscape(escaped, EventRows.ACTION));
+        csvField(out, e.environment(), EventRows.mayNeedEscape(escaped, EventRows.ENVIRONMENT));
+        csvField(out, e.target(), EventRows.mayNeedEscape(escaped, EventRows.TARGET));
+        csvField(out, e.outcome().name(), false);
+        csvField(out, e.requestId(), EventRows.mayNeedEscape(escaped, EventRows.REQUEST_ID));
+        csvField(out, e.sourceIp(), EventRows.mayNeedEscape(escaped, EventRows.SOURCE_IP));
+        csvField(out, e.details(), EventRows.mayNeedEscape(escaped, EventRows.DETAILS));
+        csvField(out, e.prevHash(), EventRows.mayNeedEscape(escaped, EventRows.PREV_HASH));
+        csvField(out, e.hash(), EventRows.mayNeedEscape(escaped, EventRows.HASH));
+    }
+
+    /**
+     * Null is an empty field (events never hold empty strings); quoted only when it must be. {@code check}: whether
+     * {@code value} may hold a quote or a line break (false only when known not to); a comma it may hold anyway.
+     */
+    private static void csvField(StringBuilder out, String value, boolean check) {
         out.append(',');
         if (value == null) {
             return;
         }
-        boolean quote = value.indexOf(',') >= 0 || value.indexOf('"') >= 0 || value.indexOf('\n') >= 0
-                || value.indexOf('\r') >= 0;
+        boolean quote = value.indexOf(',') >= 0
+                || check && (value.indexOf('"') >= 0 || value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0);
         if (!quote) {
             out.append(value);
             return;

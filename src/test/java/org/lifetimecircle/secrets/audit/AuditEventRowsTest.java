@@ -40,6 +40,7 @@ class AuditEventRowsTest {
         AuditEvent t = events.get(0);
         events.add(new AuditEvent(events.size() + 1, t.time(), everyChar.toString(), "x", null, "\u0000nul\u0000",
                 Outcome.FAILED, "", everyChar.toString(), "{\"k\":\"" + everyChar + "\"}", t.prevHash(), t.hash()));
+        addOneOfEachEscape(events, (char) 0);
 
         SQLiteDataSource db = new SQLiteDataSource(); // not DriverManager: Quarkus tests load the driver elsewhere
         db.setUrl("jdbc:sqlite:" + dir.resolve("rows.db"));
@@ -52,7 +53,9 @@ class AuditEventRowsTest {
             List<AuditEvent> packed = packed(c, "sqlite");
             assertThat(byColumn).hasSize(events.size());
             assertThat(packed).isEqualTo(byColumn);
-            assertThat(packed.subList(0, events.size() - 1)).isEqualTo(events.subList(0, events.size() - 1));
+            assertThat(packed.subList(0, GoldenChain.events().size()))
+                    .isEqualTo(events.subList(0, GoldenChain.events().size()));
+            theEscapeHintsHold(c, "sqlite");
         }
     }
 
@@ -71,6 +74,7 @@ class AuditEventRowsTest {
         AuditEvent t = events.get(0);
         events.add(new AuditEvent(events.size() + 1, t.time(), everyChar.toString(), "x", null, "tab\tquote\"",
                 Outcome.FAILED, "", everyChar.toString(), "{\"k\":\"" + everyChar + "\"}", t.prevHash(), t.hash()));
+        addOneOfEachEscape(events, (char) 1);
         String url = TestPostgres.cluster().createDatabase();
         try (Connection c = TestPostgres.connect(url)) {
             try (Statement s = c.createStatement()) {
@@ -81,7 +85,67 @@ class AuditEventRowsTest {
             insert(c, events);
             List<AuditEvent> packed = packed(c, "postgresql");
             assertThat(packed).isEqualTo(byColumn(c)).isEqualTo(events);
+            theEscapeHintsHold(c, "postgresql");
         }
+    }
+
+    /** An event per character JSON escapes (and two it need not), in each free-text field but details. */
+    private static void addOneOfEachEscape(List<AuditEvent> events, char first) {
+        StringBuilder chars = new StringBuilder();
+        for (char c = first; c < 0x20; c++) {
+            chars.append(c);
+        }
+        chars.append("\"\\\u007f\u2028");
+        for (int i = 0; i < chars.length(); i++) {
+            String v = "a" + chars.charAt(i) + "b,c";
+            // The hash columns hold 64 characters, as SQLite counts them: up to a NUL.
+            String h = chars.charAt(i) == 0 ? "0".repeat(64) : (v + "0".repeat(64)).substring(0, 64);
+            events.add(new AuditEvent(events.size() + 1, v, v, v, v, v, Outcome.SUCCESS, v, v, "{}", h, h));
+        }
+    }
+
+    /**
+     * What {@link EventRows#escaped()} promises: a field without its bit holds no character to escape; and what
+     * it is for: every export line and hash written with the hint is the one written without it. Both ways: the
+     * plain fields of ordinary events do go unscanned, and every field with such a character is scanned.
+     */
+    private static void theEscapeHintsHold(Connection c, String store) throws SQLException {
+        EventRows rows = new EventRows();
+        String[] f = new String[EventRows.TEXT_COLUMNS];
+        ChainHash.Hasher hasher = new ChainHash.Hasher();
+        int unscanned = 0;
+        int scanned = 0;
+        try (PreparedStatement ps = c.prepareStatement(EventRows.select(Stores.of(store)) + " order by seq");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                AuditEvent e = rows.event(rs.getBytes(1), f);
+                int escaped = rows.escaped();
+                for (int k = 0; k < EventRows.TEXT_COLUMNS; k++) {
+                    if (f[k] == null) {
+                        continue;
+                    }
+                    boolean needs = CanonicalJson.needsEscape(f[k]);
+                    if (EventRows.mayNeedEscape(escaped, k)) {
+                        scanned++;
+                    } else {
+                        assertThat(needs).as("seq %d field %d: %s", e.seq(), k, f[k]).isFalse();
+                        unscanned++;
+                    }
+                }
+                StringBuilder hinted = new StringBuilder();
+                StringBuilder plain = new StringBuilder();
+                ExportFormat.jsonl(hinted, e, escaped);
+                ExportFormat.jsonl(plain, e);
+                ExportFormat.csv(hinted, e, escaped);
+                ExportFormat.csv(plain, e);
+                assertThat(hinted.toString()).isEqualTo(plain.toString());
+                assertThat(hashOrRefusal(() -> hasher.hash(e.seq(), f, escaped))).isEqualTo(hashOrRefusal(
+                        () -> hasher.hash(e.seq(), e.time(), e.actor(), e.action(), e.environment(), e.target(),
+                                e.outcome().name(), e.requestId(), e.sourceIp(), e.details(), e.prevHash())));
+            }
+        }
+        assertThat(unscanned).as("fields the hint spares a scan").isGreaterThan(100);
+        assertThat(scanned).as("fields with a character to escape, all scanned").isGreaterThan(250);
     }
 
     @Test
@@ -122,6 +186,15 @@ class AuditEventRowsTest {
                 assertThat(n).isEqualTo(3);
                 assertThat(ahead.next()).as("still the end").isNull();
             }
+        }
+    }
+
+    /** The hash, or why there is none (details that are not JSON are refused, with or without the hint). */
+    private static String hashOrRefusal(java.util.function.Supplier<String> hash) {
+        try {
+            return hash.get();
+        } catch (IllegalStateException refused) {
+            return "refused: " + refused.getMessage();
         }
     }
 

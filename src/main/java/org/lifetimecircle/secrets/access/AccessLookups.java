@@ -1,21 +1,19 @@
 package org.lifetimecircle.secrets.access;
 
-import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Optional;
 import org.lifetimecircle.secrets.auth.Permission;
 import org.lifetimecircle.secrets.auth.Role;
+import org.lifetimecircle.secrets.db.HotReads;
 
 /**
  * The two reads every {@code /api/v1} request makes (its token, and for environment-scoped
  * permissions its grant), as plain JDBC on an autocommit connection held for one statement.
  * They run on every request straight from the database, never cached, so a revocation counts from
- * the next request; plain JDBC because Hibernate's query translation, entity loading and the
+ * the next request ({@link HotReads} keeps only the prepared statements); plain JDBC because Hibernate's query translation, entity loading and the
  * request-scoped session cost more than the lookups themselves, and every microsecond a request
  * holds one of the pool's four connections is one the single audit writer may wait for.
  */
@@ -43,16 +41,15 @@ class AccessLookups {
     private static final String GRANT = "select id from access_grant where principal_id = ? and environment = ? "
             + "and permission = ? and revoked_at is null and expires_at > ? order by expires_at desc limit 1";
 
-    private final AgroalDataSource dataSource;
+    private final HotReads reads;
 
-    AccessLookups(AgroalDataSource dataSource) {
-        this.dataSource = dataSource;
+    AccessLookups(HotReads reads) {
+        this.reads = reads;
     }
 
     Optional<TokenRow> token(String id) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(TOKEN)) {
-            ps.setString(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
+        try {
+            return reads.read(TOKEN, ps -> ps.setString(1, id), rs -> {
                 if (!rs.next()) {
                     return Optional.empty();
                 }
@@ -60,7 +57,7 @@ class AccessLookups {
                         .orElseThrow(() -> new IllegalStateException("unknown role in database"));
                 return Optional.of(new TokenRow(rs.getBytes(1), nullableLong(rs, 2), nullableLong(rs, 3), rs.getLong(4),
                         rs.getString(5), role, nullableLong(rs, 7) == null));
-            }
+            });
         } catch (SQLException e) {
             throw new IllegalStateException("token lookup failed", e);
         }
@@ -68,14 +65,13 @@ class AccessLookups {
 
     /** The id of a grant of the triple that is neither revoked nor expired at {@code now}. */
     Optional<String> activeGrantId(long principalId, String environment, Permission permission, Instant now) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(GRANT)) {
-            ps.setLong(1, principalId);
-            ps.setString(2, environment);
-            ps.setString(3, permission.id());
-            ps.setLong(4, now.toEpochMilli());
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
-            }
+        try {
+            return reads.read(GRANT, ps -> {
+                ps.setLong(1, principalId);
+                ps.setString(2, environment);
+                ps.setString(3, permission.id());
+                ps.setLong(4, now.toEpochMilli());
+            }, rs -> rs.next() ? Optional.of(rs.getString(1)) : Optional.empty());
         } catch (SQLException e) {
             throw new IllegalStateException("grant lookup failed", e);
         }

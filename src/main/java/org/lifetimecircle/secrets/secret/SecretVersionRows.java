@@ -1,14 +1,11 @@
 package org.lifetimecircle.secrets.secret;
 
-import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.lifetimecircle.secrets.db.HotReads;
 
 /**
  * The plain-JDBC read of {@code secret_version} (see the persistence rule in
@@ -24,17 +21,16 @@ class SecretVersionRows {
     private static final String READABLE = "select secret, version, state, ciphertext, promoted_at from secret_version "
             + "where environment = ? and state in ('CURRENT', 'PREVIOUS')";
 
-    private final AgroalDataSource dataSource;
+    private final HotReads reads;
 
-    SecretVersionRows(AgroalDataSource dataSource) {
-        this.dataSource = dataSource;
+    SecretVersionRows(HotReads reads) {
+        this.reads = reads;
     }
 
     List<SecretVersionEntity> readable(String environment) {
-        List<SecretVersionEntity> rows = new ArrayList<>(4);
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(READABLE)) {
-            ps.setString(1, environment);
-            try (ResultSet rs = ps.executeQuery()) {
+        try {
+            return reads.read(READABLE, ps -> ps.setString(1, environment), rs -> {
+                List<SecretVersionEntity> rows = new ArrayList<>(4);
                 while (rs.next()) {
                     SecretVersionEntity v = new SecretVersionEntity();
                     v.environment = environment;
@@ -46,10 +42,10 @@ class SecretVersionRows {
                     v.promotedAt = rs.wasNull() ? null : Instant.ofEpochMilli(promoted);
                     rows.add(v);
                 }
-            }
+                return rows;
+            });
         } catch (SQLException e) {
             throw new IllegalStateException("reading the versions of " + environment + " failed", e);
         }
-        return rows;
     }
 }

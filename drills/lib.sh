@@ -22,6 +22,8 @@ STARTS=0
 # SERVICE_PROPS: more -D options for the next start (drills/soak.sh: the master-key files of a key rotation).
 HTTP_PORT=${HTTP_PORT:-0}
 SERVICE_PROPS=()
+# SERVICE_ENV: NAME=value pairs for the service's environment (unit_service_flags: the unit's malloc settings).
+SERVICE_ENV=()
 # Seconds a start may take before the drill gives up: 2-4 s on a quiet machine, but a start took
 # over 120 s with other builds on the two cores, which is load, not a fault of the service.
 START_DEADLINE=${START_DEADLINE:-600}
@@ -52,6 +54,18 @@ drill_cleanup() {
     fi
 }
 
+# unit_service_flags: JVM_FLAGS and SERVICE_ENV as k8s-free-deploy/systemd/ltc-secrets.service runs the service:
+# its ExecStart's JVM flags and its MALLOC_* environment, read from the unit itself, so a drill that measures memory
+# cannot drift from production (the soak once ran without the malloc arena cap and native-heap trimming and saw
+# RSS creep the unit does not have). DRILL_JVM_FLAGS still replaces the flags.
+unit_service_flags() {
+    local unit=$REPO/k8s-free-deploy/systemd/ltc-secrets.service flags
+    flags=$(sed -n '/^ExecStart=/,/-jar/p' "$unit" | tr -d '\\\n' | sed -e 's/^ExecStart=[^ ]* //' -e 's/ *-Dquarkus.profile.*//')
+    read -r -a JVM_FLAGS <<<"${DRILL_JVM_FLAGS:-$flags}"
+    read -r -a SERVICE_ENV <<<"$(sed -n 's/^Environment=\(MALLOC_[A-Z_]*=[^ ]*\)$/\1/p' "$unit" | tr '\n' ' ')"
+    [[ " ${JVM_FLAGS[*]} " == *" -Xmx"* ]] || fail "could not read the JVM flags from $unit"
+}
+
 need_tools() {
     local t
     for t in java curl jq python3 sqlite3 sha256sum stat; do
@@ -76,7 +90,7 @@ launch_service() {
     : >"$LOG"   # before the launch, so await_healthy never reads a log that is not there yet
     (
         cd "$WORK" || exit 1
-        exec java "${JVM_FLAGS[@]}" -Dquarkus.profile=dev -Dquarkus.http.port="$HTTP_PORT" \
+        exec env "${SERVICE_ENV[@]}" java "${JVM_FLAGS[@]}" -Dquarkus.profile=dev -Dquarkus.http.port="$HTTP_PORT" \
             -Dltc-secrets.data-dir="$DATA" -Dltc-secrets.policies-dir="$POLICIES" \
             -Dltc-secrets.file-root="$ROOT" "${SERVICE_PROPS[@]}" -jar "$JAR"
     ) >"$LOG" 2>&1 &

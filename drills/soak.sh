@@ -230,9 +230,9 @@ T_START=$SECONDS
 fail() { echo "soak drill: FAILED: $*" >&2; exit 1; }
 # shellcheck source=drills/lib.sh
 source "$REPO/drills/lib.sh"
-# The unit's JVM flags (k8s-free-deploy/systemd/ltc-secrets.service, as bench/lib.sh's unit_jvm_flags): a soak
-# measures the service as it runs in production, with C2, not the C1-only flags of the restart-heavy drills.
-read -r -a JVM_FLAGS <<<"${DRILL_JVM_FLAGS:--Xms32m -Xmx128m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError}"
+# The unit's JVM flags and malloc settings (k8s-free-deploy/systemd/ltc-secrets.service): a soak measures the
+# service as it runs in production, with C2, not the C1-only flags of the restart-heavy drills.
+unit_service_flags
 
 install_cleanup soak
 

@@ -29,7 +29,7 @@
 #     sampled at an instant, and the service's worker pool grows and shrinks with load; a leak grows past them;
 #   - heap after GC flat: median(Q4) <= 1.10 × median(Q2) (Q1 holds the warm-up and the restarts; the median,
 #     since one sample taken while an archive is written holds a few MiB more for a moment);
-#   - RSS: max(Q4) < 1.10 × max(Q2);
+#   - RSS: median(Q4) < 1.10 × median(Q2) (growth of its level, as the heap's; each quarter's max is printed);
 #   - WAL bounded: max(Q4) <= max(Q1..Q3) + 4 MiB (one auto-checkpoint's worth of pages);
 #   - fetch p99 over all of Q4's fetches <= 1.5 × p99 over all of Q1's (from each slice's latency percentiles, merged);
 #   and at the end: no rotation PENDING or RUNNING (nor FAILED or ROLLED_BACK); the audit chain verifies offline
@@ -158,8 +158,10 @@ for key, slack, name in (("fds", fd_slack, "open file descriptors"), ("threads",
 # more for a moment (seen: 21 MiB typical, one 27); a leak moves the median.
 a, b = q(samples, "heap_after_gc_kib", {1}, statistics.median), q(samples, "heap_after_gc_kib", {3}, statistics.median)
 crit("heap after full GC (MiB): median Q4 <= 1.10 x median Q2", a / 1024, b / 1024, 1.1 * a / 1024, b <= 1.1 * a)
-a, b = q(samples, "rss_kib", {1}), q(samples, "rss_kib", {3})
-crit("RSS (MiB): max Q4 < 1.10 x max Q2", a / 1024, b / 1024, 1.1 * a / 1024, b < 1.1 * a)
+# RSS growth as the heap's, by its level: one sample can catch a moment's native allocation (seen: 299 MiB once in
+# a quarter of 263-278, back to 265 ten seconds later); growth moves the median. Each quarter's maximum is printed.
+a, b = q(samples, "rss_kib", {1}, statistics.median), q(samples, "rss_kib", {3}, statistics.median)
+crit("RSS (MiB): median Q4 < 1.10 x median Q2", a / 1024, b / 1024, 1.1 * a / 1024, b < 1.1 * a)
 a, b = q(samples, "wal_bytes", {0, 1, 2}), q(samples, "wal_bytes", {3})
 crit("WAL (MiB): max Q4 <= max Q1-Q3 + 4", a / 2**20, b / 2**20, a / 2**20 + 4, b <= a + 4 * 2**20)
 a, b = p99({0}), p99({3})

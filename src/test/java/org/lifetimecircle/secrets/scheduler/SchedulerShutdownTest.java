@@ -54,18 +54,26 @@ class SchedulerShutdownTest {
     IncidentReviews reviews;
     @Inject
     MeterRegistry registry;
+    @Inject
+    io.quarkus.scheduler.Scheduler quartz;
 
     @Test
     void noTickRunsOnceTheShutdownBegan() {
         Housekeeping scheduler = new Housekeeping(dueStates, retirement, drift, expiries, archiver, metrics, startup,
-                leadership, engine, clock, approvals, reviews);
+                leadership, engine, clock, approvals, reviews, quartz);
         double before = runs();
         scheduler.tick();
         assertThat(runs()).as("a tick runs while the service is up").isEqualTo(before + 1);
+        assertThat(quartz.isRunning()).as("triggers fire while the service is up").isTrue();
 
-        scheduler.onShutdown(null);
-        scheduler.tick();
-        assertThat(runs()).as("no tick runs after the shutdown began").isEqualTo(before + 1);
+        try {
+            scheduler.onShutdown(null);
+            scheduler.tick();
+            assertThat(runs()).as("no tick runs after the shutdown began").isEqualTo(before + 1);
+            assertThat(quartz.isRunning()).as("no trigger fires after the shutdown began").isFalse();
+        } finally {
+            quartz.resume(); // the application's scheduler, shared with the tests after this one
+        }
     }
 
     /** Every finished run, whatever its outcome ({@code ltc_scheduler_runs_total}). */

@@ -26,9 +26,7 @@ DURATION=${DURATION:-15s}
 WARMUP=${WARMUP:-20s}
 FETCH_CONNS=${FETCH_CONNS:-4}
 FLOOD_CONNS=${FLOOD_CONNS:-32}
-JVM_FLAGS=(-Xms32m -Xmx128m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError)
-# shellcheck disable=SC2206 # JAVA_EXTRA is a list of flags
-JVM_FLAGS+=(${JAVA_EXTRA:-})
+unit_jvm_flags
 FLOOD_PID=
 LOAD0=$(cut -d" " -f1-3 /proc/loadavg)
 

@@ -59,10 +59,12 @@ ROT_WARMUP=${ROT_WARMUP:-50}
 DURATION=${DURATION:-15s}
 WARMUP=${WARMUP:-20s}
 
-# unit_jvm_flags: JVM_FLAGS as the unit's ExecStart (k8s-free-deploy/systemd/ltc-secrets.service; never a bigger
-# heap than prod), plus JAVA_EXTRA (e.g. "-XX:StartFlightRecording=…" to profile).
+# unit_jvm_flags: JVM_FLAGS and SERVICE_ENV as the unit runs the service (drills/lib.sh's unit_service_flags: its
+# ExecStart's flags and its MALLOC_* settings, read from k8s-free-deploy/systemd/ltc-secrets.service; never a bigger
+# heap than prod, and RSS measured with prod's malloc arenas and native-heap trimming), plus JAVA_EXTRA (e.g.
+# "-XX:StartFlightRecording=…" to profile).
 unit_jvm_flags() {
-    JVM_FLAGS=(-Xms32m -Xmx128m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError)
+    unit_service_flags
     # shellcheck disable=SC2206 # JAVA_EXTRA is a list of flags
     JVM_FLAGS+=(${JAVA_EXTRA:-})
 }

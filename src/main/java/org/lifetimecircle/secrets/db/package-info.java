@@ -19,7 +19,9 @@
  *       ({@code access.UseCounts}) run on that same connection so they commit with it;</li>
  *       <li>hot read paths that run on every request or fetch, one autocommit statement, no
  *       transaction: the token and grant lookups ({@code access.AccessLookups}), the readable
- *       versions of an environment for serving its env file ({@code secret.SecretVersionRows});
+ *       versions of an environment for serving its env file ({@code secret.SecretVersionRows}), both
+ *       through {@link HotReads}, which keeps their prepared statements per SQLite connection (never rows:
+ *       every read goes to the database, so a revocation counts from the next request);
  *       and the health probe, which must find out whether the database takes a write without
  *       queueing behind the writer (its one row is no audited state);</li>
  *       <li>work outside the ORM's life cycle: start-up paths before the writer runs (installation

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.lifetimecircle.secrets.testing.Api;
@@ -53,20 +52,8 @@ class AuditWriterEventBatchTest {
 
     /** Records the drafts as one batch; each future completes with null or the exception its caller got. */
     private List<CompletableFuture<Throwable>> oneBatch(List<AuditDraft> drafts) throws Exception {
-        CountDownLatch inside = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        CompletableFuture<Void> blocker = CompletableFuture.runAsync(() -> writer.submit(new Unit<Void>(() -> {
-            inside.countDown();
-            try {
-                release.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return null;
-        }, x -> AuditDraft.by(Actors.SYSTEM).action("test.blocker"), null)));
         List<CompletableFuture<Throwable>> answers = new ArrayList<>();
-        try {
-            assertThat(inside.await(30, TimeUnit.SECONDS)).as("the writer runs the blocking unit").isTrue();
+        try (HeldWriter held = HeldWriter.hold(writer)) {
             for (AuditDraft d : drafts) {
                 answers.add(CompletableFuture.supplyAsync(() -> {
                     try {
@@ -79,10 +66,7 @@ class AuditWriterEventBatchTest {
             }
             Poll.until("the batch is queued", Duration.ofSeconds(30), writer::queued, n -> n == drafts.size(),
                     n -> n + " of " + drafts.size() + " queued");
-        } finally {
-            release.countDown();
         }
-        blocker.get(30, TimeUnit.SECONDS);
         CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
         return answers;
     }

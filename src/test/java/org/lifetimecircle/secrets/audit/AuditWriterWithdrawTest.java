@@ -7,7 +7,6 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -36,30 +35,14 @@ class AuditWriterWithdrawTest {
 
     @Test
     void aUnitWhoseCallerGaveUpBeforeItStartedNeverRuns() throws Exception {
-        CountDownLatch inside = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        CompletableFuture<Void> blocker = CompletableFuture.runAsync(() -> writer.submit(new Unit<Void>(() -> {
-            inside.countDown();
-            try {
-                release.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return null;
-        }, x -> event("test.blocker"), null)));
-        assertThat(inside.await(30, TimeUnit.SECONDS)).as("the writer runs the blocking unit").isTrue();
-
         AtomicBoolean ran = new AtomicBoolean();
-        try {
+        try (HeldWriter held = HeldWriter.hold(writer)) {
             assertThatThrownBy(() -> writer.submit(new Unit<Void>(() -> {
                 ran.set(true);
                 return null;
             }, x -> event("test.withdrawn"), null), Duration.ofMillis(200)))
                     .isInstanceOf(AuditUnavailableException.class);
-        } finally {
-            release.countDown();
         }
-        blocker.get(30, TimeUnit.SECONDS);
         // A later unit commits after the withdrawn one's turn: by then it would have run.
         writer.submit(new Unit<Void>(() -> null, x -> event("test.after"), null));
 

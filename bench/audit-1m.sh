@@ -11,8 +11,8 @@
 #    for each; peak RSS is VmHWM. Events/s are set against the target (250,000 events/s). The
 #    first request waits until the service is idle (start-up's JIT work done), not warmed up.
 # 4. Runs tools/audit-verify on a JSONL export saved to disk, timed against sha256sum of the same file.
-# The service runs with the memory and GC flags of the unit's ExecStart= (-Xms32m -Xmx128m
-# -XX:+UseSerialGC ...; the dev profile instead of prod, so no credentials are needed).
+# The service runs with the JVM flags and malloc settings of the unit (-Xms32m -Xmx128m -XX:+UseSerialGC ...,
+# MALLOC_ARENA_MAX; the dev profile instead of prod, so no credentials are needed).
 # Any failure (OOM, invalid chain, non-200) is printed as such and makes the exit status 1.
 #
 # Run:   bench/audit-1m.sh        (needs java 17, curl, python3; ~1 GB free in /tmp)
@@ -30,7 +30,6 @@ WORK=${REUSE:-$(mktemp -d /tmp/ltc-bench-1m.XXXXXX)}
 . "$REPO/bench/lib.sh"
 DB=$WORK/data/ltc-secrets.db
 TARGET=250000
-UNIT=$REPO/k8s-free-deploy/systemd/ltc-secrets.service
 LOAD0=$(cut -d" " -f1-3 /proc/loadavg)
 FAIL=0
 
@@ -41,19 +40,7 @@ cleanup() {
 trap cleanup EXIT
 
 need_commands python3 curl
-# The unit's JVM flags (ExecStart= between java and -jar), without its profile and host paths.
-JVM_FLAGS=()
-if [[ -f $UNIT ]]; then
-    read -r -a argv <<<"$(sed -e ':a' -e '/\\$/{N;s/\\\n//;ba}' "$UNIT" | sed -n 's/^ExecStart=[-@:+!]*//p' | head -n 1)"
-    for ((i = 1; i < ${#argv[@]}; i++)); do
-        [[ ${argv[i]} == -jar ]] && break
-        case ${argv[i]} in -Dquarkus.profile=*|-Dltc-secrets.*|-Dquarkus.http.*) continue ;; esac
-        JVM_FLAGS+=("${argv[i]}")
-    done
-fi
-[[ " ${JVM_FLAGS[*]} " == *" -Xmx128m "* ]] || JVM_FLAGS=(-Xmx128m)   # no unit, or a different heap: the documented one
-# shellcheck disable=SC2206 # JAVA_EXTRA is a list of flags, e.g. "-XX:StartFlightRecording=filename=/tmp/a.jfr"
-JVM_FLAGS+=(${JAVA_EXTRA:-})
+unit_jvm_flags   # the unit's flags and malloc settings, plus JAVA_EXTRA (e.g. "-XX:StartFlightRecording=filename=/tmp/a.jfr")
 if [[ -z ${REUSE:-} ]]; then
     mkdir -m 700 "$WORK/root"
     cp -r "$SOURCE_POLICIES" "$WORK/policies"   # a snapshot: edits to the tree during the run do not matter

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # auth-flood.sh — does a flood of unauthenticated requests slow down a legitimate deploy fetch?
 #
-# Starts the packaged service with the systemd unit's JVM flags (-Xms32m -Xmx128m -XX:+UseSerialGC)
+# Starts the packaged service with the systemd unit's JVM flags and malloc settings (-Xmx128m, SerialGC)
 # in a fresh temp dir, makes a deployer principal (its own token) with env-file:read on prod, then
 # measures GET /api/v1/environments/prod/env-file with wrk (FETCH_CONNS connections, one thread):
 #   1. alone, after a WARMUP at the same load;

@@ -2,7 +2,7 @@
 # rotation-fetch.sh — rotation latency (request to COMPLETED, no restart hook) and audited env-file
 # fetch throughput against nginx serving the same bytes as a static file, side by side in one run.
 #
-# Starts the packaged service with the systemd unit's JVM flags (-Xms32m -Xmx128m -XX:+UseSerialGC)
+# Starts the packaged service with the systemd unit's JVM flags and malloc settings (-Xmx128m, SerialGC)
 # in a fresh temp dir, gives the bootstrap admin secret:rotate on prod and a new deployer principal
 # (its own token) env-file:read on prod, then:
 #   1. the first COLD rotations on the just-started (cold) JVM, timed by the service (finishedAt − requestedAt);

@@ -55,24 +55,24 @@ class SchedulerShutdownTest {
     @Inject
     MeterRegistry registry;
     @Inject
-    io.quarkus.scheduler.Scheduler quartz;
+    io.quarkus.scheduler.Scheduler triggers;
 
     @Test
     void noTickRunsOnceTheShutdownBegan() {
         Housekeeping scheduler = new Housekeeping(dueStates, retirement, drift, expiries, archiver, metrics, startup,
-                leadership, engine, clock, approvals, reviews, quartz);
+                leadership, engine, clock, approvals, reviews, triggers);
         double before = runs();
         scheduler.tick();
         assertThat(runs()).as("a tick runs while the service is up").isEqualTo(before + 1);
-        assertThat(quartz.isRunning()).as("triggers fire while the service is up").isTrue();
+        assertThat(triggers.isRunning()).as("triggers fire while the service is up").isTrue();
 
         try {
             scheduler.onShutdown(null);
             scheduler.tick();
             assertThat(runs()).as("no tick runs after the shutdown began").isEqualTo(before + 1);
-            assertThat(quartz.isRunning()).as("no trigger fires after the shutdown began").isFalse();
+            assertThat(triggers.isRunning()).as("no trigger fires after the shutdown began").isFalse();
         } finally {
-            quartz.resume(); // the application's scheduler, shared with the tests after this one
+            triggers.resume(); // the application's scheduler, shared with the tests after this one
         }
     }
 
